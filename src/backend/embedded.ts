@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LockgraderError } from '../errors.ts';
+import type { StartedBackend } from './types.ts';
+
+const require = createRequire(import.meta.url);
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
+type Dynalite = (options: Record<string, unknown>) => Server;
+
+// s3rver only accepts this key pair; dynalite accepts any.
+export const EMBEDDED_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1' } as const;
+
+function packageVersion(name: string): string {
+  return (require(`${name}/package.json`) as { version: string }).version;
+}
+
+function listen(server: Server): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server.address() as AddressInfo));
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+// Starts dynalite (DynamoDB) and s3rver (S3) in this process on loopback
+// ephemeral ports. s3rver keeps objects in a private temp folder, removed at stop.
+export async function startEmbeddedBackend(): Promise<StartedBackend> {
+  const started = performance.now();
+  const dynalite = require('dynalite') as Dynalite;
+  const S3rver = require('s3rver') as S3rverClass;
+  const directory = await mkdtemp(path.join(tmpdir(), 'lockgrader-s3-'));
+  const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  let s3: S3rverInstance | undefined;
+  try {
+    const ddbAddress = await listen(ddbServer);
+    s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
+    const s3Address = await s3.run();
+    const s3Server = s3;
+    let stopped = false;
+    return {
+      kind: 'embedded',
+      endpoints: { s3: `http://127.0.0.1:${s3Address.port}`, dynamodb: `http://127.0.0.1:${ddbAddress.port}` },
+      credentials: { ...EMBEDDED_CREDENTIALS },
+      description: `dynalite ${packageVersion('dynalite')} + s3rver ${packageVersion('s3rver')} (in-process)`,
+      startMs: performance.now() - started,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await Promise.allSettled([closeServer(ddbServer), s3Server.close()]);
+        await rm(directory, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await closeServer(ddbServer).catch(() => undefined);
+    await s3?.close().catch(() => undefined);
+    await rm(directory, { recursive: true, force: true });
+    throw new LockgraderError('BACKEND_FAILED', `the embedded backend could not start: ${String(error)}`, { kind: 'embedded' }, { cause: error });
+  }
+}

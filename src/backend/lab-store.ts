@@ -1,0 +1,172 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import type { StartedBackend } from './types.ts';
+
+/** One grading's private corner of a backend: its own bucket, lock table and state key. */
+export interface LabStore {
+  backend: StartedBackend;
+  bucket: string;
+  table: string;
+  key: string;
+  /** The lock item's LockID: "<bucket>/<key>". */
+  lockId: string;
+  /** The digest item's LockID: "<bucket>/<key>-md5". */
+  digestId: string;
+}
+
+/** The lock item's Info attribute, as terraform/tofu write it (lock-protocol.md §1). */
+export interface LockInfo {
+  ID: string;
+  Operation: string;
+  Info: string;
+  Who: string;
+  Version: string;
+  Created: string;
+  Path: string;
+}
+
+export interface StateObject {
+  body: string;
+  md5: string;
+  serial: number | undefined;
+  lineage: string | undefined;
+  /** Parsed JSON, or undefined when the body is not JSON. */
+  json: Record<string, unknown> | undefined;
+}
+
+export function createClients(backend: StartedBackend): { ddb: DynamoDBClient; s3: S3Client } {
+  const credentials = { accessKeyId: backend.credentials.accessKeyId, secretAccessKey: backend.credentials.secretAccessKey };
+  const region = backend.credentials.region;
+  return {
+    ddb: new DynamoDBClient({ endpoint: backend.endpoints.dynamodb, region, credentials, maxAttempts: 2 }),
+    s3: new S3Client({ endpoint: backend.endpoints.s3, region, credentials, forcePathStyle: true, maxAttempts: 2 }),
+  };
+}
+
+// Creates a bucket and a lock table (partition key LockID, type S) with
+// unique names, so many gradings can share one backend without seeing each other.
+export async function createLabStore(backend: StartedBackend, options: { key?: string; prefix?: string } = {}): Promise<LabStore> {
+  const suffix = randomBytes(5).toString('hex');
+  const prefix = options.prefix ?? 'lg';
+  const bucket = `${prefix}-state-${suffix}`;
+  const table = `${prefix}-locks-${suffix}`;
+  const key = options.key ?? 'lab/terraform.tfstate';
+  const { ddb, s3 } = createClients(backend);
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: table,
+        AttributeDefinitions: [{ AttributeName: 'LockID', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'LockID', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } finally {
+    ddb.destroy();
+    s3.destroy();
+  }
+  return { backend, bucket, table, key, lockId: `${bucket}/${key}`, digestId: `${bucket}/${key}-md5` };
+}
+
+// Removes the store's objects, bucket and table. Missing pieces are fine (a
+// learner script may have deleted them).
+export async function deleteLabStore(store: LabStore): Promise<void> {
+  const { ddb, s3 } = createClients(store.backend);
+  try {
+    await ddb.send(new DeleteTableCommand({ TableName: store.table })).catch(() => undefined);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: store.bucket })).catch(() => undefined);
+    for (const object of listed?.Contents ?? []) {
+      if (object.Key) await s3.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: object.Key })).catch(() => undefined);
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: store.bucket })).catch(() => undefined);
+  } finally {
+    ddb.destroy();
+    s3.destroy();
+  }
+}
+
+/** Reads the lab's lock and state: the calls the checks and the replays make. */
+export class LabStoreReader {
+  readonly store: LabStore;
+  private readonly ddb: DynamoDBClient;
+  private readonly s3: S3Client;
+
+  constructor(store: LabStore) {
+    this.store = store;
+    ({ ddb: this.ddb, s3: this.s3 } = createClients(store.backend));
+  }
+
+  // The lock item (consistent read), or undefined when no lock is held.
+  async readLock(): Promise<{ info: LockInfo; raw: string } | undefined> {
+    const result = await this.ddb.send(
+      new GetItemCommand({ TableName: this.store.table, Key: { LockID: { S: this.store.lockId } }, ConsistentRead: true }),
+    );
+    const raw = result.Item?.Info?.S;
+    if (raw === undefined) return undefined;
+    return { info: JSON.parse(raw) as LockInfo, raw };
+  }
+
+  async readDigest(): Promise<string | undefined> {
+    const result = await this.ddb.send(
+      new GetItemCommand({ TableName: this.store.table, Key: { LockID: { S: this.store.digestId } }, ConsistentRead: true }),
+    );
+    return result.Item?.Digest?.S;
+  }
+
+  /** Every LockID in the table (lock and digest items). */
+  async listItems(): Promise<string[]> {
+    const result = await this.ddb.send(new ScanCommand({ TableName: this.store.table, ConsistentRead: true }));
+    return (result.Items ?? []).map((item) => item.LockID?.S ?? '').filter((id) => id !== '');
+  }
+
+  async deleteLockItem(): Promise<void> {
+    await this.ddb.send(new DeleteItemCommand({ TableName: this.store.table, Key: { LockID: { S: this.store.lockId } } }));
+  }
+
+  async readState(): Promise<StateObject | undefined> {
+    try {
+      const result = await this.s3.send(new GetObjectCommand({ Bucket: this.store.bucket, Key: this.store.key }));
+      const body = (await result.Body?.transformToString('utf8')) ?? '';
+      const md5 = createHash('md5').update(body, 'utf8').digest('hex');
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        json = undefined;
+      }
+      return {
+        body,
+        md5,
+        json,
+        serial: typeof json?.serial === 'number' ? json.serial : undefined,
+        lineage: typeof json?.lineage === 'string' ? json.lineage : undefined,
+      };
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.ddb.destroy();
+    this.s3.destroy();
+  }
+}

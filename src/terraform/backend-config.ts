@@ -1,0 +1,43 @@
+import type { LabStore } from '../backend/lab-store.ts';
+
+function hclString(value: string): string {
+  return JSON.stringify(value);
+}
+
+// The S3 backend settings for one lab store (lock-protocol.md §7): path-style
+// addressing, no STS/IMDS lookups, explicit endpoints, the DynamoDB lock table.
+// Credentials are not written here: they come from the environment.
+export function renderBackendConfig(store: LabStore): string {
+  const { endpoints, credentials } = store.backend;
+  return [
+    `bucket         = ${hclString(store.bucket)}`,
+    `key            = ${hclString(store.key)}`,
+    `region         = ${hclString(credentials.region)}`,
+    `dynamodb_table = ${hclString(store.table)}`,
+    `endpoints = {`,
+    `  s3       = ${hclString(endpoints.s3)}`,
+    `  dynamodb = ${hclString(endpoints.dynamodb)}`,
+    `}`,
+    `use_path_style              = true`,
+    `skip_credentials_validation = true`,
+    `skip_requesting_account_id  = true`,
+    `skip_metadata_api_check     = true`,
+    `skip_region_validation      = true`,
+    `skip_s3_checksum            = true`,
+    '',
+  ].join('\n');
+}
+
+// The AWS variables a terraform process (harness or learner) needs for a store.
+export function awsEnvironment(store: LabStore): Record<string, string> {
+  const { endpoints, credentials } = store.backend;
+  return {
+    AWS_REGION: credentials.region,
+    AWS_DEFAULT_REGION: credentials.region,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    ...(endpoints.single ? { AWS_ENDPOINT_URL: endpoints.single } : {}),
+  };
+}

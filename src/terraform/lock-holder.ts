@@ -1,0 +1,87 @@
+import { access, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LabStoreReader, type LockInfo } from '../backend/lab-store.ts';
+import { LockgraderError } from '../errors.ts';
+import { waitFor } from '../util/wait.ts';
+import type { Workspace } from '../workspace/workspace.ts';
+import { applyArgs } from './args.ts';
+import type { CommandResult } from './command-result.ts';
+import type { RunningCommand } from './run.ts';
+
+/** An apply that holds the state lock inside its deploy step until released or killed. */
+export interface LockHolder {
+  process: RunningCommand;
+  /** The holder's lock, as read from the lock table once it appeared. */
+  lock: LockInfo;
+  /** Raw Info JSON of the lock item. */
+  lockRaw: string;
+  /** When the lock item was first seen (epoch ms). */
+  heldAt: number;
+  /** Opens the gate: the apply finishes and releases the lock. */
+  release(): Promise<CommandResult>;
+  /** SIGKILLs the terraform process itself (nothing of it runs on), then its children. */
+  kill(): Promise<CommandResult>;
+}
+
+export interface StartHolderOptions {
+  vars?: Record<string, string>;
+  /** How long to wait for the lock item and the deploy step (default 60 s). */
+  timeoutMs?: number;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Starts `apply` with the gate armed, then waits for two events: the lock
+// item exists in the table, and the deploy step has started (its marker file).
+// Fails with REPLAY_FAILED, carrying the apply's output, if the apply exits first.
+export async function startLockHolder(workspace: Workspace, options: StartHolderOptions = {}): Promise<LockHolder> {
+  const gate = path.join(workspace.root, `gate-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
+  const running = workspace.start(applyArgs({ vars: options.vars }), { env: { LOCKGRADER_GATE: gate } });
+  const reader = new LabStoreReader(workspace.store);
+  try {
+    const lock = await waitFor(
+      async () => {
+        if (running.exited()) {
+          const result = await running.result;
+          throw new LockgraderError('REPLAY_FAILED', `the holder's apply exited (${result.exitCode}) before it held the lock`, {
+            exitCode: result.exitCode,
+            output: result.all.slice(-4000),
+          });
+        }
+        const item = await reader.readLock();
+        return item && (await exists(`${gate}.entered`)) ? item : undefined;
+      },
+      { what: 'the holding apply to take the lock and enter its deploy step', timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 20 },
+    );
+    const heldAt = Date.now();
+    return {
+      process: running,
+      lock: lock.info,
+      lockRaw: lock.raw,
+      heldAt,
+      async release() {
+        await writeFile(gate, '');
+        return running.result;
+      },
+      async kill() {
+        running.signal('SIGKILL');
+        const result = await running.result;
+        running.killAll();
+        return result;
+      },
+    };
+  } catch (error) {
+    running.killAll();
+    await running.result;
+    throw error;
+  } finally {
+    reader.close();
+  }
+}
