@@ -1,0 +1,86 @@
+// The results data model: what `grade` produces and what every writer
+// (results JSON, JUnit, Gradescope, HTML) reads. Names follow
+// ../shared/spec/lab-contract.md ("The results file").
+
+export type ChallengeNumber = 1 | 2 | 3;
+
+export type CheckStatus = 'pass' | 'fail' | 'error' | 'skipped';
+
+export interface CheckResult {
+  /** Stable contract id, e.g. "c2.lock-released". */
+  id: string;
+  challenge: ChallengeNumber;
+  status: CheckStatus;
+  score: number;
+  max_score: number;
+  /** What a learner can act on. */
+  feedback: string;
+  duration_ms: number;
+  /** Values shown to authors only (e.g. the holder's Lock ID); never in learner feedback. */
+  author_notes?: string;
+}
+
+export interface TerraformEnvironment {
+  binary: 'terraform' | 'tofu';
+  version: string;
+  path?: string;
+}
+
+export interface GradeEnvironment {
+  terraform: TerraformEnvironment;
+  backend: string;
+  backend_description?: string;
+  sandbox?: string;
+}
+
+/** A learner script's run, kept for the feedback and the reports. */
+export interface ScriptRun {
+  challenge: ChallengeNumber;
+  /** e.g. "challenge2/recover.sh" */
+  script: string;
+  exit_code: number | null;
+  signal: string | null;
+  timed_out: boolean;
+  duration_ms: number;
+  /** Capped stdout+stderr. */
+  output: string;
+  output_truncated: boolean;
+}
+
+/** One event on the lock timeline (HTML report, debugging). */
+export interface TimelineEvent {
+  at_ms: number;
+  challenge: ChallengeNumber;
+  kind: string;
+  detail: string;
+}
+
+export interface GradeResult {
+  lab: 'distributed-state-locking';
+  status: 'graded' | 'error';
+  score: number;
+  max_score: number;
+  duration_ms: number;
+  environment: GradeEnvironment;
+  checks: CheckResult[];
+  /** Present when status is "error": what could not complete. */
+  error?: { code: string; message: string };
+  scripts?: ScriptRun[];
+  timeline?: TimelineEvent[];
+}
+
+/** One recorded invocation of terraform/tofu by a learner script (the recording wrapper). */
+export interface Invocation {
+  /** "terraform" or "tofu": the name the script called. */
+  tool: string;
+  /** Arguments after the binary name. */
+  args: string[];
+  cwd: string;
+  pid: number;
+  /** Epoch milliseconds. */
+  started_at: number;
+  ended_at?: number;
+  /** undefined while running or when the wrapper itself was killed. */
+  exit_code?: number | null;
+  signal?: string | null;
+}
