@@ -1,0 +1,169 @@
+// Extracts the "Lock Info:" block from a pasted `terraform plan` / `tofu plan`
+// that failed with "Error acquiring the state lock", tolerating CI log
+// decoration, colours, the diagnostic box, CRLF/BOM and terminal line wrapping.
+
+export interface TranscriptLockInfo {
+  id: string;
+  path?: string;
+  operation?: string;
+  who?: string;
+  version?: string;
+  created?: string;
+  info?: string;
+}
+
+export type TranscriptParse =
+  | { ok: true; lock: TranscriptLockInfo; lockErrorSeen: boolean }
+  | { ok: false; reason: string };
+
+type Key = keyof TranscriptLockInfo;
+
+const KEYS: Record<string, Key> = {
+  ID: 'id',
+  Path: 'path',
+  Operation: 'operation',
+  Who: 'who',
+  Version: 'version',
+  Created: 'created',
+  Info: 'info',
+};
+
+const EXPECTED = "a 'Lock Info:' block with an 'ID:' line, as printed under 'Error acquiring the state lock'";
+
+// CSI/OSC/other ESC sequences, caret-notation ones, and SGR codes whose ESC was lost in a copy.
+// eslint-disable-next-line no-control-regex -- ANSI escapes are made of control characters
+const ANSI = /(?:\x1b|\^\[)\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|\[[0-9;]*m/g;
+// Jenkins "[ISO]" / "[HH:MM:SS]", GitHub Actions "ISO ", GitLab "ISO 00O " (stream, O/E, ' ' or '+'), GitHub "##[error]".
+const CI_PREFIX = [
+  /^\[(?:\d{4}-\d{2}-\d{2}T)?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\] ?/,
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})(?: [0-9a-f]{2}[OE][+ ]?| |$)/,
+  /^##\[[a-z]+\]/,
+];
+// A GitLab line whose header ends in '+' continues the previous line.
+const GITLAB_APPEND = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z [0-9a-f]{2}[OE]\+/;
+// A bare "HH:MM:SS " prefix is ambiguous (a wrapped Created value may start so): stripped only when most lines carry it.
+const CLOCK_PREFIX = /^\d{2}:\d{2}:\d{2}(?:[.,]\d+)? /;
+const BOX_EDGE = /^\s*[╷╵]\s*$/;
+const BOX_PREFIX = /^\s?│ ?/;
+const LOCK_INFO = /^\s*Lock Info:/;
+const FIELD_LINE = /^\s*(ID|Path|Operation|Who|Version|Created|Info)\s*:(.*)$/;
+const PROSE = /^(?:(?:Terraform|OpenTofu) acquires|Error\b|Releasing state lock|Acquiring state lock|Plan:|No changes)/;
+const GO_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? [+-]\d{4} [A-Z]{2,5}$/;
+const CREATED_PIECE = /^[\d:.+\- ]*[A-Z]{0,5}$/;
+
+// Splits the paste into lines and removes everything that is not Terraform's own text.
+export function normalizeTranscript(text: string): string[] {
+  const raw = text.replace(/\uFEFF/g, '');
+  const lines: string[] = [];
+  for (const piece of raw.includes('\n') ? raw.split('\n') : raw.split('\r')) {
+    const line = piece.replace(/\r/g, '').replace(ANSI, '').replace(/[\t\u00A0]/g, ' ');
+    const append = GITLAB_APPEND.exec(line);
+    if (append && lines.length > 0) lines[lines.length - 1] += line.slice(append[0].length);
+    else lines.push(line);
+  }
+  const nonBlank = lines.filter((line) => line.trim() !== '');
+  const clocked = nonBlank.filter((line) => CLOCK_PREFIX.test(line)).length;
+  const stripClock = clocked * 2 > nonBlank.length;
+  return lines.map((line) => {
+    let out = line;
+    if (stripClock) out = out.replace(CLOCK_PREFIX, '');
+    for (const prefix of CI_PREFIX) out = out.replace(prefix, '');
+    if (BOX_EDGE.test(out)) return '';
+    return out.replace(BOX_PREFIX, '').trimEnd();
+  });
+}
+
+// Whether a non-field line inside the block plausibly continues the current field's wrapped value.
+function continues(key: Key, pieces: string[], line: string): boolean {
+  const text = line.trim();
+  if (PROSE.test(text) || LOCK_INFO.test(text)) return false;
+  if (key === 'created') return CREATED_PIECE.test(text);
+  if (key === 'info') return pieces.join('') !== '';
+  return !/\s/.test(text);
+}
+
+// Collects the field lines (and their wrapped continuations) that follow a "Lock Info:" line.
+function readBlock(lines: string[]): Map<Key, string[]> {
+  const found = new Map<Key, string[]>();
+  let current: { key: Key; pieces: string[] } | undefined;
+  for (const line of lines) {
+    if (line.trim() === '') {
+      if (found.size > 0) break;
+      continue;
+    }
+    const field = FIELD_LINE.exec(line);
+    const key = field ? KEYS[field[1]] : undefined;
+    if (field && key) {
+      if (found.has(key)) break;
+      current = { key, pieces: [field[2].trim()] };
+      found.set(key, current.pieces);
+    } else if (current && continues(current.key, current.pieces, line)) {
+      current.pieces.push(line.trim());
+    } else {
+      break;
+    }
+  }
+  return found;
+}
+
+// Rejoins a wrapped Created value, preferring whichever joining yields Go's time format.
+function joinCreated(parts: string[]): string {
+  const [first = '', ...rest] = parts.filter((part) => part !== '');
+  if (rest.length > 4) return [first, ...rest].join(' ');
+  let candidates = [first];
+  for (const part of rest) candidates = candidates.flatMap((head) => [head + part, `${head} ${part}`]);
+  return candidates.find((candidate) => GO_TIME.test(candidate)) ?? [first, ...rest].join(' ');
+}
+
+// Rejoins a field's pieces: tokens (ID, hostnames, paths) were cut mid-token, prose gets spaces.
+function joinPieces(key: Key, parts: string[]): string {
+  if (key === 'created') return joinCreated(parts);
+  if (key === 'info') return parts.filter((part) => part !== '').join(' ');
+  return parts.join('');
+}
+
+// Summarises the paste for feedback: its size and its first meaningful line.
+function describe(lines: string[]): string {
+  const nonBlank = lines.filter((line) => line.trim() !== '');
+  const first = nonBlank[0]?.trim() ?? '';
+  const shown = first.length > 70 ? `${first.slice(0, 70)}…` : first;
+  return `${nonBlank.length} non-blank line(s), starting with "${shown}"`;
+}
+
+// Explains why no "Lock Info:" line was found, in terms the learner can act on.
+function missingBlockReason(lines: string[], lockErrorSeen: boolean): string {
+  if (lines.every((line) => line.trim() === '')) {
+    return `The transcript is empty. Expected ${EXPECTED}: paste the full output of the plan that failed.`;
+  }
+  if (lockErrorSeen) {
+    return `Found "Error acquiring the state lock" but no 'Lock Info:' line. Expected ${EXPECTED}: paste the whole error, including the 'Lock Info:' lines below the error message.`;
+  }
+  if (lines.some((line) => /^\s*(?:Plan: \d+ to add|No changes\.)/.test(line))) {
+    return `This plan succeeded ('Plan: …' or 'No changes.'), so it never waited for the lock. Expected ${EXPECTED}: run the plan while another run holds the lock.`;
+  }
+  return `Found ${describe(lines)}, but neither "Error acquiring the state lock" nor a 'Lock Info:' block. Expected ${EXPECTED}.`;
+}
+
+// Parses a pasted plan transcript and returns the last "Lock Info:" block, or why there is none.
+export function parseLockTranscript(text: string): TranscriptParse {
+  const lines = normalizeTranscript(text);
+  const squashed = lines.join('').replace(/\s+/g, '').toLowerCase();
+  const lockErrorSeen = squashed.includes('erroracquiringthestatelock');
+  const start = lines.findLastIndex((line) => LOCK_INFO.test(line));
+  if (start < 0) return { ok: false, reason: missingBlockReason(lines, lockErrorSeen) };
+
+  const sameLine = lines[start].replace(LOCK_INFO, '');
+  const found = readBlock([sameLine, ...lines.slice(start + 1)]);
+  const where = `the 'Lock Info:' block on line ${start + 1}`;
+  const id = found.get('id');
+  if (!id) {
+    const fields = [...found.keys()].join(', ') || 'no fields';
+    return { ok: false, reason: `Found ${where} with ${fields}, but no 'ID:' line in it. Expected ${EXPECTED}: paste the block in full.` };
+  }
+  const lock: TranscriptLockInfo = { id: joinPieces('id', id) };
+  if (lock.id === '') {
+    return { ok: false, reason: `Found ${where}, but its 'ID:' line is empty. Expected ${EXPECTED}, with the lock ID after 'ID:'.` };
+  }
+  for (const [key, pieces] of found) lock[key] = joinPieces(key, pieces);
+  return { ok: true, lock, lockErrorSeen };
+}

@@ -1,0 +1,281 @@
+// Turns a learner's GitHub Actions workflow (challenge3/workflow.yml) into an
+// ordered list of shell steps, and renders them as one bash script that runs
+// them the way a Linux runner would: jobs in YAML order but after the jobs
+// they `needs:`, each step in a fresh subshell, stopping at the first failure.
+//
+// Deliberately small: no expression language beyond `${{ env.X }}` and
+// `${{ github.run_id }}`, no actions other than the setup ones treated as done,
+// no matrix expansion, containers or services. Everything not run is named in
+// `unsupported` so the feedback can say so.
+
+import { parseDocument } from 'yaml';
+
+export interface WorkflowStep {
+  /** The job's id (its key under `jobs:`). */
+  job: string;
+  name: string;
+  /** The step's `run:` text, expressions substituted. */
+  run: string;
+  /** workflow < job < step `env:`, expressions substituted. */
+  env: Record<string, string>;
+  workingDirectory?: string;
+  /** The command the runner uses, e.g. "bash --noprofile --norc -eo pipefail" or "sh -e". */
+  shell: string;
+}
+
+export interface WorkflowPlan {
+  steps: WorkflowStep[];
+  /** `uses:` steps treated as already done (checkout, setup-terraform, ...). */
+  satisfied: string[];
+  /** What will not run, or not run as on GitHub. */
+  unsupported: string[];
+}
+
+type Mapping = Record<string, unknown>;
+
+const SATISFIED_ACTIONS = new Set([
+  'actions/checkout',
+  'hashicorp/setup-terraform',
+  'opentofu/setup-opentofu',
+  'aws-actions/configure-aws-credentials',
+]);
+
+/** Runner commands per `shell:`; an absent shell is GitHub's `bash -e {0}` (no pipefail). */
+const SHELLS: Record<string, string> = {
+  bash: 'bash --noprofile --norc -eo pipefail',
+  sh: 'sh -e',
+};
+const DEFAULT_SHELL = 'bash -e';
+
+/** The runtime reference `${{ github.run_id }}` is rendered as. */
+const RUN_ID = '${GITHUB_RUN_ID}';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Whether a parsed YAML value is a mapping. */
+function isMapping(value: unknown): value is Mapping {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A scalar YAML value as GitHub sees it (numbers and booleans as text, null as ""). */
+function scalarText(value: unknown): string | undefined {
+  if (value === null) return '';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+/** Replaces `${{ ... }}` expressions: env.X from `env`, github.run_id at run time, anything else with "". */
+function substitute(text: string, env: Record<string, string>, where: string, unsupported: string[]): string {
+  return text.replace(/\$\{\{\s*([\s\S]*?)\s*\}\}/g, (_whole, expression: string) => {
+    const envRef = /^env\.([A-Za-z_][A-Za-z0-9_-]*)$|^env\[\s*'([^']+)'\s*\]$/.exec(expression);
+    if (envRef) return env[envRef[1] ?? envRef[2] ?? ''] ?? '';
+    if (expression === 'github.run_id') return RUN_ID;
+    note(unsupported, `${where}: \${{ ${expression} }} is not evaluated here; it becomes an empty string`);
+    return '';
+  });
+}
+
+/** Adds a message once. */
+function note(list: string[], message: string): void {
+  if (!list.includes(message)) list.push(message);
+}
+
+/** Reads an `env:` mapping, substituting expressions against the outer env. */
+function readEnv(value: unknown, outer: Record<string, string>, where: string, unsupported: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (value === undefined) return env;
+  if (!isMapping(value)) {
+    note(unsupported, `${where}: env: must be a mapping here; it is ignored`);
+    return env;
+  }
+  for (const [name, raw] of Object.entries(value)) {
+    const text = scalarText(raw);
+    if (!ENV_NAME.test(name) || text === undefined) {
+      note(unsupported, `${where}: env ${name} is not a plain NAME: value pair; it is ignored`);
+      continue;
+    }
+    env[name] = substitute(text, outer, where, unsupported);
+  }
+  return env;
+}
+
+/** The `defaults.run` mapping of a workflow or job ({} when absent). */
+function runDefaults(node: Mapping): Mapping {
+  const defaults = node['defaults'];
+  const run = isMapping(defaults) ? defaults['run'] : undefined;
+  return isMapping(run) ? run : {};
+}
+
+/** Whether an `if:` condition is one we treat as true (always(), success(), true). */
+function conditionRuns(condition: unknown): boolean {
+  if (condition === undefined || condition === true) return true;
+  if (typeof condition !== 'string') return false;
+  const bare = condition.trim().replace(/^\$\{\{\s*([\s\S]*?)\s*\}\}$/, '$1').trim();
+  return bare === 'always()' || bare === 'success()' || bare === 'true';
+}
+
+/** The job ids a job `needs:` (a string or a list). */
+function needsOf(job: unknown): string[] {
+  const raw = isMapping(job) ? job['needs'] : undefined;
+  return raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+}
+
+/** Job ids in run order: YAML order, each job after every job it needs. */
+function jobOrder(jobs: Mapping): string[] {
+  const ids = Object.keys(jobs);
+  const needs = new Map<string, string[]>();
+  for (const id of ids) {
+    const list = needsOf(jobs[id]);
+    for (const need of list) {
+      if (!ids.includes(need)) throw new Error(`workflow: job "${id}" needs "${need}", which is not a job in this workflow`);
+    }
+    needs.set(id, list);
+  }
+  const order: string[] = [];
+  while (order.length < ids.length) {
+    const next = ids.find((id) => !order.includes(id) && (needs.get(id) ?? []).every((n) => order.includes(n)));
+    if (next === undefined) {
+      const stuck = ids.filter((id) => !order.includes(id)).join(', ');
+      throw new Error(`workflow: the needs: of jobs ${stuck} form a cycle`);
+    }
+    order.push(next);
+  }
+  return order;
+}
+
+/** Parses the workflow and lists the shell steps to run, in order, with what is skipped. */
+export function planWorkflow(yamlText: string): WorkflowPlan {
+  const doc = parseDocument(yamlText);
+  const [error] = doc.errors;
+  if (error) throw new Error(`workflow: invalid YAML: ${error.message}`);
+  const root: unknown = doc.toJS();
+  if (!isMapping(root)) throw new Error('workflow: the file must be a YAML mapping with a jobs: section');
+  const jobs = root['jobs'];
+  if (!isMapping(jobs) || Object.keys(jobs).length === 0) throw new Error('workflow: no jobs: found');
+
+  const plan: WorkflowPlan = { steps: [], satisfied: [], unsupported: [] };
+  const workflowEnv = readEnv(root['env'], {}, 'workflow', plan.unsupported);
+  const workflowDefaults = runDefaults(root);
+  const skippedJobs = new Set<string>();
+
+  for (const jobId of jobOrder(jobs)) {
+    const job = jobs[jobId];
+    const where = `job "${jobId}"`;
+    if (!isMapping(job)) throw new Error(`workflow: ${where} must be a mapping`);
+    const blockedBy = needsOf(job).find((n) => skippedJobs.has(n));
+    const skipReason =
+      blockedBy !== undefined
+        ? `it needs job "${blockedBy}", which is not run`
+        : job['uses'] !== undefined
+          ? `it calls the reusable workflow ${String(job['uses'])}`
+          : !conditionRuns(job['if'])
+            ? `its if: ${String(job['if'])} cannot be evaluated here`
+            : undefined;
+    if (skipReason !== undefined) {
+      skippedJobs.add(jobId);
+      note(plan.unsupported, `${where} is skipped: ${skipReason}`);
+      continue;
+    }
+    if (job['container'] !== undefined) note(plan.unsupported, `${where}: container: is ignored; its steps run on this host`);
+    if (job['services'] !== undefined) note(plan.unsupported, `${where}: services: are not started`);
+    const strategy = job['strategy'];
+    if (isMapping(strategy) && strategy['matrix'] !== undefined) {
+      note(plan.unsupported, `${where}: the matrix strategy is not expanded; the job runs once with empty matrix values`);
+    }
+    if (job['continue-on-error'] !== undefined) note(plan.unsupported, `${where}: continue-on-error is ignored; a failure stops the run`);
+
+    const jobEnv = { ...workflowEnv, ...readEnv(job['env'], workflowEnv, where, plan.unsupported) };
+    const jobDefaults = { ...workflowDefaults, ...runDefaults(job) };
+    const steps = job['steps'];
+    if (!Array.isArray(steps)) throw new Error(`workflow: ${where} has no steps: list`);
+    steps.forEach((step: unknown, index) => {
+      const planned = planStep(step, index, jobId, jobEnv, jobDefaults, plan);
+      if (planned) plan.steps.push(planned);
+    });
+  }
+  return plan;
+}
+
+/** Plans one step: a shell step to run, or a note in satisfied/unsupported (then undefined). */
+function planStep(
+  step: unknown,
+  index: number,
+  jobId: string,
+  jobEnv: Record<string, string>,
+  jobDefaults: Mapping,
+  plan: WorkflowPlan,
+): WorkflowStep | undefined {
+  if (!isMapping(step)) throw new Error(`workflow: job "${jobId}" step ${index + 1} must be a mapping`);
+  const uses = step['uses'];
+  const runText = scalarText(step['run']);
+  const firstLine = (runText ?? '').trim().split('\n')[0] ?? '';
+  const name = (scalarText(step['name']) ?? (typeof uses === 'string' ? `Run ${uses}` : `Run ${firstLine}`)).replace(/\s*\n\s*/g, ' ');
+  const where = `job "${jobId}" step "${name}"`;
+
+  if (typeof uses === 'string') {
+    const action = uses.split('@')[0]?.split('/').slice(0, 2).join('/').toLowerCase() ?? '';
+    if (SATISFIED_ACTIONS.has(action)) note(plan.satisfied, `${where}: ${uses} is treated as already done`);
+    else note(plan.unsupported, `${where}: uses: ${uses} is not run`);
+    return undefined;
+  }
+  if (runText === undefined || step['run'] === null) throw new Error(`workflow: job "${jobId}" step ${index + 1} has neither run: nor uses:`);
+  if (!conditionRuns(step['if'])) {
+    note(plan.unsupported, `${where} is skipped: its if: ${String(step['if'])} cannot be evaluated here`);
+    return undefined;
+  }
+  const shellName = scalarText(step['shell'] ?? jobDefaults['shell']);
+  const shell = shellName === undefined ? DEFAULT_SHELL : SHELLS[shellName];
+  if (shell === undefined) {
+    note(plan.unsupported, `${where} is skipped: shell: ${shellName} is not supported (only bash and sh)`);
+    return undefined;
+  }
+  if (step['continue-on-error'] !== undefined) note(plan.unsupported, `${where}: continue-on-error is ignored; a failure stops the run`);
+
+  const env = { ...jobEnv, ...readEnv(step['env'], jobEnv, where, plan.unsupported) };
+  const planned: WorkflowStep = { job: jobId, name, run: substitute(runText, env, where, plan.unsupported), env, shell };
+  const directory = scalarText(step['working-directory'] ?? jobDefaults['working-directory']);
+  if (directory !== undefined && directory !== '') planned.workingDirectory = substitute(directory, env, where, plan.unsupported);
+  return planned;
+}
+
+/** Single-quotes text for bash. */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Quotes a value for bash, leaving ${GITHUB_RUN_ID} to be expanded at run time. */
+function quoteWithRunId(text: string): string {
+  return text
+    .split(RUN_ID)
+    .map((part) => (part === '' ? '' : shellQuote(part)))
+    .join(`"${RUN_ID}"`)
+    .replace(/^$/, "''");
+}
+
+/** Renders the plan as one bash script; it exits with the first failing step's code. */
+export function renderWorkflowScript(plan: WorkflowPlan): string {
+  const lines = [
+    '#!/usr/bin/env bash',
+    '# Generated by lockgrader from a GitHub Actions workflow: runs its run: steps in order',
+    "# in subshells, and stops at the first failing step with that step's exit code.",
+    '__lg_tmp=$(mktemp -d) || exit 1',
+    `trap 'rm -rf "$__lg_tmp"' EXIT`,
+    ': "${CI:=true}" "${GITHUB_ACTIONS:=true}" "${GITHUB_WORKSPACE:=$PWD}"',
+    ': "${GITHUB_ENV:=$__lg_tmp/env}" "${GITHUB_OUTPUT:=$__lg_tmp/output}" "${GITHUB_PATH:=$__lg_tmp/path}" "${GITHUB_STEP_SUMMARY:=$__lg_tmp/summary}"',
+    'export CI GITHUB_ACTIONS GITHUB_WORKSPACE GITHUB_ENV GITHUB_OUTPUT GITHUB_PATH GITHUB_STEP_SUMMARY',
+  ];
+  for (const step of plan.steps) {
+    const label = shellQuote(step.name);
+    const vars = Object.entries(step.env).map(([name, value]) => quoteWithRunId(`${name}=${value}`));
+    const cd = step.workingDirectory === undefined ? '' : `cd ${quoteWithRunId(step.workingDirectory)} && `;
+    lines.push(
+      '',
+      `printf '::step:: %s\\n' ${label} >&2`,
+      `(${cd}exec env ${[...vars, step.shell, '-c', shellQuote(step.run)].join(' ')})`,
+      '__lg_status=$?',
+      `if [ "$__lg_status" -ne 0 ]; then printf '::step-failed:: %s (exit %s)\\n' ${label} "$__lg_status" >&2; exit "$__lg_status"; fi`,
+    );
+  }
+  lines.push('', 'exit 0', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,85 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseBackendKind } from '../backend/index.ts';
+import { LockgraderError } from '../errors.ts';
+import { loadRubric, parseChallenges } from '../grading/checks.ts';
+import { gradeSubmission } from '../grading/grade.ts';
+import type { GradeResult } from '../grading/types.ts';
+import { writeJunitReport } from '../report/junit.ts';
+
+function positiveNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0) throw new LockgraderError('USAGE', `${flag} takes a number >= 0 (got "${value}")`, { flag, value });
+  return number;
+}
+
+async function writeJson(file: string, data: unknown): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+function printSummary(result: GradeResult): void {
+  const lines = result.checks
+    .filter((check) => check.status !== 'skipped')
+    .map((check) => `  ${check.status.padEnd(5)} ${check.id.padEnd(28)} ${String(check.score).padStart(3)}/${String(check.max_score).padEnd(3)} ${check.status === 'pass' ? '' : check.feedback}`);
+  console.log(`lockgrader: ${result.status}, score ${result.score}/${result.max_score} in ${(result.duration_ms / 1000).toFixed(1)} s`);
+  console.log(lines.join('\n'));
+  if (result.error) console.log(`error: ${result.error.message}`);
+}
+
+export async function gradeCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        challenges: { type: 'string' },
+        backend: { type: 'string', default: 'embedded' },
+        endpoint: { type: 'string' },
+        'script-timeout': { type: 'string' },
+        json: { type: 'string' },
+        junit: { type: 'string' },
+        gradescope: { type: 'string' },
+        'fail-under': { type: 'string' },
+        rubric: { type: 'string' },
+        reveal: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        workers: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new LockgraderError('USAGE', (error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new LockgraderError('USAGE', 'grade takes exactly one SUBMISSION_DIR');
+  const challenges = parseChallenges(values.challenges);
+  const scriptTimeout = positiveNumber('--script-timeout', values['script-timeout']);
+  const failUnder = positiveNumber('--fail-under', values['fail-under']);
+  const workers = positiveNumber('--workers', values.workers);
+  const rubric = await loadRubric(values.rubric);
+  const { result } = await gradeSubmission({
+    submission: positionals[0] as string,
+    challenges,
+    backendKind: parseBackendKind(values.backend ?? 'embedded'),
+    endpoint: values.endpoint ?? process.env.LOCKGRADER_ENDPOINT,
+    scriptTimeoutMs: scriptTimeout === undefined ? undefined : scriptTimeout * 1000,
+    rubric,
+    reveal: values.reveal,
+    maxWorkers: workers,
+    verbose: values.verbose,
+  });
+  if (values.json) await writeJson(values.json, result);
+  if (values.junit) await writeJunitReport(result, values.junit);
+  if (values.gradescope) {
+    const { toGradescope } = await import('../report/gradescope.ts');
+    await writeJson(values.gradescope, toGradescope(result));
+  }
+  if (!values.quiet) printSummary(result);
+  if (result.status === 'error') return 3;
+  if (failUnder !== undefined && result.score < failUnder) return 1;
+  return 0;
+}

@@ -1,0 +1,66 @@
+import type { StartedBackend } from '../backend/types.ts';
+import type { BackendKind } from '../backend/types.ts';
+import type { TerraformBinary } from '../terraform/locate.ts';
+import { assembleResult } from './assemble.ts';
+import type { Rubric } from './checks.ts';
+import { runGraderSuites } from './run-graders.ts';
+import { openGradingSession } from './session.ts';
+import type { ChallengeNumber, GradeResult } from './types.ts';
+
+export interface GradeOptions {
+  submission: string;
+  challenges: ChallengeNumber[];
+  backendKind?: BackendKind;
+  endpoint?: string;
+  /** Share a running backend instead of starting one. */
+  backend?: StartedBackend;
+  terraform?: TerraformBinary;
+  scriptTimeoutMs?: number;
+  rubric: Rubric;
+  reveal?: boolean;
+  maxWorkers?: number;
+  verbose?: boolean;
+}
+
+export interface GradeTimings {
+  backendStartMs: number;
+  jestStartMs: number;
+  totalMs: number;
+}
+
+// Grades one submission: sets up the session (copy, terraform, backend), runs
+// the asked challenges' grader suites and assembles the results. Throws only
+// for usage errors and faults before grading could start.
+export async function gradeSubmission(options: GradeOptions): Promise<{ result: GradeResult; timings: GradeTimings }> {
+  const started = performance.now();
+  const session = await openGradingSession({
+    submission: options.submission,
+    backend: options.backend,
+    backendKind: options.backendKind,
+    endpoint: options.endpoint,
+    terraform: options.terraform,
+    scriptTimeoutMs: options.scriptTimeoutMs,
+    rubric: options.rubric,
+    reveal: options.reveal,
+  });
+  try {
+    const run = await runGraderSuites(options.challenges, session.contextFile, { maxWorkers: options.maxWorkers, verbose: options.verbose });
+    const { context } = session;
+    const result = await assembleResult({
+      runDir: context.runDir,
+      challenges: options.challenges,
+      rubric: options.rubric,
+      environment: {
+        terraform: { binary: context.terraform.flavour, version: context.terraform.version, path: context.terraform.path },
+        backend: context.backend.kind,
+        backend_description: context.backend.description,
+        sandbox: 'none (process group, run token and time limit enforced)',
+      },
+      durationMs: performance.now() - started,
+      suiteErrors: run.suiteErrors,
+    });
+    return { result, timings: { backendStartMs: session.backendStartMs, jestStartMs: run.jestStartMs, totalMs: performance.now() - started } };
+  } finally {
+    await session.close();
+  }
+}

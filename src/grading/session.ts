@@ -1,0 +1,89 @@
+import { cp, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startBackend } from '../backend/index.ts';
+import type { BackendKind, StartedBackend } from '../backend/types.ts';
+import { LockgraderError } from '../errors.ts';
+import { locateTerraform, type TerraformBinary } from '../terraform/locate.ts';
+import { defaultRubric, type Rubric } from './checks.ts';
+import { CONTEXT_VARIABLE, DEFAULT_SCRIPT_TIMEOUT_MS, makeRunDir, type GradingContext } from './context.ts';
+
+export interface OpenSessionOptions {
+  submission: string;
+  /** A running backend to share (grade-many, tests); else one is started and stopped with the session. */
+  backend?: StartedBackend;
+  backendKind?: BackendKind;
+  endpoint?: string;
+  terraform?: TerraformBinary;
+  scriptTimeoutMs?: number;
+  rubric?: Rubric;
+  reveal?: boolean;
+}
+
+/** Everything one grading needs, set up; close() removes what it made. */
+export interface GradingSession {
+  context: GradingContext;
+  contextFile: string;
+  backend: StartedBackend;
+  /** Milliseconds spent starting the backend (0 when shared). */
+  backendStartMs: number;
+  close(): Promise<void>;
+}
+
+// Checks the submission is a readable folder (else SUBMISSION_UNREADABLE).
+export async function assertSubmissionFolder(submission: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(submission);
+  } catch {
+    throw new LockgraderError('SUBMISSION_UNREADABLE', `submission ${submission} does not exist`, { submission });
+  }
+  if (!info.isDirectory()) {
+    throw new LockgraderError('SUBMISSION_UNREADABLE', `submission ${submission} is not a folder (a submission is a folder holding challenge1/, challenge2/, challenge3/)`, { submission });
+  }
+}
+
+// Copies the submission (the original is never touched again), finds
+// terraform, starts or joins a backend, and writes the context file.
+export async function openGradingSession(options: OpenSessionOptions): Promise<GradingSession> {
+  const submission = path.resolve(options.submission);
+  await assertSubmissionFolder(submission);
+  const runDir = await makeRunDir();
+  let ownedBackend: StartedBackend | undefined;
+  try {
+    const copy = path.join(runDir, 'submission');
+    await cp(submission, copy, { recursive: true, dereference: false, verbatimSymlinks: true }).catch((error: unknown) => {
+      throw new LockgraderError('SUBMISSION_UNREADABLE', `cannot read submission ${submission}: ${(error as Error).message}`, { submission });
+    });
+    const terraform = options.terraform ?? (await locateTerraform());
+    const backend = options.backend ?? (ownedBackend = await startBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint }));
+    const context: GradingContext = {
+      runDir,
+      submission: copy,
+      submissionLabel: submission,
+      backend: { kind: backend.kind, endpoints: backend.endpoints, credentials: backend.credentials, description: backend.description },
+      terraform,
+      scriptTimeoutMs: options.scriptTimeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS,
+      rubric: options.rubric ?? defaultRubric(),
+      reveal: options.reveal ?? false,
+      startedAt: Date.now(),
+    };
+    const contextFile = path.join(runDir, 'context.json');
+    await writeFile(contextFile, JSON.stringify(context, null, 2));
+    return {
+      context,
+      contextFile,
+      backend,
+      backendStartMs: ownedBackend ? ownedBackend.startMs : 0,
+      async close() {
+        await ownedBackend?.stop();
+        await rm(runDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await ownedBackend?.stop();
+    await rm(runDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export { CONTEXT_VARIABLE };

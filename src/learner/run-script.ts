@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { killProcessesWithToken } from '../util/kill-by-token.ts';
+import { killProcessGroup } from '../util/process-group.ts';
+
+export const RUN_TOKEN_VARIABLE = 'LOCKGRADER_RUN_TOKEN';
+export const DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024;
+/** After SIGTERM at the time limit, how long before SIGKILL. */
+const TERMINATE_GRACE_MS = 2_000;
+
+export interface ScriptRunOptions {
+  /** Absolute path of the script; run as `bash FILE`. */
+  script: string;
+  cwd: string;
+  /** The complete environment (nothing else of the grader's is added). Must hold RUN_TOKEN_VARIABLE. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  outputCapBytes?: number;
+}
+
+export interface ScriptRunResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** Capped stdout (kept apart: identify.sh answers on stdout). */
+  stdout: string;
+  /** Capped stdout and stderr interleaved. */
+  output: string;
+  /** Whether any output was cut at the cap; totalBytes is what it printed. */
+  truncated: boolean;
+  totalBytes: number;
+  /** Processes still alive after the script ended, killed by the runner. */
+  leftoverKilled: number;
+}
+
+class CappedBuffer {
+  private chunks: Buffer[] = [];
+  private kept = 0;
+  total = 0;
+  private readonly cap: number;
+  constructor(cap: number) {
+    this.cap = cap;
+  }
+  push(chunk: Buffer): void {
+    this.total += chunk.length;
+    if (this.kept >= this.cap) return;
+    const slice = chunk.subarray(0, this.cap - this.kept);
+    this.chunks.push(slice);
+    this.kept += slice.length;
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+  get truncated(): boolean {
+    return this.total > this.kept;
+  }
+}
+
+// Runs a learner script with `bash FILE` in its own process group. At the
+// time limit the group gets SIGTERM, then SIGKILL; when the script ends, every
+// process it left behind (same group, or carrying its run token) is killed.
+// Output is drained in full but only the first outputCapBytes are kept.
+export async function runLearnerScript(options: ScriptRunOptions): Promise<ScriptRunResult> {
+  const token = options.env[RUN_TOKEN_VARIABLE];
+  if (!token) throw new Error(`runLearnerScript: env must carry ${RUN_TOKEN_VARIABLE}`);
+  const cap = options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
+  const stdout = new CappedBuffer(cap);
+  const output = new CappedBuffer(cap);
+  const started = performance.now();
+  const child = spawn('/bin/bash', [options.script], {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout.push(chunk);
+    output.push(chunk);
+  });
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+  let timedOut = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const limitTimer = setTimeout(() => {
+    timedOut = true;
+    killProcessGroup(child.pid, 'SIGTERM');
+    killTimer = setTimeout(() => killProcessGroup(child.pid, 'SIGKILL'), TERMINATE_GRACE_MS);
+  }, options.timeoutMs);
+  const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  const durationMs = performance.now() - started;
+  clearTimeout(limitTimer);
+  clearTimeout(killTimer);
+  killProcessGroup(child.pid, 'SIGKILL');
+  const leftoverKilled = await killProcessesWithToken(RUN_TOKEN_VARIABLE, token);
+  // The pipes close once every writer is gone; do not wait forever for them.
+  await Promise.race([
+    Promise.all([once(child.stdout, 'close'), once(child.stderr, 'close')]),
+    new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+  ]);
+  child.stdout.destroy();
+  child.stderr.destroy();
+  return {
+    exitCode,
+    signal,
+    timedOut,
+    durationMs,
+    stdout: stdout.text(),
+    output: output.text(),
+    truncated: output.truncated,
+    totalBytes: output.total,
+    leftoverKilled,
+  };
+}

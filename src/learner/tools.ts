@@ -1,0 +1,33 @@
+import { access, constants, readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+
+async function findOnPath(name: string, searchPath: string): Promise<string | undefined> {
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+// Resolves a tool on the grader's PATH to the real program, looking through
+// pyenv shims (a shim needs pyenv's environment, which a learner script does not get).
+export async function resolveTool(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const found = await findOnPath(name, env.PATH ?? '');
+  if (!found) return undefined;
+  const head = await readFile(found, { encoding: 'utf8', flag: 'r' }).then((text) => text.slice(0, 400)).catch(() => '');
+  if (head.startsWith('#!') && head.includes('pyenv')) {
+    const which = await execa('pyenv', ['which', name], { reject: false, env });
+    if (which.exitCode === 0 && which.stdout.trim()) return which.stdout.trim();
+  }
+  return realpath(found);
+}
+
+/** The learner tools the contract promises besides terraform: the AWS CLI and jq. */
+export const LEARNER_TOOLS = ['aws', 'jq'] as const;
