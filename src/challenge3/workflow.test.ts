@@ -1,0 +1,263 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planWorkflow, renderWorkflowScript } from './workflow.ts';
+
+const BASH_PIPEFAIL = 'bash --noprofile --norc -eo pipefail';
+
+describe('planWorkflow', () => {
+  test('env merges workflow < job < step, with ${{ env.X }} substituted', () => {
+    const plan = planWorkflow(`
+on: push
+env: { A: wf, B: wf, C: wf }
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    env: { B: job, C: job, FROM_WF: "\${{ env.A }}" }
+    steps:
+      - name: Apply
+        env: { C: step, FROM_JOB: "\${{ env.B }}" }
+        run: echo "\${{ env.C }} \${{env.A}} \${{ env.MISSING }}"
+`);
+    expect(plan.steps).toEqual([
+      {
+        job: 'deploy',
+        name: 'Apply',
+        run: 'echo "step wf "',
+        env: { A: 'wf', B: 'job', C: 'step', FROM_WF: 'wf', FROM_JOB: 'job' },
+        shell: 'bash -e',
+      },
+    ]);
+    expect(plan.unsupported).toEqual([]);
+  });
+
+  test('jobs run in YAML order but after the jobs they need', () => {
+    const plan = planWorkflow(`
+jobs:
+  apply: { needs: [plan, lint], steps: [ { run: echo apply } ] }
+  plan: { needs: init, steps: [ { run: echo plan } ] }
+  lint: { steps: [ { run: echo lint } ] }
+  init: { steps: [ { run: echo init } ] }
+`);
+    expect(plan.steps.map((s) => s.job)).toEqual(['lint', 'init', 'plan', 'apply']);
+    expect(plan.steps.map((s) => s.name)).toEqual(['Run echo lint', 'Run echo init', 'Run echo plan', 'Run echo apply']);
+  });
+
+  test('working-directory: workflow default < job default < step', () => {
+    const plan = planWorkflow(`
+defaults: { run: { working-directory: wf-dir, shell: bash } }
+jobs:
+  a:
+    steps:
+      - run: pwd
+  b:
+    defaults: { run: { working-directory: job-dir } }
+    steps:
+      - run: pwd
+      - run: pwd
+        working-directory: step-dir
+        shell: sh
+`);
+    expect(plan.steps.map((s) => [s.workingDirectory, s.shell])).toEqual([
+      ['wf-dir', BASH_PIPEFAIL],
+      ['job-dir', BASH_PIPEFAIL],
+      ['step-dir', 'sh -e'],
+    ]);
+  });
+
+  test('setup actions are satisfied; other uses:, containers, services, matrix, secrets are reported', () => {
+    const plan = planWorkflow(`
+jobs:
+  ci:
+    container: hashicorp/terraform:1.9
+    services: { localstack: { image: localstack/localstack } }
+    strategy: { matrix: { env: [dev, prod] } }
+    steps:
+      - uses: actions/checkout@v4
+      - uses: hashicorp/setup-terraform@v3
+        with: { terraform_wrapper: false }
+      - uses: opentofu/setup-opentofu@v1
+      - uses: aws-actions/configure-aws-credentials@v4
+      - name: Cache
+        uses: actions/cache@v4
+      - name: Plan
+        run: terraform plan -var env=\${{ matrix.env }} -out=plan-\${{ github.run_id }}
+        env: { TOKEN: "\${{ secrets.TOKEN }}", SHA: "\${{ github.sha }}" }
+`);
+    expect(plan.steps).toHaveLength(1);
+    expect(plan.steps[0]?.run).toBe('terraform plan -var env= -out=plan-${GITHUB_RUN_ID}');
+    expect(plan.steps[0]?.env).toEqual({ TOKEN: '', SHA: '' });
+    expect(plan.satisfied).toEqual([
+      'job "ci" step "Run actions/checkout@v4": actions/checkout@v4 is treated as already done',
+      'job "ci" step "Run hashicorp/setup-terraform@v3": hashicorp/setup-terraform@v3 is treated as already done',
+      'job "ci" step "Run opentofu/setup-opentofu@v1": opentofu/setup-opentofu@v1 is treated as already done',
+      'job "ci" step "Run aws-actions/configure-aws-credentials@v4": aws-actions/configure-aws-credentials@v4 is treated as already done',
+    ]);
+    expect(plan.unsupported).toEqual([
+      'job "ci": container: is ignored; its steps run on this host',
+      'job "ci": services: are not started',
+      'job "ci": the matrix strategy is not expanded; the job runs once with empty matrix values',
+      'job "ci" step "Cache": uses: actions/cache@v4 is not run',
+      'job "ci" step "Plan": ${{ secrets.TOKEN }} is not evaluated here; it becomes an empty string',
+      'job "ci" step "Plan": ${{ github.sha }} is not evaluated here; it becomes an empty string',
+      'job "ci" step "Plan": ${{ matrix.env }} is not evaluated here; it becomes an empty string',
+    ]);
+  });
+
+  test('if: always()/success()/true run; other conditions skip the step or job, and its dependents', () => {
+    const plan = planWorkflow(`
+jobs:
+  main:
+    steps:
+      - { name: A, if: always(), run: echo a }
+      - { name: B, if: "\${{ success() }}", run: echo b }
+      - { name: C, if: "github.ref == 'refs/heads/main'", run: echo c }
+      - { name: D, if: failure(), run: echo d }
+      - { name: E, shell: pwsh, run: Write-Host e }
+  deploy:
+    if: github.event_name == 'push'
+    steps: [ { run: echo deploy } ]
+  after:
+    needs: deploy
+    steps: [ { run: echo after } ]
+  reusable:
+    uses: ./.github/workflows/other.yml
+`);
+    expect(plan.steps.map((s) => s.name)).toEqual(['A', 'B']);
+    expect(plan.unsupported).toEqual([
+      `job "main" step "C" is skipped: its if: github.ref == 'refs/heads/main' cannot be evaluated here`,
+      'job "main" step "D" is skipped: its if: failure() cannot be evaluated here',
+      'job "main" step "E" is skipped: shell: pwsh is not supported (only bash and sh)',
+      `job "deploy" is skipped: its if: github.event_name == 'push' cannot be evaluated here`,
+      'job "after" is skipped: it needs job "deploy", which is not run',
+      'job "reusable" is skipped: it calls the reusable workflow ./.github/workflows/other.yml',
+    ]);
+  });
+
+  test.each([
+    ['jobs: [unclosed', /invalid YAML/],
+    ['a: 1\na: 2\njobs: {}', /invalid YAML/],
+    ['- just\n- a list', /must be a YAML mapping/],
+    ['', /must be a YAML mapping/],
+    ['on: push', /no jobs/],
+    ['jobs: {}', /no jobs/],
+    ['jobs: { a: { steps: [ { run: x } ], needs: ghost } }', /job "a" needs "ghost"/],
+    ['jobs: { a: { needs: b, steps: [] }, b: { needs: a, steps: [] } }', /cycle/],
+    ['jobs: { a: { runs-on: x } }', /job "a" has no steps/],
+    ['jobs: { a: { steps: [ { name: nothing } ] } }', /neither run: nor uses:/],
+  ])('%j throws', (yamlText, message) => {
+    expect(() => planWorkflow(yamlText)).toThrow(message);
+  });
+});
+
+describe('renderWorkflowScript, executed with bash', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lockgrader-workflow-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Renders and runs the workflow in `dir`; returns exit status and stderr. */
+  function run(yamlText: string, env: Record<string, string> = {}): { status: number; stdout: string; stderr: string } {
+    const script = join(dir, 'pipeline.sh');
+    writeFileSync(script, renderWorkflowScript(planWorkflow(yamlText)));
+    // spawnSync rather than execFileSync: it keeps stderr (the ::step:: markers) on success too.
+    const result = spawnSync('bash', [script], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' });
+    if (result.error) throw result.error;
+    return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  test('env merge, working-directory, and a failing step that stops the rest', () => {
+    mkdirSync(join(dir, 'infra'));
+    mkdirSync(join(dir, 'other'));
+    const result = run(`
+on: push
+env: { LEVEL: workflow, WF_ONLY: wf }
+defaults:
+  run:
+    working-directory: infra
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    env: { LEVEL: job, JOB_ONLY: job }
+    steps:
+      - uses: actions/checkout@v4
+      - name: Show env
+        env: { LEVEL: step }
+        run: |
+          echo "$LEVEL $WF_ONLY $JOB_ONLY \${{ env.JOB_ONLY }}" > env.txt
+          pwd > where.txt
+      - name: Fail
+        working-directory: other
+        run: |
+          touch started
+          exit 3
+          touch unreachable
+      - name: Never
+        run: touch never.txt
+`);
+    expect(result.status).toBe(3);
+    expect(readFileSync(join(dir, 'infra', 'env.txt'), 'utf8')).toBe('step wf job job\n');
+    expect(readFileSync(join(dir, 'infra', 'where.txt'), 'utf8').trim()).toMatch(/\/infra$/);
+    expect(existsSync(join(dir, 'other', 'started'))).toBe(true);
+    expect(existsSync(join(dir, 'other', 'unreachable'))).toBe(false);
+    expect(existsSync(join(dir, 'infra', 'never.txt'))).toBe(false);
+    expect(result.stderr).toContain('::step:: Show env\n');
+    expect(result.stderr).toContain('::step:: Fail\n');
+    expect(result.stderr).not.toContain('::step:: Never');
+  });
+
+  test('arbitrary run text survives quoting; run_id comes from the environment; steps do not share cd', () => {
+    const result = run(
+      `
+jobs:
+  a:
+    env:
+      TRICKY: "it's \\"quoted\\" $HOME \`x\` \\\\n"
+      PLAN: plan-\${{ github.run_id }}.tfplan
+    steps:
+      - name: Quotes
+        run: |
+          printf '%s|' "$TRICKY" 'single '"'"'inner'"'"' quote' "\${{ github.run_id }}" "$PLAN"
+          echo
+          cd /
+      - name: "It's still here"
+        run: test -f pipeline.sh && echo "$GITHUB_ACTIONS $CI" && echo x=1 >> "$GITHUB_OUTPUT"
+`,
+      { GITHUB_RUN_ID: '4242' },
+    );
+    expect(result).toEqual({
+      status: 0,
+      stdout: `it's "quoted" $HOME \`x\` \\n|single 'inner' quote|4242|plan-4242.tfplan|\ntrue true\n`,
+      stderr: "::step:: Quotes\n::step:: It's still here\n",
+    });
+  });
+
+  test('shells: default bash has no pipefail, explicit bash has, sh -e stops at the first error', () => {
+    const result = run(`
+jobs:
+  a:
+    steps:
+      - name: default
+        run: false | true; echo default-ok
+      - name: sh
+        shell: sh
+        run: false; echo unreachable
+`);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('default-ok\n');
+    const strict = run('jobs: { a: { steps: [ { shell: bash, run: "false | true; echo unreachable" } ] } }');
+    expect(strict.status).toBe(1);
+    expect(strict.stdout).toBe('');
+  });
+
+  test('a missing working directory fails the step', () => {
+    const result = run('jobs: { a: { steps: [ { name: cd, working-directory: nope, run: echo hi } ] } }');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('::step-failed:: cd (exit 1)');
+  });
+});
