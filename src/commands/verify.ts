@@ -1,4 +1,63 @@
-export async function verifyCommand(_argv: string[]): Promise<number> {
-  console.error('lockgrader verify: not implemented yet (see issue 6)');
-  return 3;
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseBackendKind } from '../backend/index.ts';
+import { LockgraderError } from '../errors.ts';
+import { repoPath } from '../paths.ts';
+import { verifyFixtures, type FixtureOutcome } from '../grading/verify.ts';
+import { writeVerifyJunit } from '../report/verify-junit.ts';
+
+function formatFixture(outcome: FixtureOutcome): string {
+  const ok = outcome.mismatches.length === 0 && outcome.problems.length === 0;
+  const lines = [`${ok ? 'ok  ' : 'FAIL'} ${outcome.fixture} (${outcome.score}/${outcome.max_score}, ${(outcome.duration_ms / 1000).toFixed(1)} s)`];
+  for (const cell of outcome.cells) {
+    const mark = cell.expected === cell.got ? '  ' : '!!';
+    lines.push(`   ${mark} ${cell.check.padEnd(28)} expected ${cell.expected.padEnd(7)} got ${cell.got}${cell.expected === cell.got ? '' : `  — ${cell.feedback}`}`);
+  }
+  for (const problem of outcome.problems) lines.push(`   !! ${problem}`);
+  return lines.join('\n');
+}
+
+export async function verifyCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        fixtures: { type: 'string' },
+        junit: { type: 'string' },
+        json: { type: 'string' },
+        backend: { type: 'string', default: 'embedded' },
+        endpoint: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new LockgraderError('USAGE', (error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const root = path.resolve(values.fixtures ?? repoPath('fixtures/submissions'));
+  const outcomes = await verifyFixtures({
+    root,
+    only: positionals,
+    backendKind: parseBackendKind(values.backend ?? 'embedded'),
+    endpoint: values.endpoint ?? process.env.LOCKGRADER_ENDPOINT,
+    onFixture: (outcome) => console.log(formatFixture(outcome)),
+  });
+  const bad = outcomes.filter((outcome) => outcome.mismatches.length > 0 || outcome.problems.length > 0);
+  console.log(`verify: ${outcomes.length - bad.length} of ${outcomes.length} fixtures as expected`);
+  for (const outcome of bad) {
+    for (const cell of outcome.mismatches) console.log(`verify: mismatch ${outcome.fixture} × ${cell.check}: expected ${cell.expected}, got ${cell.got}`);
+    for (const problem of outcome.problems) console.log(`verify: ${outcome.fixture}: ${problem}`);
+  }
+  if (values.json) {
+    await mkdir(path.dirname(path.resolve(values.json)), { recursive: true });
+    await writeFile(values.json, `${JSON.stringify(outcomes, null, 2)}\n`);
+  }
+  if (values.junit) await writeVerifyJunit(outcomes, values.junit);
+  if (outcomes.length === 0) {
+    console.error(`verify: no fixtures under ${root}`);
+    return 2;
+  }
+  return bad.length === 0 ? 0 : 1;
 }

@@ -79,6 +79,8 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
     output.push(chunk);
   });
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+  // Attached now: the pipes may close before the exit event is handled.
+  const pipesClosed = Promise.all([once(child.stdout, 'close'), once(child.stderr, 'close')]);
   let timedOut = false;
   let killTimer: NodeJS.Timeout | undefined;
   const limitTimer = setTimeout(() => {
@@ -94,7 +96,7 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
   const leftoverKilled = await killProcessesWithToken(RUN_TOKEN_VARIABLE, token);
   // The pipes close once every writer is gone; do not wait forever for them.
   await Promise.race([
-    Promise.all([once(child.stdout, 'close'), once(child.stderr, 'close')]),
+    pipesClosed,
     new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
   ]);
   child.stdout.destroy();

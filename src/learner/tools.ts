@@ -16,9 +16,21 @@ async function findOnPath(name: string, searchPath: string): Promise<string | un
   return undefined;
 }
 
-// Resolves a tool on the grader's PATH to the real program, looking through
+// Resolves (once per process) a tool on the grader's PATH to the real program, looking through
 // pyenv shims (a shim needs pyenv's environment, which a learner script does not get).
-export async function resolveTool(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+const resolved = new Map<string, Promise<string | undefined>>();
+
+export function resolveTool(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const key = `${name}\0${env.PATH ?? ''}`;
+  let found = resolved.get(key);
+  if (!found) {
+    found = resolveToolUncached(name, env);
+    resolved.set(key, found);
+  }
+  return found;
+}
+
+async function resolveToolUncached(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const found = await findOnPath(name, env.PATH ?? '');
   if (!found) return undefined;
   const head = await readFile(found, { encoding: 'utf8', flag: 'r' }).then((text) => text.slice(0, 400)).catch(() => '');

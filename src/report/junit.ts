@@ -4,11 +4,12 @@ import * as junitModule from 'junit-report-builder';
 import type { Builder } from 'junit-report-builder';
 import type { GradeResult } from '../grading/types.ts';
 
+// A fresh builder (the package's default export is a module-level singleton).
 // The package is CommonJS with a default export; reach it under either interop.
-function rootBuilder(): Builder {
+export function newJunitBuilder(): Builder {
   const mod = junitModule as unknown as { default: Builder | { default: Builder } };
   const first = mod.default;
-  return 'newBuilder' in first ? first : first.default;
+  return ('newBuilder' in first ? first : first.default).newBuilder();
 }
 
 // Writes a JUnit report: one testsuite per challenge, one testcase per check
@@ -17,7 +18,7 @@ function rootBuilder(): Builder {
 // checks as <skipped>, points as properties, the learner script's output in
 // the testcase's system-out (GitLab reads it only there).
 export async function writeJunitReport(result: GradeResult, file: string): Promise<void> {
-  const builder = rootBuilder().newBuilder();
+  const builder = newJunitBuilder();
   const challenges = [...new Set(result.checks.map((check) => check.challenge))];
   for (const challenge of challenges) {
     const suite = builder.testSuite().name(`challenge ${challenge}`);

@@ -1,0 +1,109 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startBackend } from '../backend/index.ts';
+import type { BackendKind } from '../backend/types.ts';
+import { LockgraderError } from '../errors.ts';
+import { locateTerraform } from '../terraform/locate.ts';
+import { CHECKS, defaultRubric } from './checks.ts';
+import { gradeSubmission } from './grade.ts';
+import type { ChallengeNumber, CheckStatus, GradeResult } from './types.ts';
+
+/** A fixture's expected.json. */
+export interface FixtureExpectation {
+  description?: string;
+  challenges: ChallengeNumber[];
+  checks: Record<string, CheckStatus>;
+}
+
+export interface FixtureCell {
+  check: string;
+  expected: CheckStatus;
+  got: CheckStatus;
+  feedback: string;
+}
+
+export interface FixtureOutcome {
+  fixture: string;
+  description: string;
+  status: GradeResult['status'];
+  score: number;
+  max_score: number;
+  duration_ms: number;
+  cells: FixtureCell[];
+  mismatches: FixtureCell[];
+  /** Problems that are not cells: reference below max, unknown check ids, grading threw. */
+  problems: string[];
+}
+
+export async function readExpectation(fixtureDir: string): Promise<FixtureExpectation> {
+  const file = path.join(fixtureDir, 'expected.json');
+  let parsed: FixtureExpectation;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8')) as FixtureExpectation;
+  } catch (error) {
+    throw new LockgraderError('USAGE', `${file}: ${(error as Error).message}`, { file });
+  }
+  if (!Array.isArray(parsed.challenges) || typeof parsed.checks !== 'object') {
+    throw new LockgraderError('USAGE', `${file} needs "challenges": [..] and "checks": {id: status}`, { file });
+  }
+  return parsed;
+}
+
+export async function listFixtures(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true });
+  return entries.filter((entry) => entry.isDirectory()).map((entry) => path.join(root, entry.name)).sort();
+}
+
+// Grades every fixture (sharing one backend and terraform) and compares each
+// check's status with the fixture's expected.json. The reference fixture must
+// also score the maximum of its challenges.
+export async function verifyFixtures(options: {
+  root: string;
+  only?: string[];
+  backendKind?: BackendKind;
+  endpoint?: string;
+  onFixture?: (outcome: FixtureOutcome) => void;
+}): Promise<FixtureOutcome[]> {
+  const fixtures = (await listFixtures(options.root)).filter((dir) => !options.only?.length || options.only.includes(path.basename(dir)));
+  const terraform = await locateTerraform();
+  const backend = await startBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint });
+  const outcomes: FixtureOutcome[] = [];
+  try {
+    for (const dir of fixtures) {
+      const name = path.basename(dir);
+      const expectation = await readExpectation(dir);
+      const problems: string[] = [];
+      const known = new Set(CHECKS.map((check) => check.id));
+      for (const id of Object.keys(expectation.checks)) if (!known.has(id)) problems.push(`expected.json names unknown check "${id}"`);
+      let result: GradeResult | undefined;
+      try {
+        ({ result } = await gradeSubmission({ submission: dir, challenges: expectation.challenges, backend, terraform, rubric: defaultRubric() }));
+      } catch (error) {
+        problems.push(`grading failed: ${(error as Error).message}`);
+      }
+      const cells: FixtureCell[] = Object.entries(expectation.checks)
+        .filter(([id]) => known.has(id))
+        .map(([id, expected]) => {
+          const got = result?.checks.find((check) => check.id === id);
+          return { check: id, expected, got: got?.status ?? 'error', feedback: got?.feedback ?? '' };
+        });
+      if (name === 'reference' && result && result.score < result.max_score) problems.push(`the reference scored ${result.score}/${result.max_score}`);
+      const outcome: FixtureOutcome = {
+        fixture: name,
+        description: expectation.description ?? '',
+        status: result?.status ?? 'error',
+        score: result?.score ?? 0,
+        max_score: result?.max_score ?? 0,
+        duration_ms: result?.duration_ms ?? 0,
+        cells,
+        mismatches: cells.filter((cell) => cell.expected !== cell.got),
+        problems,
+      };
+      outcomes.push(outcome);
+      options.onFixture?.(outcome);
+    }
+  } finally {
+    await backend.stop();
+  }
+  return outcomes;
+}
