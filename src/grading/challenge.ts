@@ -21,6 +21,7 @@ import { findSubmissionFile, type SubmissionFile } from './submission-file.ts';
 import type { ChallengeNumber, CheckResult, Invocation, ScriptRun, TimelineEvent } from './types.ts';
 import { fail, harnessError, type Verdict } from './verdict.ts';
 import { outcomeFile, type ChallengeOutcome } from './outcome.ts';
+import { stripAnsi } from '../util/ansi.ts';
 
 export interface LearnerScriptOutcome {
   label: string;
@@ -130,7 +131,7 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
           signal: run.signal,
           timed_out: run.timedOut,
           duration_ms: Math.round(run.durationMs),
-          output: run.output,
+          output: stripAnsi(run.output),
           output_truncated: run.truncated,
         });
         return { label: file.relative, run, invocations, environment };

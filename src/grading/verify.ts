@@ -13,6 +13,8 @@ export interface FixtureExpectation {
   description?: string;
   challenges: ChallengeNumber[];
   checks: Record<string, CheckStatus>;
+  /** A shorter script time limit for fixtures that hang on purpose. */
+  script_timeout_seconds?: number;
 }
 
 export interface FixtureCell {
@@ -77,7 +79,7 @@ export async function verifyFixtures(options: {
       for (const id of Object.keys(expectation.checks)) if (!known.has(id)) problems.push(`expected.json names unknown check "${id}"`);
       let result: GradeResult | undefined;
       try {
-        ({ result } = await gradeSubmission({ submission: dir, challenges: expectation.challenges, backend, terraform, rubric: defaultRubric() }));
+        ({ result } = await gradeSubmission({ submission: dir, challenges: expectation.challenges, backend, terraform, rubric: defaultRubric(), scriptTimeoutMs: expectation.script_timeout_seconds === undefined ? undefined : expectation.script_timeout_seconds * 1000 }));
       } catch (error) {
         problems.push(`grading failed: ${(error as Error).message}`);
       }
