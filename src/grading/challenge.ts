@@ -41,7 +41,18 @@ export interface Lab {
   workspace(): Promise<Workspace>;
   event(kind: string, detail: string): void;
   file(relative: string): Promise<SubmissionFile>;
-  runScript(file: SubmissionFile, options: { workspaceDir: string; extraEnv?: Record<string, string>; timeoutMs?: number }): Promise<LearnerScriptOutcome>;
+  runScript(
+    file: SubmissionFile,
+    options: {
+      workspaceDir: string;
+      extraEnv?: Record<string, string>;
+      timeoutMs?: number;
+      /** How the run is named in events and the results' scripts (default: the file's path). */
+      label?: string;
+      /** Called once the learner's environment is ready, just before the script starts. */
+      onStarted?: (environment: LearnerEnvironment) => void;
+    },
+  ): Promise<LearnerScriptOutcome>;
 }
 
 export interface ChallengeSpec<R, L> {
@@ -117,16 +128,18 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
           extraEnv: options.extraEnv,
         });
         const timeoutMs = options.timeoutMs ?? ctx.scriptTimeoutMs;
-        lab.event('script-start', file.relative);
+        const label = options.label ?? file.relative;
+        lab.event('script-start', label);
+        options.onStarted?.(environment);
         const run = await runLearnerScript({ script: file.path, cwd: environment.cwd, env: environment.env, timeoutMs });
-        lab.event('script-end', `${file.relative} exit=${run.exitCode ?? run.signal}${run.timedOut ? ' (time limit)' : ''}`);
+        lab.event('script-end', `${label} exit=${run.exitCode ?? run.signal}${run.timedOut ? ' (time limit)' : ''}`);
         const invocations = await readInvocations(environment.recordsFile);
         for (const inv of invocations) {
           state.timeline.push({ at_ms: inv.started_at - ctx.startedAt, challenge: spec.challenge, kind: 'learner-terraform', detail: `${inv.tool} ${inv.args.join(' ')} → ${inv.exit_code ?? 'killed'}` });
         }
         state.scripts.push({
           challenge: spec.challenge,
-          script: file.relative,
+          script: label,
           exit_code: run.exitCode,
           signal: run.signal,
           timed_out: run.timedOut,
@@ -134,7 +147,7 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
           output: stripAnsi(run.output),
           output_truncated: run.truncated,
         });
-        return { label: file.relative, run, invocations, environment };
+        return { label, run, invocations, environment };
       },
     };
     state.lab = lab;
