@@ -7,7 +7,7 @@ const USAGE = `usage:
   lockgrader grade SUBMISSION_DIR [--challenges 1,2,3] [--backend embedded|localstack|endpoint]
                    [--endpoint URL] [--script-timeout SECONDS] [--json FILE] [--junit FILE]
                    [--gradescope FILE] [--fail-under SCORE] [--rubric FILE] [--reveal] [--quiet]
-  lockgrader verify [--junit FILE]
+  lockgrader verify [FIXTURE...] [--fixtures DIR] [--repeat N] [--json FILE] [--junit FILE]
   lockgrader doctor [--json]`;
 
 async function main(argv: string[]): Promise<number> {

@@ -9,7 +9,8 @@ import { writeVerifyJunit } from '../report/verify-junit.ts';
 
 function formatFixture(outcome: FixtureOutcome): string {
   const ok = outcome.mismatches.length === 0 && outcome.problems.length === 0;
-  const lines = [`${ok ? 'ok  ' : 'FAIL'} ${outcome.fixture} (${outcome.score}/${outcome.max_score}, ${(outcome.duration_ms / 1000).toFixed(1)} s)`];
+  const repeats = outcome.repeats ? `, ${outcome.repeats.identical} of ${outcome.repeats.runs} gradings identical` : '';
+  const lines = [`${ok ? 'ok  ' : 'FAIL'} ${outcome.fixture} (${outcome.score}/${outcome.max_score}, ${(outcome.duration_ms / 1000).toFixed(1)} s${repeats})`];
   for (const cell of outcome.cells) {
     const mark = cell.expected === cell.got ? '  ' : '!!';
     lines.push(`   ${mark} ${cell.check.padEnd(28)} expected ${cell.expected.padEnd(7)} got ${cell.got}${cell.expected === cell.got ? '' : `  — ${cell.feedback}`}`);
@@ -30,6 +31,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
         json: { type: 'string' },
         backend: { type: 'string', default: 'embedded' },
         endpoint: { type: 'string' },
+        repeat: { type: 'string' },
       },
     });
   } catch (error) {
@@ -42,6 +44,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     only: positionals,
     backendKind: parseBackendKind(values.backend ?? 'embedded'),
     endpoint: values.endpoint ?? process.env.LOCKGRADER_ENDPOINT,
+    repeat: values.repeat === undefined ? undefined : Number(values.repeat),
     onFixture: (outcome) => console.log(formatFixture(outcome)),
   });
   const bad = outcomes.filter((outcome) => outcome.mismatches.length > 0 || outcome.problems.length > 0);

@@ -35,6 +35,13 @@ export interface FixtureOutcome {
   mismatches: FixtureCell[];
   /** Problems that are not cells: reference below max, unknown check ids, grading threw. */
   problems: string[];
+  /** With repeat > 1: how many gradings agreed with the first on every check's status and score. */
+  repeats?: { runs: number; identical: number };
+}
+
+// Status and score of every check: what must agree between repeated gradings.
+function signature(result: GradeResult): string {
+  return result.checks.map((check) => `${check.id}=${check.status}:${check.score}`).join(',');
 }
 
 export async function readExpectation(fixtureDir: string): Promise<FixtureExpectation> {
@@ -64,6 +71,8 @@ export async function verifyFixtures(options: {
   only?: string[];
   backendKind?: BackendKind;
   endpoint?: string;
+  /** Grade each fixture this many times (default 1); all must agree. */
+  repeat?: number;
   onFixture?: (outcome: FixtureOutcome) => void;
 }): Promise<FixtureOutcome[]> {
   const fixtures = (await listFixtures(options.root)).filter((dir) => !options.only?.length || options.only.includes(path.basename(dir)));
@@ -78,11 +87,25 @@ export async function verifyFixtures(options: {
       const known = new Set(CHECKS.map((check) => check.id));
       for (const id of Object.keys(expectation.checks)) if (!known.has(id)) problems.push(`expected.json names unknown check "${id}"`);
       let result: GradeResult | undefined;
-      try {
-        ({ result } = await gradeSubmission({ submission: dir, challenges: expectation.challenges, backend, terraform, rubric: defaultRubric(), scriptTimeoutMs: expectation.script_timeout_seconds === undefined ? undefined : expectation.script_timeout_seconds * 1000 }));
-      } catch (error) {
-        problems.push(`grading failed: ${(error as Error).message}`);
+      const runs = Math.max(1, options.repeat ?? 1);
+      let identical = 0;
+      for (let run = 0; run < runs; run += 1) {
+        try {
+          const graded = await gradeSubmission({
+            submission: dir,
+            challenges: expectation.challenges,
+            backend,
+            terraform,
+            rubric: defaultRubric(),
+            scriptTimeoutMs: expectation.script_timeout_seconds === undefined ? undefined : expectation.script_timeout_seconds * 1000,
+          });
+          result ??= graded.result;
+          if (signature(graded.result) === signature(result)) identical += 1;
+        } catch (error) {
+          problems.push(`grading ${run + 1} failed: ${(error as Error).message}`);
+        }
       }
+      if (runs > 1 && identical !== runs) problems.push(`only ${identical} of ${runs} gradings agreed with the first`);
       const cells: FixtureCell[] = Object.entries(expectation.checks)
         .filter(([id]) => known.has(id))
         .map(([id, expected]) => {
@@ -100,6 +123,7 @@ export async function verifyFixtures(options: {
         cells,
         mismatches: cells.filter((cell) => cell.expected !== cell.got),
         problems,
+        ...(runs > 1 ? { repeats: { runs, identical } } : {}),
       };
       outcomes.push(outcome);
       options.onFixture?.(outcome);
