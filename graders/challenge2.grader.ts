@@ -14,12 +14,13 @@ import { fail, pass, type Verdict } from '../src/grading/verdict.ts';
 import { applyArgs, planArgs } from '../src/terraform/args.ts';
 import type { CommandResult } from '../src/terraform/command-result.ts';
 import { startLockHolder } from '../src/terraform/lock-holder.ts';
+import type { Workspace } from '../src/workspace/workspace.ts';
 import { stripAnsi } from '../src/util/ansi.ts';
 
 const CHANGED_RELEASE = 'v2';
 
 interface Replay {
-  workspaceDir: string;
+  workspace: Workspace;
   orphan: LockInfo | undefined;
   heldId: string;
   killed: CommandResult;
@@ -34,6 +35,8 @@ type Learner =
       script: LearnerScriptOutcome;
       records: ParsedRecord[];
       lockAfter: LockInfo | undefined;
+      /** What the script destroyed (the table, the bucket): reads of them are skipped. */
+      damage: string[];
       stateAfter: StateObject | undefined;
       digestAfter: string | undefined;
       plan: CommandResult;
@@ -62,19 +65,23 @@ const c2 = defineChallenge<Replay, Learner>({
     lab.event('apply-killed', `SIGKILL to terraform pid ${holder.process.pid}`);
     const orphan = (await lab.reader.readLock())?.info;
     const stateAfterKill = await lab.reader.readState();
-    return { workspaceDir: ws.dir, orphan, heldId: holder.lock.ID, killed, stateBefore, stateAfterKill };
+    return { workspace: ws, orphan, heldId: holder.lock.ID, killed, stateBefore, stateAfterKill };
   },
   async learner(lab, replay) {
     const file = await lab.file('challenge2/recover.sh');
     if (file.state !== 'present') return { ran: false, problem: file.problem };
-    const script = await lab.runScript(file, { workspaceDir: replay.workspaceDir });
-    const lockAfter = (await lab.reader.readLock())?.info;
-    const stateAfter = await lab.reader.readState();
-    const digestAfter = await lab.reader.readDigest();
-    // The harness's own plan, in its own copy of the working directory (same configuration).
-    const plan = await (await lab.workspace()).run(planArgs({ detailedExitCode: true, vars: { release: CHANGED_RELEASE } }));
+    const script = await lab.runScript(file, { workspaceDir: replay.workspace.dir });
+    const damage = await lab.reader.damage();
+    if (damage.length) lab.event('store-damaged', damage.join('; '));
+    const tableGone = damage.some((d) => d.includes('lock table'));
+    const bucketGone = damage.some((d) => d.includes('state bucket'));
+    const lockAfter = tableGone ? undefined : (await lab.reader.readLock())?.info;
+    const stateAfter = bucketGone ? undefined : await lab.reader.readState();
+    const digestAfter = tableGone ? undefined : await lab.reader.readDigest();
+    // The harness's own plan, in the replay's working directory (the learner worked on a copy of it).
+    const plan = await replay.workspace.run(planArgs({ detailedExitCode: true }));
     lab.event('harness-plan', `plan -detailed-exitcode exited ${plan.exitCode}`);
-    return { ran: true, script, records: parseRecords(script.invocations), lockAfter, stateAfter, digestAfter, plan };
+    return { ran: true, script, records: parseRecords(script.invocations), lockAfter, damage, stateAfter, digestAfter, plan };
   },
 });
 
@@ -108,7 +115,8 @@ c2.check('c2.script-succeeds', (_r, learner, lab) =>
 );
 
 c2.check('c2.lock-released', (r, learner) =>
-  judge(learner, ({ lockAfter }) => {
+  judge(learner, ({ lockAfter, damage }) => {
+    if (damage.length) return fail(`your script destroyed lab infrastructure (${damage.join('; ')}): releasing a lock never means deleting the table or bucket`);
     if (!lockAfter) return pass('no lock item remains for the state');
     if (lockAfter.ID === r.heldId) {
       return fail(`the orphaned lock (ID ${r.heldId}, ${r.orphan?.Operation}) is still in the table after recover.sh; release it with "terraform force-unlock -force <ID>"`);
@@ -152,7 +160,8 @@ c2.check('c2.no-unlocked-writes', (_r, learner) =>
 );
 
 c2.check('c2.state-intact', (r, learner) =>
-  judge(learner, ({ stateAfter, digestAfter }) => {
+  judge(learner, ({ stateAfter, digestAfter, damage }) => {
+    if (damage.length) return fail(`the state cannot be intact: ${damage.join('; ')} by your script`);
     if (!stateAfter) return fail('the state object is gone from the bucket after recover.sh');
     if (!stateAfter.json) return fail('the state object is no longer valid JSON');
     const problems: string[] = [];

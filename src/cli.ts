@@ -8,7 +8,8 @@ const USAGE = `usage:
                    [--endpoint URL] [--script-timeout SECONDS] [--json FILE] [--junit FILE]
                    [--gradescope FILE] [--fail-under SCORE] [--rubric FILE] [--reveal] [--quiet]
   lockgrader verify [FIXTURE...] [--fixtures DIR] [--repeat N] [--json FILE] [--junit FILE]
-  lockgrader doctor [--json]`;
+  lockgrader doctor [--json]
+  lockgrader serve-backend     # the embedded backend as a service; prints its endpoints as JSON`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -19,6 +20,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/verify.ts')).verifyCommand(rest);
     case 'doctor':
       return (await import('./commands/doctor.ts')).doctorCommand(rest);
+    case 'serve-backend':
+      return (await import('./commands/serve-backend.ts')).serveBackendCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -3,6 +3,7 @@ import {
   CreateTableCommand,
   DeleteItemCommand,
   DeleteTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   ScanCommand,
@@ -12,6 +13,7 @@ import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -133,6 +135,28 @@ export class LabStoreReader {
   async listItems(): Promise<string[]> {
     const result = await this.ddb.send(new ScanCommand({ TableName: this.store.table, ConsistentRead: true }));
     return (result.Items ?? []).map((item) => item.LockID?.S ?? '').filter((id) => id !== '');
+  }
+
+  // What a learner script destroyed: the lock table, the state bucket, the state object.
+  async damage(): Promise<string[]> {
+    const found: string[] = [];
+    const missing = (error: unknown) => {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      return (error as { name?: string }).name === 'ResourceNotFoundException' || status === 404 || status === 400;
+    };
+    try {
+      await this.ddb.send(new DescribeTableCommand({ TableName: this.store.table }));
+    } catch (error) {
+      if (!missing(error)) throw error;
+      found.push(`the lock table ${this.store.table} was deleted`);
+    }
+    try {
+      await this.s3.send(new HeadBucketCommand({ Bucket: this.store.bucket }));
+    } catch (error) {
+      if (!missing(error)) throw error;
+      found.push(`the state bucket ${this.store.bucket} was deleted`);
+    }
+    return found;
   }
 
   async deleteLockItem(): Promise<void> {

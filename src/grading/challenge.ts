@@ -22,6 +22,9 @@ import type { ChallengeNumber, CheckResult, Invocation, ScriptRun, TimelineEvent
 import { fail, harnessError, type Verdict } from './verdict.ts';
 import { outcomeFile, type ChallengeOutcome } from './outcome.ts';
 import { stripAnsi } from '../util/ansi.ts';
+import { REPO_ROOT } from '../paths.ts';
+import { detectSandbox } from '../learner/sandbox.ts';
+import { prepareScriptFile } from '../learner/prepare-script.ts';
 
 export interface LearnerScriptOutcome {
   label: string;
@@ -128,10 +131,21 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
           extraEnv: options.extraEnv,
         });
         const timeoutMs = options.timeoutMs ?? ctx.scriptTimeoutMs;
+        const prepared = await prepareScriptFile(file.path, scriptRoot);
+        const sandbox = await detectSandbox();
+        // Writable: the working copy, HOME and the records; everything else of the grading read-only or hidden.
+        const mounts =
+          sandbox.kind === 'bubblewrap'
+            ? { hidden: [REPO_ROOT, ctx.runDir], readable: [ctx.submission, root], writable: [environment.cwd, environment.home, environment.recordDir] }
+            : undefined;
         const label = options.label ?? file.relative;
         lab.event('script-start', label);
         options.onStarted?.(environment);
-        const run = await runLearnerScript({ script: file.path, cwd: environment.cwd, env: environment.env, timeoutMs });
+        const ran = await runLearnerScript({ script: prepared.path, cwd: environment.cwd, env: environment.env, timeoutMs, sandbox: mounts });
+        const notes = [...prepared.notes];
+        if (ran.leftoverKilled > 0) notes.push(`ended ${ran.leftoverKilled} process(es) the script left running`);
+        const cut = ran.truncated ? `\n[lockgrader] output cut: kept the first ${ran.output.length} bytes of ${ran.totalBytes}` : '';
+        const run = { ...ran, output: `${notes.length ? `[lockgrader] ${notes.join('; ')}\n` : ''}${ran.output}${cut}` };
         lab.event('script-end', `${label} exit=${run.exitCode ?? run.signal}${run.timedOut ? ' (time limit)' : ''}`);
         const invocations = await readInvocations(environment.recordsFile);
         for (const inv of invocations) {

@@ -1,6 +1,7 @@
 import type { StartedBackend } from '../backend/types.ts';
 import type { BackendKind } from '../backend/types.ts';
 import type { TerraformBinary } from '../terraform/locate.ts';
+import { detectSandbox } from '../learner/sandbox.ts';
 import { assembleResult } from './assemble.ts';
 import type { Rubric } from './checks.ts';
 import { runGraderSuites } from './run-graders.ts';
@@ -54,7 +55,7 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
         terraform: { binary: context.terraform.flavour, version: context.terraform.version, path: context.terraform.path },
         backend: context.backend.kind,
         backend_description: context.backend.description,
-        sandbox: 'none (process group, run token and time limit enforced)',
+        sandbox: (await detectSandbox()).description,
       },
       durationMs: performance.now() - started,
       suiteErrors: run.suiteErrors,

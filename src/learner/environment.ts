@@ -16,6 +16,10 @@ export interface LearnerEnvironment {
   env: Record<string, string>;
   /** Where the recording wrapper writes (outside cwd and the submission copy). */
   recordsFile: string;
+  /** The script's HOME, its bin folder (read-only in the sandbox) and the records folder. */
+  home: string;
+  binDir: string;
+  recordDir: string;
   /** Tools the contract promises that were not found on this machine. */
   missingTools: string[];
 }
@@ -69,5 +73,5 @@ export async function prepareLearnerEnvironment(options: PrepareLearnerOptions):
     [RUN_TOKEN_VARIABLE]: randomUUID(),
     ...options.extraEnv,
   };
-  return { cwd, submissionDir: options.submissionCopy, env, recordsFile, missingTools };
+  return { cwd, submissionDir: options.submissionCopy, env, recordsFile, home, binDir, recordDir, missingTools };
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { killProcessesWithToken } from '../util/kill-by-token.ts';
 import { killProcessGroup } from '../util/process-group.ts';
+import { bubblewrapArgs, type SandboxMounts } from './sandbox.ts';
 
 export const RUN_TOKEN_VARIABLE = 'LOCKGRADER_RUN_TOKEN';
 export const DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024;
@@ -16,6 +17,8 @@ export interface ScriptRunOptions {
   env: Record<string, string>;
   timeoutMs: number;
   outputCapBytes?: number;
+  /** Confine the script with bubblewrap (see sandbox.ts); undefined runs it unconfined. */
+  sandbox?: SandboxMounts;
 }
 
 export interface ScriptRunResult {
@@ -68,7 +71,10 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
   const stdout = new CappedBuffer(cap);
   const output = new CappedBuffer(cap);
   const started = performance.now();
-  const child = spawn('/bin/bash', [options.script], {
+  const [command, args] = options.sandbox
+    ? ['bwrap', bubblewrapArgs(options.sandbox, options.cwd, ['/bin/bash', options.script])]
+    : ['/bin/bash', [options.script]];
+  const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env,
     detached: true,

@@ -1,0 +1,56 @@
+import { execa } from 'execa';
+
+/** How learner scripts are confined on this machine. */
+export interface SandboxInfo {
+  kind: 'bubblewrap' | 'none';
+  /** For the results file's environment. */
+  description: string;
+  binary?: string;
+}
+
+let detected: Promise<SandboxInfo> | undefined;
+
+// Detects bubblewrap by running a trivial sandbox the way learner scripts will
+// be run. LOCKGRADER_SANDBOX=none turns the sandbox off (debugging).
+export function detectSandbox(env: NodeJS.ProcessEnv = process.env): Promise<SandboxInfo> {
+  if (env.LOCKGRADER_SANDBOX === 'none') return Promise.resolve({ kind: 'none', description: 'none (LOCKGRADER_SANDBOX=none); process group, run token and time limit enforced' });
+  detected ??= (async (): Promise<SandboxInfo> => {
+    const probe = await execa('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/tmp', '--proc', '/proc', '--dev', '/dev', '--unshare-pid', '--die-with-parent', '/bin/true'], {
+      reject: false,
+      timeout: 10_000,
+    });
+    if (probe.exitCode === 0) {
+      const version = await execa('bwrap', ['--version'], { reject: false });
+      return {
+        kind: 'bubblewrap',
+        binary: 'bwrap',
+        description: `${version.stdout.trim() || 'bubblewrap'}: read-only system, private /tmp and HOME, grader files hidden, own PID namespace; network not isolated`,
+      };
+    }
+    const why = probe.failed && probe.exitCode === undefined ? 'bwrap not found' : `bwrap failed: ${probe.stderr.trim().slice(0, 200)}`;
+    return { kind: 'none', description: `none (${why}); process group, run token and time limit enforced` };
+  })();
+  return detected;
+}
+
+export interface SandboxMounts {
+  /** Folders the script may write (its working copy, HOME, the records folder). */
+  writable: string[];
+  /** Files and folders it may read that live under hidden places (the submission copy, the contention log). */
+  readable: string[];
+  /** Folders hidden behind an empty tmpfs (the grader's repository, its run folder). */
+  hidden: string[];
+}
+
+// The bwrap argument list that runs `command` confined: the whole system
+// read-only, a private /tmp, hidden grader folders, then the writable and
+// readable paths bound back in, its own PID namespace (every process it starts
+// dies with it) and death with the grader.
+export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: string[]): string[] {
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+  for (const dir of mounts.hidden) args.push('--tmpfs', dir);
+  for (const path of mounts.readable) args.push('--ro-bind', path, path);
+  for (const dir of mounts.writable) args.push('--bind', dir, dir);
+  args.push('--unshare-pid', '--die-with-parent', '--chdir', cwd, '--', ...command);
+  return args;
+}
