@@ -8,6 +8,7 @@ import { verifyFixtures, type FixtureOutcome } from '../grading/verify.ts';
 import { writeVerifyJunit } from '../report/verify-junit.ts';
 
 function formatFixture(outcome: FixtureOutcome): string {
+  if (outcome.skipped) return `skip ${outcome.fixture}: ${outcome.skipped}`;
   const ok = outcome.mismatches.length === 0 && outcome.problems.length === 0;
   const repeats = outcome.repeats ? `, ${outcome.repeats.identical} of ${outcome.repeats.runs} gradings identical` : '';
   const lines = [`${ok ? 'ok  ' : 'FAIL'} ${outcome.fixture} (${outcome.score}/${outcome.max_score}, ${(outcome.duration_ms / 1000).toFixed(1)} s${repeats})`];

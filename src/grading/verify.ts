@@ -4,6 +4,7 @@ import { startBackend } from '../backend/index.ts';
 import type { BackendKind } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
 import { locateTerraform } from '../terraform/locate.ts';
+import { detectSandbox } from '../learner/sandbox.ts';
 import { CHECKS, defaultRubric } from './checks.ts';
 import { gradeSubmission } from './grade.ts';
 import type { ChallengeNumber, CheckStatus, GradeResult } from './types.ts';
@@ -15,6 +16,8 @@ export interface FixtureExpectation {
   checks: Record<string, CheckStatus>;
   /** A shorter script time limit for fixtures that hang on purpose. */
   script_timeout_seconds?: number;
+  /** "sandbox": only graded where learner scripts run sandboxed (the fixture attacks the machine). */
+  requires?: 'sandbox';
 }
 
 export interface FixtureCell {
@@ -35,6 +38,8 @@ export interface FixtureOutcome {
   mismatches: FixtureCell[];
   /** Problems that are not cells: reference below max, unknown check ids, grading threw. */
   problems: string[];
+  /** Set when the fixture was not graded here, with the reason. */
+  skipped?: string;
   /** With repeat > 1: how many gradings agreed with the first on every check's status and score. */
   repeats?: { runs: number; identical: number };
 }
@@ -83,6 +88,13 @@ export async function verifyFixtures(options: {
     for (const dir of fixtures) {
       const name = path.basename(dir);
       const expectation = await readExpectation(dir);
+      if (expectation.requires === 'sandbox' && (await detectSandbox()).kind !== 'bubblewrap') {
+        const skipped = `needs a sandbox for learner scripts, and there is none here: ${(await detectSandbox()).description}`;
+        const outcome: FixtureOutcome = { fixture: name, description: expectation.description ?? '', status: 'graded', score: 0, max_score: 0, duration_ms: 0, cells: [], mismatches: [], problems: [], skipped };
+        outcomes.push(outcome);
+        options.onFixture?.(outcome);
+        continue;
+      }
       const problems: string[] = [];
       const known = new Set(CHECKS.map((check) => check.id));
       for (const id of Object.keys(expectation.checks)) if (!known.has(id)) problems.push(`expected.json names unknown check "${id}"`);
