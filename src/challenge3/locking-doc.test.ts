@@ -11,6 +11,12 @@ describe('LOCKING.md heuristic', () => {
   test('naming the flag alone is not enough', () => {
     const judged = judgeLockingDoc('We never use -lock=false.');
     expect(judged.ok).toBe(false);
+    expect(judged.missing).toHaveLength(2);
+    expect(judged.missing[0]).toContain('read-only');
+    expect(judged.missing[1]).toContain('what goes wrong');
+  });
+  test('saying it is read-only but not why misses one group', () => {
+    const judged = judgeLockingDoc('-lock=false is only for read-only commands like plan.');
     expect(judged.missing).toHaveLength(1);
     expect(judged.missing[0]).toContain('what goes wrong');
   });
