@@ -71,6 +71,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     reveal: values.reveal,
     maxWorkers: workers,
     verbose: values.verbose,
+    progress: !values.quiet && process.stderr.isTTY === true,
   });
   if (values.json) await writeJson(values.json, result);
   if (values.junit) await writeJunitReport(result, values.junit);

@@ -105,6 +105,12 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
     const store = await createLabStore(backendOf(context), { prefix: `c${spec.challenge}` });
     const reader = new LabStoreReader(store);
     const ctx = context;
+    const progress = (kind: string, detail: string): void => {
+      if (!ctx.progress) return;
+      const seconds = ((Date.now() - ctx.startedAt) / 1000).toFixed(1).padStart(5);
+      process.stderr.write(`lockgrader [${seconds} s] challenge ${spec.challenge}: ${kind}${detail ? ` — ${detail}` : ''}\n`);
+    };
+    progress('replaying the lab scenario', '');
     const lab: Lab = {
       context: ctx,
       challenge: spec.challenge,
@@ -118,6 +124,7 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
       },
       event(kind, detail) {
         state.timeline.push({ at_ms: Date.now() - ctx.startedAt, challenge: spec.challenge, kind, detail });
+        progress(kind, detail);
       },
       file: (relative) => findSubmissionFile(ctx.submission, relative),
       async runScript(file, options) {
@@ -178,6 +185,7 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
       return;
     }
     if (state.replayFailed) return;
+    progress("running the learner's part", '');
     try {
       state.learner = await spec.learner(lab, state.replay);
     } catch (error) {

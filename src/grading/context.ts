@@ -23,6 +23,8 @@ export interface GradingContext {
   rubric: Rubric;
   /** Authors: show hidden values (the right Lock ID) in feedback. */
   reveal: boolean;
+  /** Print progress lines (challenge, scenario, elapsed) on stderr: a terminal, not --quiet. */
+  progress?: boolean;
   /** Epoch ms the grading started (timeline origin). */
   startedAt: number;
 }

@@ -21,6 +21,8 @@ export interface GradeOptions {
   reveal?: boolean;
   maxWorkers?: number;
   verbose?: boolean;
+  /** Progress lines on stderr while grading. */
+  progress?: boolean;
 }
 
 export interface GradeTimings {
@@ -43,6 +45,7 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
     scriptTimeoutMs: options.scriptTimeoutMs,
     rubric: options.rubric,
     reveal: options.reveal,
+    progress: options.progress,
   });
   try {
     const run = await runGraderSuites(options.challenges, session.contextFile, { maxWorkers: options.maxWorkers, verbose: options.verbose });

@@ -17,6 +17,7 @@ export interface OpenSessionOptions {
   scriptTimeoutMs?: number;
   rubric?: Rubric;
   reveal?: boolean;
+  progress?: boolean;
 }
 
 /** Everything one grading needs, set up; close() removes what it made. */
@@ -65,6 +66,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       scriptTimeoutMs: options.scriptTimeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS,
       rubric: options.rubric ?? defaultRubric(),
       reveal: options.reveal ?? false,
+      progress: options.progress ?? false,
       startedAt: Date.now(),
     };
     const contextFile = path.join(runDir, 'context.json');
