@@ -26,8 +26,18 @@ import { startLockHolder } from '../src/terraform/lock-holder.ts';
 import { stripAnsi } from '../src/util/ansi.ts';
 import { waitFor } from '../src/util/wait.ts';
 
-/** How long the holder keeps the lock after the pipeline's first plan/apply started. */
-const HOLD_AFTER_FIRST_LOCKING_COMMAND_MS = 1_000;
+/**
+ * How long the holder keeps the lock after the pipeline's first plan/apply
+ * started. terraform/tofu try the lock at once (d ~ 0.1 s after start), then
+ * retry after 1, 2, 4 s of backoff: at d+1, d+3, d+7 s. Releasing at 2 s falls
+ * between the first and second retry for any d under 0.9 s, so the first retry
+ * is refused (the pipeline really waited) and the second one gets the lock.
+ * Releasing close to a retry is unsafe: OpenTofu gives up, whatever its
+ * -lock-timeout, when its PutItem is refused but the lock is gone by the time
+ * it reads the holder's info ("no lock info found"); seen about 1 in 10 with a
+ * 1 s hold.
+ */
+const HOLD_AFTER_FIRST_LOCKING_COMMAND_MS = 2_000;
 const MIN_LOCK_TIMEOUT_MS = 10_000;
 const LOCKING_SUBCOMMANDS = new Set(['plan', 'apply', 'destroy', 'refresh', 'import', 'taint', 'untaint']);
 

@@ -6,7 +6,12 @@ import { isLockgraderError } from './errors.ts';
 const USAGE = `usage:
   lockgrader grade SUBMISSION_DIR [--challenges 1,2,3] [--backend embedded|localstack|endpoint]
                    [--endpoint URL] [--script-timeout SECONDS] [--json FILE] [--junit FILE]
-                   [--gradescope FILE] [--fail-under SCORE] [--rubric FILE] [--reveal] [--quiet]
+                   [--gradescope FILE] [--report FILE.html] [--fail-under SCORE] [--rubric FILE] [--reveal] [--quiet]
+  lockgrader grade-many SUBMISSION_DIR... [--list FILE] [--concurrency N] [--out DIR]
+                   [--challenges 1,2,3] [--script-timeout SECONDS]
+                   # N gradings at once on one shared backend; one results JSON per folder in --out
+                   # (default reports/grade-many/NAME.json). Exit 0 all graded; 3 any grading error;
+                   # 2 usage error or a folder missing/unreadable (listed, skipped, the rest graded; 2 wins over 3)
   lockgrader verify [FIXTURE...] [--fixtures DIR] [--repeat N] [--json FILE] [--junit FILE]
   lockgrader doctor [--json]
   lockgrader serve-backend     # the embedded backend as a service; prints its endpoints as JSON`;
@@ -16,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'grade':
       return (await import('./commands/grade.ts')).gradeCommand(rest);
+    case 'grade-many':
+      return (await import('./commands/grade-many.ts')).gradeManyCommand(rest);
     case 'verify':
       return (await import('./commands/verify.ts')).verifyCommand(rest);
     case 'doctor':

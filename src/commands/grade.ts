@@ -43,6 +43,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
         json: { type: 'string' },
         junit: { type: 'string' },
         gradescope: { type: 'string' },
+        report: { type: 'string' },
         'fail-under': { type: 'string' },
         rubric: { type: 'string' },
         reveal: { type: 'boolean', default: false },
@@ -74,6 +75,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     progress: !values.quiet && process.stderr.isTTY === true,
   });
   if (values.json) await writeJson(values.json, result);
+  if (values.report) await (await import('../report/html.ts')).writeHtmlReport(result, values.report);
   if (values.junit) await writeJunitReport(result, values.junit);
   if (values.gradescope) {
     const { toGradescope } = await import('../report/gradescope.ts');
