@@ -1,45 +1,54 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-// The source of the `terraform`/`tofu` a learner script finds on PATH: a tiny
-// CommonJS Node program that appends a start record, runs the real binary with
-// the same arguments and stdio, forwards signals, appends an end record and
-// exits as the binary did. Paths are baked in, not read from the environment.
-function wrapperSource(options: { node: string; realBinary: string; recordsFile: string; tool: string }): string {
-  return `#!${options.node}
-'use strict';
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const records = ${JSON.stringify(options.recordsFile)};
-const real = ${JSON.stringify(options.realBinary)};
-const tool = ${JSON.stringify(options.tool)};
-const args = process.argv.slice(2);
-const id = process.pid + '-' + Date.now();
-const write = (record) => { try { fs.appendFileSync(records, JSON.stringify(record) + '\\n'); } catch {} };
-write({ event: 'start', id, tool, args, cwd: process.cwd(), pid: process.pid, started_at: Date.now() });
-const child = spawn(real, args, { stdio: 'inherit' });
-const forward = (signal) => { try { child.kill(signal); } catch {} };
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']) process.on(signal, forward);
-child.on('error', (error) => {
-  write({ event: 'end', id, ended_at: Date.now(), exit_code: 127, signal: null, error: String(error) });
-  process.exit(127);
-});
-child.on('exit', (code, signal) => {
-  write({ event: 'end', id, ended_at: Date.now(), exit_code: code, signal });
-  if (signal) {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']) process.removeAllListeners(s);
-    process.kill(process.pid, signal);
-  }
-  process.exit(code === null ? 1 : code);
-});
+// The `terraform`/`tofu` a learner script finds on PATH: a small bash program
+// (a few MB, where a Node wrapper took ~45 MB per running command) that
+// appends a start record, runs the real binary with the same arguments, stdin
+// and output, forwards INT/TERM/HUP/QUIT to it, appends an end record with the
+// exit code (or the signal that ended it) and exits the same way. Paths are
+// baked in, not read from the environment. Needs bash >= 5 ($EPOCHREALTIME).
+function wrapperSource(options: { realBinary: string; recordsFile: string; tool: string }): string {
+  const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
+  return `#!/bin/bash
+records=${quote(options.recordsFile)}
+real=${quote(options.realBinary)}
+tool=${quote(options.tool)}
+# JSON string of $1 in REPLY (other control characters become "?").
+esc() { local s=$1; s=\${s//\\\\/\\\\\\\\}; s=\${s//\\"/\\\\\\"}; s=\${s//$'\\n'/\\\\n}; s=\${s//$'\\r'/\\\\r}; s=\${s//$'\\t'/\\\\t}; s=\${s//[$'\\001'-$'\\037']/?}; REPLY="\\"$s\\""; }
+now() { local t=\${EPOCHREALTIME/[.,]/}; REPLY=\${t:0:\${#t}-3}; }
+args=""
+for arg in "$@"; do esc "$arg"; args+="\${args:+,}$REPLY"; done
+esc "$PWD"; cwd=$REPLY
+id="$$-\${EPOCHREALTIME/[.,]/}"
+now; printf '{"event":"start","id":"%s","tool":"%s","args":[%s],"cwd":%s,"pid":%d,"started_at":%s}\\n' "$id" "$tool" "$args" "$cwd" "$$" "$REPLY" >>"$records" 2>/dev/null
+child=
+for sig in INT TERM HUP QUIT; do trap '[ -n "$child" ] && kill -'"$sig"' "$child" 2>/dev/null' "$sig"; done
+exec 3<&0
+"$real" "$@" <&3 3<&- &
+child=$!
+exec 3<&-
+while :; do
+  wait "$child"; code=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+wait "$child" 2>/dev/null; again=$?
+[ "$again" -ne 127 ] && code=$again
+now
+if [ "$code" -gt 128 ] && signal=$(kill -l $((code - 128)) 2>/dev/null); then
+  printf '{"event":"end","id":"%s","ended_at":%s,"exit_code":null,"signal":"SIG%s"}\\n' "$id" "$REPLY" "$signal" >>"$records" 2>/dev/null
+  trap - "$signal"; kill -"$signal" "$$"
+else
+  printf '{"event":"end","id":"%s","ended_at":%s,"exit_code":%d,"signal":null}\\n' "$id" "$REPLY" "$code" >>"$records" 2>/dev/null
+fi
+exit "$code"
 `;
 }
 
-// Writes `terraform` and `tofu` wrappers into binDir, both running realBinary.
+// Writes \`terraform\` and \`tofu\` wrappers into binDir, both running realBinary.
 export async function writeRecordingWrappers(binDir: string, realBinary: string, recordsFile: string): Promise<void> {
   for (const tool of ['terraform', 'tofu']) {
     const file = path.join(binDir, tool);
-    await writeFile(file, wrapperSource({ node: process.execPath, realBinary, recordsFile, tool }));
+    await writeFile(file, wrapperSource({ realBinary, recordsFile, tool }));
     await chmod(file, 0o755);
   }
 }
