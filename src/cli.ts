@@ -2,6 +2,8 @@
 // (contract): 0 graded; 1 graded below --fail-under; 2 usage error or
 // unreadable submission; 3 the grading could not complete.
 import { isLockgraderError } from './errors.ts';
+import { RUN_TOKEN_VARIABLE } from './learner/run-script.ts';
+import { killDescendants, killProcessesWithToken } from './util/kill-by-token.ts';
 
 const USAGE = `usage:
   lockgrader grade SUBMISSION_DIR [--challenges 1,2,3] [--backend embedded|localstack|endpoint]
@@ -16,14 +18,34 @@ const USAGE = `usage:
   lockgrader doctor [--json]
   lockgrader serve-backend     # the embedded backend as a service; prints its endpoints as JSON`;
 
+// Interrupted: end every terraform and learner process group this grading
+// started (they run detached), then exit 128+signal. Temp folders of an
+// interrupted grading may stay behind. (grade-many and serve-backend handle
+// their own signals.)
+function endRunningProcessesOnSignal(): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      void (async () => {
+        let killed = await killDescendants();
+        const { openRunIds } = await import('./grading/session.ts');
+        for (const runId of openRunIds) killed += await killProcessesWithToken(RUN_TOKEN_VARIABLE, runId, { prefix: true });
+        console.error(`lockgrader: ${signal}, ended ${killed} running process(es)`);
+        process.exit(code);
+      })();
+    });
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'grade':
+      endRunningProcessesOnSignal();
       return (await import('./commands/grade.ts')).gradeCommand(rest);
     case 'grade-many':
       return (await import('./commands/grade-many.ts')).gradeManyCommand(rest);
     case 'verify':
+      endRunningProcessesOnSignal();
       return (await import('./commands/verify.ts')).verifyCommand(rest);
     case 'doctor':
       return (await import('./commands/doctor.ts')).doctorCommand(rest);

@@ -136,6 +136,7 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
           submissionCopy: ctx.submission,
           terraformBinary: ctx.terraform.path,
           extraEnv: options.extraEnv,
+          tokenPrefix: ctx.runId,
         });
         const timeoutMs = options.timeoutMs ?? ctx.scriptTimeoutMs;
         const prepared = await prepareScriptFile(file.path, scriptRoot);

@@ -25,6 +25,8 @@ export interface GradingContext {
   reveal: boolean;
   /** Print progress lines (challenge, scenario, elapsed) on stderr: a terminal, not --quiet. */
   progress?: boolean;
+  /** Unique per grading: the prefix of its learner scripts' run tokens. */
+  runId: string;
   /** Epoch ms the grading started (timeline origin). */
   startedAt: number;
 }

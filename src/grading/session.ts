@@ -30,6 +30,9 @@ export interface GradingSession {
   close(): Promise<void>;
 }
 
+/** Run ids of the gradings open in this process (for ending their scripts on a signal). */
+export const openRunIds = new Set<string>();
+
 // Checks the submission is a readable folder (else SUBMISSION_UNREADABLE).
 export async function assertSubmissionFolder(submission: string): Promise<void> {
   let info;
@@ -59,6 +62,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
     const backend = options.backend ?? (ownedBackend = await startBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint }));
     const context: GradingContext = {
       runDir,
+      runId: path.basename(runDir),
       submission: copy,
       submissionLabel: submission,
       backend: { kind: backend.kind, endpoints: backend.endpoints, credentials: backend.credentials, description: backend.description },
@@ -69,6 +73,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       progress: options.progress ?? false,
       startedAt: Date.now(),
     };
+    openRunIds.add(context.runId);
     const contextFile = path.join(runDir, 'context.json');
     await writeFile(contextFile, JSON.stringify(context, null, 2));
     return {
@@ -77,6 +82,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       backend,
       backendStartMs: ownedBackend ? ownedBackend.startMs : 0,
       async close() {
+        openRunIds.delete(context.runId);
         await ownedBackend?.stop();
         await rm(runDir, { recursive: true, force: true });
       },

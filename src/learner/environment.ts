@@ -34,6 +34,8 @@ export interface PrepareLearnerOptions {
   submissionCopy: string;
   terraformBinary: string;
   extraEnv?: Record<string, string>;
+  /** Starts the script's run token, so a grader can find every script of one grading. */
+  tokenPrefix?: string;
 }
 
 // Builds the learner's world of the contract ("What a learner script gets"):
@@ -70,7 +72,7 @@ export async function prepareLearnerEnvironment(options: PrepareLearnerOptions):
     LAB_STATE_KEY: options.store.key,
     LAB_LOCK_TABLE: options.store.table,
     LAB_SUBMISSION_DIR: options.submissionCopy,
-    [RUN_TOKEN_VARIABLE]: randomUUID(),
+    [RUN_TOKEN_VARIABLE]: `${options.tokenPrefix ?? 'lockgrader'}.${randomUUID()}`,
     ...options.extraEnv,
   };
   return { cwd, submissionDir: options.submissionCopy, env, recordsFile, home, binDir, recordDir, missingTools };
