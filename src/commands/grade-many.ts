@@ -8,10 +8,10 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { startEmbeddedBackend } from '../backend/embedded.ts';
 import type { StartedBackend } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { parseChallenges } from '../grading/checks.ts';
 import type { GradeResult } from '../grading/types.ts';
 import { repoPath } from '../paths.ts';
@@ -225,22 +225,13 @@ async function collectSubmissions(positionals: string[], listFile: string | unde
 }
 
 export async function gradeManyCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        list: { type: 'string' },
-        concurrency: { type: 'string' },
-        out: { type: 'string' },
-        challenges: { type: 'string' },
-        'script-timeout': { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new LockgraderError('USAGE', (error as Error).message);
-  }
+  const parsed = parseCommandArgs(argv, {
+    list: { type: 'string' },
+    concurrency: { type: 'string' },
+    out: { type: 'string' },
+    challenges: { type: 'string' },
+    'script-timeout': { type: 'string' },
+  });
   const { values, positionals } = parsed;
   const concurrency = parseConcurrency(values.concurrency, availableParallelism());
   const scriptTimeout = parseScriptTimeout(values['script-timeout']);

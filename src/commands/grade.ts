@@ -1,12 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseBackendKind } from '../backend/index.ts';
 import { LockgraderError } from '../errors.ts';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { loadRubric, parseChallenges } from '../grading/checks.ts';
 import { gradeSubmission } from '../grading/grade.ts';
 import type { GradeResult } from '../grading/types.ts';
 import { writeJunitReport } from '../report/junit.ts';
+import { writeJsonFile } from '../util/json-file.ts';
 
 function positiveNumber(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -15,10 +14,6 @@ function positiveNumber(flag: string, value: string | undefined): number | undef
   return number;
 }
 
-async function writeJson(file: string, data: unknown): Promise<void> {
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
-}
 
 function printSummary(result: GradeResult): void {
   const lines = result.checks
@@ -30,31 +25,22 @@ function printSummary(result: GradeResult): void {
 }
 
 export async function gradeCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        challenges: { type: 'string' },
-        backend: { type: 'string', default: 'embedded' },
-        endpoint: { type: 'string' },
-        'script-timeout': { type: 'string' },
-        json: { type: 'string' },
-        junit: { type: 'string' },
-        gradescope: { type: 'string' },
-        report: { type: 'string' },
-        'fail-under': { type: 'string' },
-        rubric: { type: 'string' },
-        reveal: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        verbose: { type: 'boolean', default: false },
-        workers: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new LockgraderError('USAGE', (error as Error).message);
-  }
+  const parsed = parseCommandArgs(argv, {
+    challenges: { type: 'string' },
+    backend: { type: 'string', default: 'embedded' },
+    endpoint: { type: 'string' },
+    'script-timeout': { type: 'string' },
+    json: { type: 'string' },
+    junit: { type: 'string' },
+    gradescope: { type: 'string' },
+    report: { type: 'string' },
+    'fail-under': { type: 'string' },
+    rubric: { type: 'string' },
+    reveal: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    workers: { type: 'string' },
+  });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new LockgraderError('USAGE', 'grade takes exactly one SUBMISSION_DIR');
   const challenges = parseChallenges(values.challenges);
@@ -74,12 +60,12 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     verbose: values.verbose,
     progress: !values.quiet && process.stderr.isTTY === true,
   });
-  if (values.json) await writeJson(values.json, result);
+  if (values.json) await writeJsonFile(values.json, result);
   if (values.report) await (await import('../report/html.ts')).writeHtmlReport(result, values.report);
   if (values.junit) await writeJunitReport(result, values.junit);
   if (values.gradescope) {
     const { toGradescope } = await import('../report/gradescope.ts');
-    await writeJson(values.gradescope, toGradescope(result));
+    await writeJsonFile(values.gradescope, toGradescope(result));
   }
   if (!values.quiet) printSummary(result);
   if (result.status === 'error') return 3;

@@ -1,11 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseBackendKind } from '../backend/index.ts';
-import { LockgraderError } from '../errors.ts';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { repoPath } from '../paths.ts';
 import { verifyFixtures, type FixtureOutcome } from '../grading/verify.ts';
 import { writeVerifyJunit } from '../report/verify-junit.ts';
+import { writeJsonFile } from '../util/json-file.ts';
 
 function formatFixture(outcome: FixtureOutcome): string {
   if (outcome.skipped) return `skip ${outcome.fixture}: ${outcome.skipped}`;
@@ -21,23 +20,14 @@ function formatFixture(outcome: FixtureOutcome): string {
 }
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        fixtures: { type: 'string' },
-        junit: { type: 'string' },
-        json: { type: 'string' },
-        backend: { type: 'string', default: 'embedded' },
-        endpoint: { type: 'string' },
-        repeat: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new LockgraderError('USAGE', (error as Error).message);
-  }
+  const parsed = parseCommandArgs(argv, {
+    fixtures: { type: 'string' },
+    junit: { type: 'string' },
+    json: { type: 'string' },
+    backend: { type: 'string', default: 'embedded' },
+    endpoint: { type: 'string' },
+    repeat: { type: 'string' },
+  });
   const { values, positionals } = parsed;
   const root = path.resolve(values.fixtures ?? repoPath('fixtures/submissions'));
   const outcomes = await verifyFixtures({
@@ -54,10 +44,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     for (const cell of outcome.mismatches) console.log(`verify: mismatch ${outcome.fixture} × ${cell.check}: expected ${cell.expected}, got ${cell.got}`);
     for (const problem of outcome.problems) console.log(`verify: ${outcome.fixture}: ${problem}`);
   }
-  if (values.json) {
-    await mkdir(path.dirname(path.resolve(values.json)), { recursive: true });
-    await writeFile(values.json, `${JSON.stringify(outcomes, null, 2)}\n`);
-  }
+  if (values.json) await writeJsonFile(values.json, outcomes);
   if (values.junit) await writeVerifyJunit(outcomes, values.junit);
   if (outcomes.length === 0) {
     console.error(`verify: no fixtures under ${root}`);
