@@ -112,7 +112,8 @@ describe('results.schema.json', () => {
 describe('gradescope.schema.json', () => {
   test('what toGradescope writes is valid', () => {
     const gradescope = toGradescope(validResult());
-    expect(gradescope.tests).toHaveLength(17);
+    // 17 checks, plus one after-due-date "answer" test for the failed check with author notes.
+    expect(gradescope.tests).toHaveLength(18);
     expect(validateGradescope(gradescope)).toEqual([]);
     const errored = toGradescope({ ...validResult(), status: 'error', error: { code: 'CHECK_ERROR', message: 'boom' } });
     expect(validateGradescope(errored)).toEqual([]);
@@ -144,9 +145,11 @@ describe('gradescope.schema.json', () => {
     ]);
   });
 
-  test('author notes never reach Gradescope (no such field)', () => {
+  test('author notes reach Gradescope only in after-due-date tests (and there is no such field)', () => {
     const gradescope = toGradescope(validResult()) as unknown as { tests: Array<Record<string, unknown>> };
-    expect(JSON.stringify(gradescope)).not.toContain('holder Lock ID 1234');
+    const visible = gradescope.tests.filter((t) => t.visibility !== 'after_due_date');
+    expect(JSON.stringify(visible)).not.toContain('holder Lock ID 1234');
+    expect(gradescope.tests.filter((t) => JSON.stringify(t).includes('holder Lock ID 1234')).map((t) => t.visibility)).toEqual(['after_due_date']);
     gradescope.tests[1]!.author_notes = 'x';
     expect(validateGradescope(gradescope)).toEqual(['/tests/1: must NOT have additional properties: "author_notes"']);
   });
