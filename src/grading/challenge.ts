@@ -144,7 +144,12 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
         // Writable: the working copy, HOME and the records; everything else of the grading read-only or hidden.
         const mounts =
           sandbox.kind === 'bubblewrap'
-            ? { hidden: [REPO_ROOT, ctx.runDir], readable: [ctx.submission, root], writable: [environment.cwd, environment.home, environment.recordDir] }
+            ? {
+                hidden: [REPO_ROOT, ctx.runDir],
+                // The terraform binary and the learner tools may live under /tmp (a cache there), which the sandbox replaces.
+                readable: [ctx.submission, root, ctx.terraform.path, ...environment.toolPaths],
+                writable: [environment.cwd, environment.home, environment.recordDir],
+              }
             : undefined;
         const label = options.label ?? file.relative;
         lab.event('script-start', label);

@@ -22,6 +22,8 @@ export interface LearnerEnvironment {
   recordDir: string;
   /** Tools the contract promises that were not found on this machine. */
   missingTools: string[];
+  /** The real programs behind the tools' symlinks (the sandbox must show them). */
+  toolPaths: string[];
 }
 
 export interface PrepareLearnerOptions {
@@ -53,10 +55,13 @@ export async function prepareLearnerEnvironment(options: PrepareLearnerOptions):
   const recordsFile = path.join(recordDir, 'terraform.jsonl');
   await writeRecordingWrappers(binDir, options.terraformBinary, recordsFile);
   const missingTools: string[] = [];
+  const toolPaths: string[] = [];
   for (const tool of LEARNER_TOOLS) {
     const real = await resolveTool(tool);
-    if (real) await symlink(real, path.join(binDir, tool));
-    else missingTools.push(tool);
+    if (real) {
+      await symlink(real, path.join(binDir, tool));
+      toolPaths.push(real);
+    } else missingTools.push(tool);
   }
   const cliConfig = path.join(home, '.terraformrc');
   await writeFile(cliConfig, '');
@@ -75,5 +80,5 @@ export async function prepareLearnerEnvironment(options: PrepareLearnerOptions):
     [RUN_TOKEN_VARIABLE]: `${options.tokenPrefix ?? 'lockgrader'}.${randomUUID()}`,
     ...options.extraEnv,
   };
-  return { cwd, submissionDir: options.submissionCopy, env, recordsFile, home, binDir, recordDir, missingTools };
+  return { cwd, submissionDir: options.submissionCopy, env, recordsFile, home, binDir, recordDir, missingTools, toolPaths };
 }
