@@ -4,12 +4,14 @@ import { startEmbeddedBackend } from '../backend/embedded.ts';
 import { localstackImage } from '../backend/localstack.ts';
 import { locateTerraform } from '../terraform/locate.ts';
 import { LEARNER_TOOLS, resolveTool } from '../learner/tools.ts';
+import { detectSandbox } from '../learner/sandbox.ts';
 
 export interface DoctorReport {
   node: string;
   terraform: { found: boolean; binary?: string; flavour?: string; version?: string; source?: string; error?: string };
   backends: Array<{ kind: string; available: boolean; reason: string; start_ms?: number; image?: string }>;
   learner_tools: Record<string, string | null>;
+  sandbox: string;
 }
 
 // Reports which terraform/tofu, which backends can run here (and why not),
@@ -40,7 +42,7 @@ export async function doctorReport(): Promise<DoctorReport> {
   }
   const learner_tools: Record<string, string | null> = {};
   for (const tool of LEARNER_TOOLS) learner_tools[tool] = (await resolveTool(tool)) ?? null;
-  return { node: process.version, terraform, backends, learner_tools };
+  return { node: process.version, terraform, backends, learner_tools, sandbox: (await detectSandbox()).description };
 }
 
 export async function doctorCommand(argv: string[]): Promise<number> {
@@ -53,6 +55,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     console.log(`node       ${report.node}`);
     console.log(tf.found ? `terraform  ${tf.flavour} ${tf.version} at ${tf.binary} (from ${tf.source})` : `terraform  NOT FOUND: ${tf.error}`);
     for (const backend of report.backends) console.log(`backend    ${backend.kind.padEnd(10)} ${backend.available ? 'yes' : 'no '}  ${backend.reason}`);
+    console.log(`sandbox    ${report.sandbox}`);
     for (const [tool, where] of Object.entries(report.learner_tools)) console.log(`tool       ${tool.padEnd(10)} ${where ?? 'NOT FOUND (learner scripts that use it will fail)'}`);
   }
   return report.terraform.found ? 0 : 3;

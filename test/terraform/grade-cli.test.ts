@@ -85,3 +85,22 @@ describe('exit codes', () => {
     expect(result.checks.find((c) => c.id === 'c1.lock-id')?.feedback).toContain('challenge1/identify.sh is missing');
   }, 300_000);
 });
+
+describe('doctor', () => {
+  test('--json names the terraform binary, every backend with a reason, and the sandbox', async () => {
+    const run = await runCli(['doctor', '--json']);
+    expect(run.exitCode).toBe(0);
+    const report = JSON.parse(run.stdout) as {
+      terraform: { found: boolean; binary: string; flavour: string; version: string };
+      backends: Array<{ kind: string; available: boolean; reason: string }>;
+      sandbox: string;
+    };
+    expect(report.terraform.found).toBe(true);
+    expect(['terraform', 'tofu']).toContain(report.terraform.flavour);
+    expect(report.terraform.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(report.backends.map((b) => b.kind)).toEqual(['embedded', 'localstack', 'endpoint']);
+    expect(report.backends[0]?.available).toBe(true);
+    for (const backend of report.backends) expect(backend.reason.length).toBeGreaterThan(0);
+    expect(report.sandbox).toMatch(/bubblewrap|none/);
+  }, 120_000);
+});
