@@ -3,6 +3,7 @@
 // unreadable submission; 3 the grading could not complete.
 import { isLockgraderError } from './errors.ts';
 import { RUN_TOKEN_VARIABLE } from './learner/run-script.ts';
+import { runExitCleanups } from './util/exit-cleanup.ts';
 import { killDescendants, killProcessesWithToken } from './util/kill-by-token.ts';
 
 const USAGE = `usage:
@@ -18,18 +19,19 @@ const USAGE = `usage:
   lockgrader doctor [--json]
   lockgrader serve-backend     # the embedded backend as a service; prints its endpoints as JSON`;
 
-// Interrupted: end every terraform and learner process group this grading
-// started (they run detached), then exit 128+signal. Temp folders of an
-// interrupted grading may stay behind. (grade-many and serve-backend handle
-// their own signals.)
+// Interrupted: end every process the grading started (terraform and learner
+// scripts run detached, so: all descendants, and scripts by run token), remove
+// the grading's folder (its workspaces live inside it), then exit 128+signal.
+// (grade-many and serve-backend handle their own signals.)
 function endRunningProcessesOnSignal(): void {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
       void (async () => {
         let killed = await killDescendants();
-        const { openRunIds } = await import('./grading/session.ts');
-        for (const runId of openRunIds) killed += await killProcessesWithToken(RUN_TOKEN_VARIABLE, runId, { prefix: true });
-        console.error(`lockgrader: ${signal}, ended ${killed} running process(es)`);
+        const { openRuns } = await import('./grading/session.ts');
+        for (const runId of openRuns.keys()) killed += await killProcessesWithToken(RUN_TOKEN_VARIABLE, runId, { prefix: true });
+        const cleaned = runExitCleanups();
+        console.error(`lockgrader: ${signal}, ended ${killed} running process(es), ran ${cleaned} clean-up(s)`);
         process.exit(code);
       })();
     });

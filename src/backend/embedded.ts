@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
@@ -5,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LockgraderError } from '../errors.ts';
+import { registerExitCleanup } from '../util/exit-cleanup.ts';
 import type { StartedBackend } from './types.ts';
 
 const require = createRequire(import.meta.url);
@@ -52,6 +54,7 @@ export async function startEmbeddedBackend(): Promise<StartedBackend> {
     const s3Address = await s3.run();
     const s3Server = s3;
     let stopped = false;
+    const unregister = registerExitCleanup(() => rmSync(directory, { recursive: true, force: true }));
     return {
       kind: 'embedded',
       endpoints: { s3: `http://127.0.0.1:${s3Address.port}`, dynamodb: `http://127.0.0.1:${ddbAddress.port}` },
@@ -61,6 +64,7 @@ export async function startEmbeddedBackend(): Promise<StartedBackend> {
       async stop() {
         if (stopped) return;
         stopped = true;
+        unregister();
         await Promise.allSettled([closeServer(ddbServer), s3Server.close()]);
         await rm(directory, { recursive: true, force: true });
       },

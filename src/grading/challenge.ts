@@ -5,7 +5,6 @@
 // fails the Jest test when the check did not pass.
 import { writeFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
 import { createLabStore, deleteLabStore, LabStoreReader, type LabStore } from '../backend/lab-store.ts';
@@ -24,6 +23,7 @@ import { outcomeFile, type ChallengeOutcome } from './outcome.ts';
 import { stripAnsi } from '../util/ansi.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { detectSandbox } from '../learner/sandbox.ts';
+import { loopbackPorts, startPortForwards } from '../learner/port-forward.ts';
 import { prepareScriptFile } from '../learner/prepare-script.ts';
 
 export interface LearnerScriptOutcome {
@@ -101,7 +101,8 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
       context = state.session.context;
     }
     state.context = context;
-    const root = await mkdtemp(path.join(tmpdir(), `lockgrader-c${spec.challenge}-`));
+    // Inside the grading's run folder, so one removal cleans a whole grading.
+    const root = await mkdtemp(path.join(context.runDir, `c${spec.challenge}-`));
     const store = await createLabStore(backendOf(context), { prefix: `c${spec.challenge}` });
     const reader = new LabStoreReader(store);
     const ctx = context;
@@ -118,7 +119,7 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
       reader,
       root,
       async workspace() {
-        const ws = await createWorkspace({ store, terraform: ctx.terraform });
+        const ws = await createWorkspace({ store, terraform: ctx.terraform, parentDir: root });
         state.workspaces.push(ws);
         return ws;
       },
@@ -141,6 +142,8 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
         const timeoutMs = options.timeoutMs ?? ctx.scriptTimeoutMs;
         const prepared = await prepareScriptFile(file.path, scriptRoot);
         const sandbox = await detectSandbox();
+        const ports = sandbox.networkIsolation ? loopbackPorts([ctx.backend.endpoints.s3, ctx.backend.endpoints.dynamodb]) : undefined;
+        const network = ports ? await startPortForwards(ports, scriptRoot) : undefined;
         // Writable: the working copy, HOME and the records; everything else of the grading read-only or hidden.
         const mounts =
           sandbox.kind === 'bubblewrap'
@@ -149,12 +152,15 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
                 // The terraform binary and the learner tools may live under /tmp (a cache there), which the sandbox replaces.
                 readable: [ctx.submission, root, ctx.terraform.path, ...environment.toolPaths],
                 writable: [environment.cwd, environment.home, environment.recordDir],
+                forwards: network?.forwards,
               }
             : undefined;
         const label = options.label ?? file.relative;
         lab.event('script-start', label);
         options.onStarted?.(environment);
-        const ran = await runLearnerScript({ script: prepared.path, cwd: environment.cwd, env: environment.env, timeoutMs, sandbox: mounts });
+        const ran = await runLearnerScript({ script: prepared.path, cwd: environment.cwd, env: environment.env, timeoutMs, sandbox: mounts }).finally(
+          () => network?.close(),
+        );
         const notes = [...prepared.notes];
         if (ran.leftoverKilled > 0) notes.push(`ended ${ran.leftoverKilled} process(es) the script left running`);
         const cut = ran.truncated ? `\n[lockgrader] output cut: kept the first ${ran.output.length} bytes of ${ran.totalBytes}` : '';

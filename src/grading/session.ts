@@ -1,9 +1,11 @@
+import { rmSync } from 'node:fs';
 import { cp, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startBackend } from '../backend/index.ts';
 import type { BackendKind, StartedBackend } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
 import { locateTerraform, type TerraformBinary } from '../terraform/locate.ts';
+import { registerExitCleanup } from '../util/exit-cleanup.ts';
 import { defaultRubric, type Rubric } from './checks.ts';
 import { CONTEXT_VARIABLE, DEFAULT_SCRIPT_TIMEOUT_MS, makeRunDir, type GradingContext } from './context.ts';
 
@@ -30,8 +32,8 @@ export interface GradingSession {
   close(): Promise<void>;
 }
 
-/** Run ids of the gradings open in this process (for ending their scripts on a signal). */
-export const openRunIds = new Set<string>();
+/** The gradings open in this process, run id -> run folder (to end their scripts on a signal). */
+export const openRuns = new Map<string, string>();
 
 // Checks the submission is a readable folder (else SUBMISSION_UNREADABLE).
 export async function assertSubmissionFolder(submission: string): Promise<void> {
@@ -73,7 +75,8 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       progress: options.progress ?? false,
       startedAt: Date.now(),
     };
-    openRunIds.add(context.runId);
+    openRuns.set(context.runId, runDir);
+    const unregister = registerExitCleanup(() => rmSync(runDir, { recursive: true, force: true }));
     const contextFile = path.join(runDir, 'context.json');
     await writeFile(contextFile, JSON.stringify(context, null, 2));
     return {
@@ -82,7 +85,8 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       backend,
       backendStartMs: ownedBackend ? ownedBackend.startMs : 0,
       async close() {
-        openRunIds.delete(context.runId);
+        openRuns.delete(context.runId);
+        unregister();
         await ownedBackend?.stop();
         await rm(runDir, { recursive: true, force: true });
       },

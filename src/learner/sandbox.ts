@@ -1,8 +1,11 @@
 import { execa } from 'execa';
+import type { PortForward } from './port-forward.ts';
 
 /** How learner scripts are confined on this machine. */
 export interface SandboxInfo {
   kind: 'bubblewrap' | 'none';
+  /** Whether scripts get their own network namespace with only the backend's ports (needs socat). */
+  networkIsolation: boolean;
   /** For the results file's environment. */
   description: string;
   binary?: string;
@@ -13,7 +16,7 @@ let detected: Promise<SandboxInfo> | undefined;
 // Detects bubblewrap by running a trivial sandbox the way learner scripts will
 // be run. LOCKGRADER_SANDBOX=none turns the sandbox off (debugging).
 export function detectSandbox(env: NodeJS.ProcessEnv = process.env): Promise<SandboxInfo> {
-  if (env.LOCKGRADER_SANDBOX === 'none') return Promise.resolve({ kind: 'none', description: 'none (LOCKGRADER_SANDBOX=none); process group, run token and time limit enforced' });
+  if (env.LOCKGRADER_SANDBOX === 'none') return Promise.resolve({ kind: 'none', networkIsolation: false, description: 'none (LOCKGRADER_SANDBOX=none); process group, run token and time limit enforced' });
   detected ??= (async (): Promise<SandboxInfo> => {
     const probe = await execa('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/tmp', '--proc', '/proc', '--dev', '/dev', '--unshare-pid', '--die-with-parent', '/bin/true'], {
       reject: false,
@@ -21,14 +24,19 @@ export function detectSandbox(env: NodeJS.ProcessEnv = process.env): Promise<San
     });
     if (probe.exitCode === 0) {
       const version = await execa('bwrap', ['--version'], { reject: false });
+      const net = await execa('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-net', 'socat', '-V'], { reject: false, timeout: 10_000 });
+      const networkIsolation = net.exitCode === 0;
       return {
         kind: 'bubblewrap',
         binary: 'bwrap',
-        description: `${version.stdout.trim() || 'bubblewrap'}: read-only system, private /tmp and HOME, grader files hidden, own PID namespace; network not isolated`,
+        networkIsolation,
+        description:
+          `${version.stdout.trim() || 'bubblewrap'}: read-only system, private /tmp and HOME, grader files hidden, own PID namespace; ` +
+          (networkIsolation ? 'own network namespace reaching only the backend' : 'network not isolated (socat not found)'),
       };
     }
     const why = probe.failed && probe.exitCode === undefined ? 'bwrap not found' : `bwrap failed: ${probe.stderr.trim().slice(0, 200)}`;
-    return { kind: 'none', description: `none (${why}); process group, run token and time limit enforced` };
+    return { kind: 'none', networkIsolation: false, description: `none (${why}); process group, run token and time limit enforced` };
   })();
   return detected;
 }
@@ -40,6 +48,8 @@ export interface SandboxMounts {
   readable: string[];
   /** Folders hidden behind an empty tmpfs (the grader's repository, its run folder). */
   hidden: string[];
+  /** When set, the script gets its own network namespace where only these loopback ports answer. */
+  forwards?: PortForward[];
 }
 
 // The bwrap argument list that runs `command` confined: the whole system
@@ -51,6 +61,16 @@ export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: stri
   for (const dir of mounts.hidden) args.push('--tmpfs', dir);
   for (const path of mounts.readable) args.push('--ro-bind', path, path);
   for (const dir of mounts.writable) args.push('--bind', dir, dir);
-  args.push('--unshare-pid', '--die-with-parent', '--chdir', cwd, '--', ...command);
-  return args;
+  args.push('--unshare-pid', '--die-with-parent', '--chdir', cwd);
+  if (!mounts.forwards) return [...args, '--', ...command];
+  // Own network namespace (bwrap brings up its loopback): socat listens on each
+  // backend port and relays to the grader through the unix socket bound in;
+  // the script starts once every port answers.
+  for (const forward of mounts.forwards) args.push('--ro-bind', forward.socket, forward.socket);
+  const listeners = mounts.forwards.map(
+    (f) => `socat TCP-LISTEN:${f.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${f.socket} 2>/dev/null &`,
+  );
+  const ready = mounts.forwards.map((f) => `until (exec 3<>/dev/tcp/127.0.0.1/${f.port}) 2>/dev/null; do sleep 0.01; done`);
+  const launcher = [...listeners, ...ready, 'exec "$@"'].join('\n');
+  return [...args, '--unshare-net', '--', '/bin/bash', '-c', launcher, 'lockgrader-sandbox', ...command];
 }

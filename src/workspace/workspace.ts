@@ -32,6 +32,8 @@ export interface CreateWorkspaceOptions {
   /** Skip `init` (a caller that copies an initialised workspace). */
   skipInit?: boolean;
   timeoutMs?: number;
+  /** Where the workspace's temp folder goes (the system temp folder by default). */
+  parentDir?: string;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
@@ -39,7 +41,7 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
 // Copies the module into a fresh temp folder, writes backend.hcl for the
 // store and runs `init`. A failed init is an infrastructure fault (TERRAFORM_FAILED).
 export async function createWorkspace(options: CreateWorkspaceOptions): Promise<Workspace> {
-  const root = await mkdtemp(path.join(tmpdir(), 'lockgrader-ws-'));
+  const root = await mkdtemp(path.join(options.parentDir ?? tmpdir(), 'lockgrader-ws-'));
   const dir = path.join(root, 'work');
   const home = path.join(root, 'home');
   await mkdir(home);

@@ -12,6 +12,7 @@ import type { GradeResult } from '../../src/grading/types.ts';
 import { repoPath } from '../../src/paths.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { runCli } from '../support/cli.ts';
+import { lockgraderTempDirs } from '../support/leftovers.ts';
 
 const NODE_FLAGS = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning'];
 let out: string | undefined;
@@ -22,6 +23,7 @@ afterAll(async () => {
 
 test('killing the backend mid-grading gives status error, exit 3, and no failed learner check', async () => {
   out = await mkdtemp(path.join(tmpdir(), 'lockgrader-fault-test-'));
+  const tempBefore = await lockgraderTempDirs();
   const server = execa(process.execPath, [...NODE_FLAGS, repoPath('bin/lockgrader'), 'serve-backend'], { reject: false, buffer: false });
   const firstLine = await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', resolve));
   const served = JSON.parse(firstLine) as { endpoint: string; dynamodb: string; AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string; AWS_REGION: string };
@@ -48,6 +50,10 @@ test('killing the backend mid-grading gives status error, exit 3, and no failed 
   server.kill('SIGKILL');
   await server;
   ddb.destroy();
+  // A SIGKILLed backend cannot remove its s3rver folder: this test does.
+  for (const dir of (await lockgraderTempDirs()).filter((d) => d.startsWith('lockgrader-s3-') && !tempBefore.includes(d))) {
+    await rm(path.join(tmpdir(), dir), { recursive: true, force: true });
+  }
 
   const run = await grading;
   const result = JSON.parse(await readFile(json, 'utf8')) as GradeResult;

@@ -127,6 +127,19 @@ describe('what a script sees and prints', () => {
     expect(names.filter((name) => !allowed.has(name))).toEqual([]);
   }, 300_000);
 
+  const networkTest = sandbox.networkIsolation ? test : test.skip;
+  if (!sandbox.networkIsolation) process.stdout.write(`network isolation test SKIPPED: ${sandbox.description}\n`);
+  networkTest('in the sandbox, the only listening ports are the backend endpoints', async () => {
+    const result = await grade('network-probe', '1');
+    const output = result.scripts?.[0]?.output ?? '';
+    const listening = new Set((/listening:(.*)/.exec(output)?.[1] ?? '').trim().split(/\s+/).filter(Boolean));
+    const endpoints = new Set([...((/endpoints: (.*)/.exec(output)?.[1] ?? '').matchAll(/:(\d+)/g))].map((m) => m[1]!));
+    process.stdout.write(`network probe: listening ${[...listening].join(',')}; endpoints ${[...endpoints].join(',')}\n`);
+    expect(endpoints.size).toBeGreaterThan(0);
+    expect(listening).toEqual(endpoints);
+    expect(result.score).toBe(20);
+  }, 300_000);
+
   test('a flood of output is capped and the cut is said', async () => {
     const result = await grade('flood', '2');
     const script = result.scripts?.[0];

@@ -5,9 +5,10 @@ import { expect, test } from '@jest/globals';
 import { execa } from 'execa';
 import { repoPath } from '../../src/paths.ts';
 import { waitFor } from '../../src/util/wait.ts';
-import { processesMatching } from '../support/leftovers.ts';
+import { lockgraderTempDirs, processesMatching } from '../support/leftovers.ts';
 
-test('SIGTERM to grade exits 143 and leaves no process behind', async () => {
+test('SIGTERM to grade exits 143 and leaves no process and no grading folder behind', async () => {
+  const tempBefore = await lockgraderTempDirs();
   const fixture = path.join(repoPath('fixtures/hostile'), 'never-ends');
   const grading = execa(
     process.execPath,
@@ -27,4 +28,6 @@ test('SIGTERM to grade exits 143 and leaves no process behind', async () => {
     return found.length === 0 ? found : undefined;
   }, { what: 'the learner script to be gone', timeoutMs: 5_000, intervalMs: 20 }).catch(async () => processesMatching(mine));
   expect(left).toEqual([]);
+  const tempLeft = (await lockgraderTempDirs()).filter((dir) => !tempBefore.includes(dir));
+  expect(tempLeft).toEqual([]);
 }, 300_000);

@@ -1,0 +1,59 @@
+import { once } from 'node:events';
+import { createConnection, createServer, type Server } from 'node:net';
+import path from 'node:path';
+
+/** A loopback port the sandbox may reach, through a unix socket bound into it. */
+export interface PortForward {
+  port: number;
+  socket: string;
+}
+
+// Listens on one unix socket per loopback port of the backend and pipes each
+// connection to 127.0.0.1:port. Inside the sandbox's own network namespace,
+// socat listens on 127.0.0.1:port and connects to the socket: the backend's
+// ports are the only network the script has.
+export async function startPortForwards(ports: number[], dir: string): Promise<{ forwards: PortForward[]; close(): Promise<void> }> {
+  const servers: Server[] = [];
+  const forwards: PortForward[] = [];
+  for (const port of [...new Set(ports)]) {
+    const socket = path.join(dir, `port-${port}.sock`);
+    const server = createServer((inbound) => {
+      const outbound = createConnection({ host: '127.0.0.1', port });
+      inbound.pipe(outbound).pipe(inbound);
+      const end = () => {
+        inbound.destroy();
+        outbound.destroy();
+      };
+      inbound.on('error', end).on('close', end);
+      outbound.on('error', end).on('close', end);
+    });
+    server.listen(socket);
+    await once(server, 'listening');
+    servers.push(server);
+    forwards.push({ port, socket });
+  }
+  return {
+    forwards,
+    async close() {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/** The loopback ports of endpoint URLs, or undefined when one is not on loopback (then the network cannot be cut). */
+export function loopbackPorts(urls: string[]): number[] | undefined {
+  const ports: number[] = [];
+  for (const url of urls) {
+    const parsed = new URL(url);
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) return undefined;
+    ports.push(Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80)));
+  }
+  return ports;
+}
