@@ -9,7 +9,7 @@ import { killDescendants, killProcessesWithToken } from './util/kill-by-token.ts
 const USAGE = `usage:
   lockgrader grade SUBMISSION_DIR [--challenges 1,2,3] [--backend embedded|localstack|endpoint]
                    [--endpoint URL] [--script-timeout SECONDS] [--json FILE] [--junit FILE]
-                   [--gradescope FILE] [--report FILE.html] [--fail-under SCORE] [--rubric FILE] [--reveal] [--quiet]
+                   [--gradescope FILE] [--report FILE.html] [--fail-under SCORE] [--rubric FILE] [--reveal] [--quiet] [--keep]
   lockgrader grade-many SUBMISSION_DIR... [--list FILE] [--concurrency N] [--out DIR]
                    [--challenges 1,2,3] [--script-timeout SECONDS]
                    # N gradings at once on one shared backend; one results JSON per folder in --out

@@ -38,6 +38,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     rubric: { type: 'string' },
     reveal: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     workers: { type: 'string' },
   });
@@ -48,7 +49,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   const failUnder = positiveNumber('--fail-under', values['fail-under']);
   const workers = positiveNumber('--workers', values.workers);
   const rubric = await loadRubric(values.rubric);
-  const { result } = await gradeSubmission({
+  const { result, keptDir } = await gradeSubmission({
     submission: positionals[0] as string,
     challenges,
     backendKind: parseBackendKind(values.backend ?? 'embedded'),
@@ -59,7 +60,9 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     maxWorkers: workers,
     verbose: values.verbose,
     progress: !values.quiet && process.stderr.isTTY === true,
+    keep: values.keep,
   });
+  if (keptDir) console.error(`lockgrader: kept the grading's folder (workspaces, learner copies, records): ${keptDir}`);
   if (values.json) await writeJsonFile(values.json, result);
   if (values.report) await (await import('../report/html.ts')).writeHtmlReport(result, values.report);
   if (values.junit) await writeJunitReport(result, values.junit);

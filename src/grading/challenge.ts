@@ -210,10 +210,10 @@ export function defineChallenge<R, L>(spec: ChallengeSpec<R, L>) {
     const lab = state.lab;
     if (lab) {
       await spec.cleanup?.(lab, state.replay).catch(() => undefined);
-      for (const ws of state.workspaces) await ws.dispose().catch(() => undefined);
+      if (!lab.context.keep) for (const ws of state.workspaces) await ws.dispose().catch(() => undefined);
       lab.reader.close();
       await deleteLabStore(lab.store).catch(() => undefined);
-      await rm(lab.root, { recursive: true, force: true }).catch(() => undefined);
+      if (!lab.context.keep) await rm(lab.root, { recursive: true, force: true }).catch(() => undefined);
     }
     if (state.context) {
       const outcome: ChallengeOutcome = {

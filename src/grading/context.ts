@@ -23,6 +23,8 @@ export interface GradingContext {
   rubric: Rubric;
   /** Authors: show hidden values (the right Lock ID) in feedback. */
   reveal: boolean;
+  /** Keep the grading's folder (workspaces, learner copies, records) for debugging. */
+  keep?: boolean;
   /** Print progress lines (challenge, scenario, elapsed) on stderr: a terminal, not --quiet. */
   progress?: boolean;
   /** Unique per grading: the prefix of its learner scripts' run tokens. */

@@ -23,6 +23,8 @@ export interface GradeOptions {
   verbose?: boolean;
   /** Progress lines on stderr while grading. */
   progress?: boolean;
+  /** Keep the grading's folder for debugging (its path is returned). */
+  keep?: boolean;
 }
 
 export interface GradeTimings {
@@ -34,7 +36,7 @@ export interface GradeTimings {
 // Grades one submission: sets up the session (copy, terraform, backend), runs
 // the asked challenges' grader suites and assembles the results. Throws only
 // for usage errors and faults before grading could start.
-export async function gradeSubmission(options: GradeOptions): Promise<{ result: GradeResult; timings: GradeTimings }> {
+export async function gradeSubmission(options: GradeOptions): Promise<{ result: GradeResult; timings: GradeTimings; keptDir?: string }> {
   const started = performance.now();
   const session = await openGradingSession({
     submission: options.submission,
@@ -46,6 +48,7 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
     rubric: options.rubric,
     reveal: options.reveal,
     progress: options.progress,
+    keep: options.keep,
   });
   try {
     const run = await runGraderSuites(options.challenges, session.contextFile, { maxWorkers: options.maxWorkers, verbose: options.verbose });
@@ -63,7 +66,11 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
       durationMs: performance.now() - started,
       suiteErrors: run.suiteErrors,
     });
-    return { result, timings: { backendStartMs: session.backendStartMs, jestStartMs: run.jestStartMs, totalMs: performance.now() - started } };
+    return {
+      result,
+      timings: { backendStartMs: session.backendStartMs, jestStartMs: run.jestStartMs, totalMs: performance.now() - started },
+      ...(options.keep ? { keptDir: context.runDir } : {}),
+    };
   } finally {
     await session.close();
   }

@@ -20,6 +20,8 @@ export interface OpenSessionOptions {
   rubric?: Rubric;
   reveal?: boolean;
   progress?: boolean;
+  /** Keep the run folder after grading (debugging); its path is in GradingSession.context.runDir. */
+  keep?: boolean;
 }
 
 /** Everything one grading needs, set up; close() removes what it made. */
@@ -73,6 +75,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       rubric: options.rubric ?? defaultRubric(),
       reveal: options.reveal ?? false,
       progress: options.progress ?? false,
+      keep: options.keep ?? false,
       startedAt: Date.now(),
     };
     openRuns.set(context.runId, runDir);
@@ -88,7 +91,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
         openRuns.delete(context.runId);
         unregister();
         await ownedBackend?.stop();
-        await rm(runDir, { recursive: true, force: true });
+        if (!options.keep) await rm(runDir, { recursive: true, force: true });
       },
     };
   } catch (error) {

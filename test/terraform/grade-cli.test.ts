@@ -86,6 +86,17 @@ describe('exit codes', () => {
   }, 300_000);
 });
 
+describe('--keep', () => {
+  test('keeps the grading folder and prints its path', async () => {
+    const run = await runCli(['grade', repoPath('fixtures/submissions/c1-missing'), '--challenges', '1', '--keep', '--quiet']);
+    expect(run.exitCode).toBe(0);
+    const kept = /kept the grading's folder.*: (\S+)/.exec(run.stderr)?.[1];
+    expect(kept).toBeDefined();
+    expect(JSON.parse(await readFile(path.join(kept!, 'context.json'), 'utf8'))).toMatchObject({ runDir: kept });
+    await rm(kept!, { recursive: true, force: true });
+  }, 300_000);
+});
+
 describe('doctor', () => {
   test('--json names the terraform binary, every backend with a reason, and the sandbox', async () => {
     const run = await runCli(['doctor', '--json']);
