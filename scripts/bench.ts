@@ -14,7 +14,7 @@
 //        wall        spawn of the child -> its exit (what a caller waits for);
 //        floor       see computeFloor() below;
 //        Jest start  spawn -> the first grader suite's beforeAll, seen as the
-//                    first "lockgrader-cN-*" folder appearing in the child's
+//                    first "lockgrader-run-*/cN-*" folder appearing in the child's
 //                    private TMPDIR (watched with inotify): the suite makes it
 //                    first thing. It is an upper bound for Jest proper: it also
 //                    holds Node's boot, lockgrader's imports, the submission copy,
@@ -495,8 +495,9 @@ async function fullGrading(run: number | 'cold', work: string, env: NodeJS.Proce
   await symlink(jestCache, path.join(tmp, JEST_CACHE_NAME));
   const json = path.join(work, `run-${run}.json`);
   let firstSuiteAt: number | undefined;
-  const watcher = watch(tmp, (_event, name) => {
-    if (firstSuiteAt === undefined && name && /^lockgrader-c\d-/.test(String(name))) firstSuiteAt = performance.now();
+  // The suite's folder is "c<N>-*" inside the grading's "lockgrader-run-*" folder.
+  const watcher = watch(tmp, { recursive: true }, (_event, name) => {
+    if (firstSuiteAt === undefined && name && /^lockgrader-run-[^/]+\/c\d-[^/]+$/.test(String(name))) firstSuiteAt = performance.now();
   });
   const child = await runLockgrader(['grade', REFERENCE, '--json', json, '--quiet'], { env: { ...env, TMPDIR: tmp }, terraformComm });
   watcher.close();
