@@ -45,11 +45,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedBackend } from '../src/backend/embedded.ts';
 import type { GradeResult } from '../src/grading/types.ts';
+import { lockgraderCommand } from '../src/cli-command.ts';
 import { repoPath } from '../src/paths.ts';
 import { locateTerraform } from '../src/terraform/locate.ts';
 
-const NODE_FLAGS = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning'];
-const LOCKGRADER = repoPath('bin', 'lockgrader');
 const REFERENCE = repoPath('fixtures', 'submissions', 'reference');
 const SAMPLE_MS = 20;
 const TICK_MS = 10; // USER_HZ = 100 on Linux: /proc/<pid>/stat starttime is in 10 ms ticks
@@ -261,7 +260,7 @@ interface ChildOutcome {
 function runLockgrader(args: string[], options: { env: NodeJS.ProcessEnv; terraformComm: string; onSpawn?: (child: ChildProcess) => void }): Promise<ChildOutcome> {
   return new Promise((resolve, reject) => {
     const spawnedAt = performance.now();
-    const child = spawn(process.execPath, [...NODE_FLAGS, LOCKGRADER, ...args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...lockgraderCommand(args), { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid === undefined) {
       child.once('error', reject);
       return;
@@ -451,7 +450,7 @@ async function backendStarts(count: number, env: NodeJS.ProcessEnv): Promise<{ c
   const readyMs: number[] = [];
   for (let i = 0; i < count; i += 1) {
     const spawned = performance.now();
-    const child = spawn(process.execPath, [...NODE_FLAGS, LOCKGRADER, 'serve-backend'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(...lockgraderCommand(['serve-backend']), { env, stdio: ['ignore', 'pipe', 'inherit'] });
     const closed = new Promise((resolve) => child.once('close', resolve));
     const line = JSON.parse(await firstLine(child)) as { start_ms: number };
     readyMs.push(performance.now() - spawned);

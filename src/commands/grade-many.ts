@@ -4,6 +4,7 @@
 // gradings must never share a process), joined to the backend this process
 // starts with --backend endpoint. Every challenge of every grading gets its own
 // bucket and lock table, so gradings sharing the backend cannot see each other.
+import { lockgraderCommand } from '../cli-command.ts';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -14,7 +15,6 @@ import { LockgraderError } from '../errors.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
 import { parseChallenges } from '../grading/checks.ts';
 import type { GradeResult } from '../grading/types.ts';
-import { repoPath } from '../paths.ts';
 import { locateTerraform } from '../terraform/locate.ts';
 
 export const DEFAULT_OUT_DIR = path.join('reports', 'grade-many');
@@ -136,8 +136,6 @@ interface ChildRun {
 }
 
 const STDERR_KEEP = 8 * 1024;
-// Exactly what bin/lockgrader's shebang passes to node.
-const NODE_FLAGS = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning'];
 
 function lastLines(text: string, lines = 3): string {
   return text.trim().split('\n').slice(-lines).join(' | ');
@@ -160,7 +158,7 @@ async function folderProblem(dir: string): Promise<string | undefined> {
 function runGradeChild(args: string[], env: NodeJS.ProcessEnv, children: Set<ReturnType<typeof spawn>>): Promise<ChildRun> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...NODE_FLAGS, repoPath('bin', 'lockgrader'), 'grade', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(...lockgraderCommand(['grade', ...args]), { env, stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(child);
     let stderr = '';
     child.stderr.setEncoding('utf8');

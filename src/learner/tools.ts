@@ -1,20 +1,6 @@
-import { access, constants, readFile, realpath } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
 import { execa } from 'execa';
-
-async function findOnPath(name: string, searchPath: string): Promise<string | undefined> {
-  for (const dir of searchPath.split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
+import { findOnPath } from '../util/find-on-path.ts';
 
 // Resolves (once per process) a tool on the grader's PATH to the real program, looking through
 // pyenv shims (a shim needs pyenv's environment, which a learner script does not get).

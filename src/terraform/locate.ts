@@ -1,8 +1,8 @@
-import { access, constants } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { LockgraderError } from '../errors.ts';
+import { findOnPath, isExecutable } from '../util/find-on-path.ts';
 
 export type TerraformFlavour = 'terraform' | 'tofu';
 
@@ -25,24 +25,6 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export function cachedTofuPath(env: NodeJS.ProcessEnv = process.env): string {
   const version = env.LOCKGRADER_TOFU_VERSION ?? PINNED_TOFU_VERSION;
   return path.join(cacheDir(env), 'opentofu', `v${version}`, 'tofu');
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 // Reads flavour and version from `version -json` (both tools print
@@ -77,8 +59,8 @@ export async function locateTerraform(env: NodeJS.ProcessEnv = process.env): Pro
     }
     candidates.push({ path: explicit, source: 'LOCKGRADER_TERRAFORM' });
   } else {
-    candidates.push({ path: await findOnPath('terraform', env), source: 'PATH' });
-    candidates.push({ path: await findOnPath('tofu', env), source: 'PATH' });
+    candidates.push({ path: await findOnPath('terraform', env.PATH ?? ''), source: 'PATH' });
+    candidates.push({ path: await findOnPath('tofu', env.PATH ?? ''), source: 'PATH' });
     const cached = cachedTofuPath(env);
     candidates.push({ path: (await isExecutable(cached)) ? cached : undefined, source: 'cache' });
   }

@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { lockgraderCommand } from '../../src/cli-command.ts';
 import { repoPath } from '../../src/paths.ts';
 
 export interface CliRun {
@@ -9,7 +10,7 @@ export interface CliRun {
 
 // Runs the real CLI (bin/lockgrader) as a user would, with this process's Node.
 export async function runCli(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliRun> {
-  const result = await execa(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', repoPath('bin/lockgrader'), ...args], {
+  const result = await execa(...lockgraderCommand(args), {
     reject: false,
     timeout: options.timeoutMs ?? 600_000,
     env: options.env,

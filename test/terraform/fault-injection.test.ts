@@ -1,6 +1,7 @@
 // Infrastructure faults are not learner faults: the backend is killed in the
 // middle of a grading; the run must end with status "error", exit code 3, and
 // no learner check may be "fail" (nobody loses points for it).
+import { lockgraderCommand } from '../../src/cli-command.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,6 @@ import { waitFor } from '../../src/util/wait.ts';
 import { runCli } from '../support/cli.ts';
 import { lockgraderTempDirs } from '../support/leftovers.ts';
 
-const NODE_FLAGS = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning'];
 let out: string | undefined;
 
 afterAll(async () => {
@@ -24,7 +24,7 @@ afterAll(async () => {
 test('killing the backend mid-grading gives status error, exit 3, and no failed learner check', async () => {
   out = await mkdtemp(path.join(tmpdir(), 'lockgrader-fault-test-'));
   const tempBefore = await lockgraderTempDirs();
-  const server = execa(process.execPath, [...NODE_FLAGS, repoPath('bin/lockgrader'), 'serve-backend'], { reject: false, buffer: false });
+  const server = execa(...lockgraderCommand(['serve-backend']), { reject: false, buffer: false });
   const firstLine = await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', resolve));
   const served = JSON.parse(firstLine) as { endpoint: string; dynamodb: string; AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string; AWS_REGION: string };
   const credentials = { accessKeyId: served.AWS_ACCESS_KEY_ID, secretAccessKey: served.AWS_SECRET_ACCESS_KEY };

@@ -1,5 +1,6 @@
 // Stopping a grading with SIGTERM ends every process it started: the learner
 // script (even one that loops forever) and terraform.
+import { lockgraderCommand } from '../../src/cli-command.ts';
 import path from 'node:path';
 import { expect, test } from '@jest/globals';
 import { execa } from 'execa';
@@ -10,11 +11,7 @@ import { lockgraderTempDirs, processesMatching } from '../support/leftovers.ts';
 test('SIGTERM to grade exits 143 and leaves no process and no grading folder behind', async () => {
   const tempBefore = await lockgraderTempDirs();
   const fixture = path.join(repoPath('fixtures/hostile'), 'never-ends');
-  const grading = execa(
-    process.execPath,
-    ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', repoPath('bin/lockgrader'), 'grade', fixture, '--challenges', '2', '--script-timeout', '120', '--quiet'],
-    { reject: false },
-  );
+  const grading = execa(...lockgraderCommand(['grade', fixture, '--challenges', '2', '--script-timeout', '120', '--quiet']), { reject: false });
   // The learner script itself (not the grader, whose command line names the fixture too).
   const mine = /^\/bin\/bash \S*(challenge2\/recover|normalized-recover)\.sh$/;
   // The event: the learner script is running.
