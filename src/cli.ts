@@ -1,7 +1,7 @@
 // Parses the command line and hands over to one command module. Exit codes
 // (contract): 0 graded; 1 graded below --fail-under; 2 usage error or
 // unreadable submission; 3 the grading could not complete.
-import { isLockgraderError } from './errors.ts';
+import { exitStatusOf, isLockgraderError } from './errors.ts';
 import { RUN_TOKEN_VARIABLE } from './learner/run-script.ts';
 import { runExitCleanups } from './util/exit-cleanup.ts';
 import { killDescendants, killProcessesWithToken } from './util/kill-by-token.ts';
@@ -70,7 +70,7 @@ try {
 } catch (error) {
   if (isLockgraderError(error)) {
     console.error(`lockgrader: ${error.message}`);
-    process.exitCode = error.code === 'USAGE' || error.code === 'SUBMISSION_UNREADABLE' ? 2 : 3;
+    process.exitCode = exitStatusOf(error);
   } else {
     console.error('lockgrader: internal error:', error);
     process.exitCode = 3;

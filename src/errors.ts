@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'BACKEND_FAILED'
   | 'WAIT_TIMEOUT'
   | 'REPLAY_FAILED'
+  | 'SANDBOX_UNAVAILABLE'
+  | 'ABORTED'
   | 'INTERNAL';
 
 export class LockgraderError extends Error {
@@ -32,4 +34,33 @@ export class LockgraderError extends Error {
 
 export function isLockgraderError(error: unknown, code?: ErrorCode): error is LockgraderError {
   return error instanceof LockgraderError && (code === undefined || error.code === code);
+}
+
+/**
+ * The one table from error code to `grade`'s exit status (contract: 2 usage
+ * error or unreadable submission; 3 the grading itself could not complete).
+ */
+export const EXIT_STATUS: Readonly<Record<ErrorCode, 2 | 3>> = {
+  USAGE: 2,
+  SUBMISSION_UNREADABLE: 2,
+  TERRAFORM_NOT_FOUND: 3,
+  TERRAFORM_FAILED: 3,
+  BACKEND_UNAVAILABLE: 3,
+  BACKEND_FAILED: 3,
+  WAIT_TIMEOUT: 3,
+  REPLAY_FAILED: 3,
+  SANDBOX_UNAVAILABLE: 3,
+  ABORTED: 3,
+  INTERNAL: 3,
+};
+
+/** The exit status for any thrown value: its code's, or 3 for anything unexpected. */
+export function exitStatusOf(error: unknown): 2 | 3 {
+  return isLockgraderError(error) ? EXIT_STATUS[error.code] : 3;
+}
+
+/** The code and message of any thrown value, for the results file (codes survive to it). */
+export function errorRecord(error: unknown): { code: ErrorCode; message: string } {
+  if (isLockgraderError(error)) return { code: error.code, message: error.message };
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }

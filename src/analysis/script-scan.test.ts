@@ -30,6 +30,8 @@ describe('scanPipelineText: what counts as a terraform/tofu command', () => {
     ['env TF_LOG=debug TF_IN_AUTOMATION=1 terraform apply', ['terraform apply']],
     ['TF_LOG=debug terraform apply', ['terraform apply']],
     ['exec terraform apply', ['terraform apply']],
+    ['exec -a tf terraform apply', ['terraform apply']],
+    ['nice -n 5 terraform apply', ['terraform apply']],
     ['timeout 300 terraform apply', ['terraform apply']],
     ['timeout -k 10 5m terraform apply', ['terraform apply']],
     ['nohup terraform apply &', ['terraform apply']],
@@ -147,5 +149,49 @@ describe('findForceUnlock', () => {
 
   test('none in a clean pipeline', () => {
     expect(findForceUnlock('terraform plan -lock-timeout=60s\nterraform apply -lock-timeout=60s -auto-approve')).toEqual([]);
+  });
+});
+
+describe('TF_CLI_ARGS* set by the script', () => {
+  test.each([
+    ['export TF_CLI_ARGS_apply=-lock=false\nterraform apply -auto-approve', 1, { TF_CLI_ARGS_apply: '-lock=false' }],
+    ['export TF_CLI_ARGS="-lock=false"\nterraform apply', 1, { TF_CLI_ARGS: '-lock=false' }],
+    ['TF_CLI_ARGS_apply=-lock=false terraform apply', 1, { TF_CLI_ARGS_apply: '-lock=false' }],
+    ['env TF_CLI_ARGS_apply=-lock=0 terraform apply', 1, { TF_CLI_ARGS_apply: '-lock=0' }],
+    ['TF_CLI_ARGS_apply=-lock=false\nexport TF_CLI_ARGS_apply\nterraform apply', 1, { TF_CLI_ARGS_apply: '-lock=false' }],
+    ['declare -x TF_CLI_ARGS_destroy=-lock=false\nterraform destroy', 1, { TF_CLI_ARGS_destroy: '-lock=false' }],
+    ['set -a\nTF_CLI_ARGS_apply=-lock=false\nterraform apply', 1, { TF_CLI_ARGS_apply: '-lock=false' }],
+    ['set -o allexport\nTF_CLI_ARGS=-lock=false\nterraform apply', 1, { TF_CLI_ARGS: '-lock=false' }],
+    ['export TF_CLI_ARGS=-no-color\nTF_CLI_ARGS=-lock=false\nterraform apply', 1, { TF_CLI_ARGS: '-lock=false' }], // still exported
+    ['export TF_CLI_ARGS_state_push=-lock=false\nterraform state push x.tfstate', 1, { TF_CLI_ARGS_state_push: '-lock=false' }],
+    // not reaching terraform, or not for a write
+    ['TF_CLI_ARGS_apply=-lock=false\nterraform apply', 0, undefined], // never exported
+    ['declare TF_CLI_ARGS_apply=-lock=false\nterraform apply', 0, undefined],
+    ['set -a\nset +a\nTF_CLI_ARGS_apply=-lock=false\nterraform apply', 0, undefined],
+    ['set -o allexport\nset +o allexport\nTF_CLI_ARGS_apply=-lock=false\nterraform apply', 0, undefined],
+    ['export -n TF_CLI_ARGS_apply\nterraform apply', 0, undefined],
+    ['export TF_CLI_ARGS_apply=-lock=false\nunset TF_CLI_ARGS_apply\nterraform apply', 0, undefined],
+    ['export TF_CLI_ARGS_apply=-lock=false\nexport -n TF_CLI_ARGS_apply\nterraform apply', 0, undefined],
+    ['terraform apply\nexport TF_CLI_ARGS_apply=-lock=false', 0, undefined], // set after the command
+    ['export TF_CLI_ARGS_plan=-lock=false\nterraform apply', 0, { TF_CLI_ARGS_plan: '-lock=false' }],
+    ['export TF_CLI_ARGS_apply=-lock=false\nterraform apply -lock=true', 0, { TF_CLI_ARGS_apply: '-lock=false' }],
+    ['TF_CLI_ARGS_apply=-lock=false echo terraform apply', 0, undefined],
+    ['export TF_LOG=debug\nterraform apply', 0, undefined],
+  ])('%j → %d unlocked write(s)', (script, count, env) => {
+    expect(findUnlockedWrites(script)).toHaveLength(count);
+    const apply = scanPipelineText(script).find((c) => ['apply', 'destroy', 'state push'].includes(c.parsed.subcommand));
+    expect(apply?.env).toEqual(env);
+  });
+
+  test('-lock-timeout through TF_CLI_ARGS_plan is read (the issue), and the variable is kept for feedback', () => {
+    const [plan, apply] = scanPipelineText('export TF_CLI_ARGS_plan="-lock-timeout=60s"\nterraform plan -out=p\nterraform apply p');
+    expect(plan?.parsed.lockTimeoutMs).toBe(60_000);
+    expect(plan?.parsed.fromEnvironment).toEqual([{ name: 'TF_CLI_ARGS_plan', value: '-lock-timeout=60s', words: ['-lock-timeout=60s'] }]);
+    expect(apply?.parsed.lockTimeoutMs).toBeUndefined();
+  });
+
+  test('a prefix assignment is for its command only', () => {
+    const commands = scanPipelineText('TF_CLI_ARGS=-lock=false terraform apply\nterraform apply');
+    expect(commands.map((c) => c.parsed.lockDisabled)).toEqual([true, false]);
   });
 });

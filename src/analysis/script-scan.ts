@@ -19,6 +19,14 @@
 //   from a substitution (TF=$(command -v tofu)) are not recognised, and
 //   variables holding several words (TF="terraform -chdir=x") are not split.
 // - Nothing is evaluated: a command under `if false` or after `exit` still counts.
+// - TF_CLI_ARGS / TF_CLI_ARGS_<command> (terraform adds their words to its
+//   command line) are followed in source order: `export X=...`, `declare -x`,
+//   an assignment to a variable already exported (or after `set -a`), `export X`
+//   after `X=...`, `unset X`, `export -n X`, and assignments in front of the command
+//   (`X=... terraform apply`, `env X=... terraform apply`) for that command only. A
+//   plain `X=...` that is never exported does not reach terraform and is not
+//   counted. Control flow and subshell scopes are ignored (an export inside
+//   `( ... )` or an `if` counts for every later line).
 
 import { type ParsedInvocation, parseInvocationArgs } from './terraform-args.ts';
 
@@ -31,6 +39,9 @@ export interface ScannedCommand {
   tool: string;
   /** Words after the command word, quotes removed, redirections dropped. */
   args: string[];
+  /** The TF_CLI_ARGS* variables in force for this command (see the header), when any. */
+  env?: Record<string, string>;
+  /** `args` read as terraform reads them, with `env` merged in. */
   parsed: ParsedInvocation;
 }
 
@@ -197,7 +208,7 @@ function simpleCommands(tokens: Token[]): SimpleCommand[] {
 }
 
 /** Number of leading words of a wrapper command (`sudo -E`, `timeout 5m`) before the wrapped command. */
-function wrapperLength(words: string[], at: number): number {
+function wrapperLength(words: string[], at: number, onAssignment: (name: string, value: string) => void): number {
   const name = words[at];
   let i = at + 1;
   const skipOptions = (withValue: Set<string>): void => {
@@ -214,7 +225,10 @@ function wrapperLength(words: string[], at: number): number {
       break;
     case 'env':
       skipOptions(new Set(['-u', '-C', '-S', '--unset', '--chdir']));
-      while (ASSIGNMENT.test(words[i] ?? '')) i++;
+      for (let assignment = ASSIGNMENT.exec(words[i] ?? ''); assignment; assignment = ASSIGNMENT.exec(words[i] ?? '')) {
+        onAssignment(assignment[1] ?? '', assignment[2] ?? '');
+        i++;
+      }
       break;
     case 'exec':
       skipOptions(new Set(['-a']));
@@ -259,7 +273,7 @@ function commandWordIndex(words: string[], onAssignment: (name: string, value: s
     } else if (word === 'command' && /^-[vV]/.test(words[i + 1] ?? '')) {
       return -1; // `command -v terraform` only looks the binary up
     } else {
-      const skip = wrapperLength(words, i);
+      const skip = wrapperLength(words, i, onAssignment);
       if (skip === 0) return i;
       i += skip;
     }
@@ -286,26 +300,102 @@ function toolVariables(commands: SimpleCommand[]): Set<string> {
   return vars;
 }
 
+const TF_CLI_ARGS = /^TF_CLI_ARGS(?:_.*)?$/s;
+
+/**
+ * The TF_CLI_ARGS* variables a script sets, followed in source order. `exported`
+ * reach terraform; `local` were assigned but (not yet) exported.
+ */
+class CliArgsEnvironment {
+  readonly exported = new Map<string, string>();
+  private readonly local = new Map<string, string>();
+  private allexport = false;
+
+  /** A command without a command word: `X=value` on its own. */
+  assign(name: string, value: string): void {
+    if (!TF_CLI_ARGS.test(name)) return;
+    if (this.allexport || this.exported.has(name)) this.exported.set(name, value);
+    else this.local.set(name, value);
+  }
+
+  /** Follows the builtins that change what is exported. */
+  builtin(command: string, operands: string[]): void {
+    const options = operands.filter((word) => word.startsWith('-') || word.startsWith('+'));
+    const names = operands.filter((word) => !word.startsWith('-') && !word.startsWith('+'));
+    if (command === 'set') {
+      operands.forEach((option, i) => {
+        const next = operands[i + 1];
+        if (/^-[a-zA-Z]*a/.test(option) || (option === '-o' && next === 'allexport')) this.allexport = true;
+        if (/^\+[a-zA-Z]*a/.test(option) || (option === '+o' && next === 'allexport')) this.allexport = false;
+      });
+    } else if (command === 'unset') {
+      for (const name of names) {
+        this.exported.delete(name);
+        this.local.delete(name);
+      }
+    } else if (command === 'export' || (['declare', 'typeset', 'local'].includes(command) && options.some((o) => /^-[a-zA-Z]*x/.test(o)))) {
+      const unexport = options.some((o) => /^-[a-zA-Z]*n/.test(o)) && command === 'export';
+      for (const word of names) {
+        const assignment = ASSIGNMENT.exec(word);
+        const name = assignment ? (assignment[1] ?? '') : word;
+        if (!TF_CLI_ARGS.test(name)) continue;
+        const value = assignment ? (assignment[2] ?? '') : (this.exported.get(name) ?? this.local.get(name));
+        if (unexport) {
+          this.exported.delete(name);
+          if (value !== undefined) this.local.set(name, value);
+        } else if (value !== undefined) {
+          this.exported.set(name, value);
+          this.local.delete(name);
+        }
+      }
+    } else if (['declare', 'typeset', 'local', 'readonly'].includes(command)) {
+      for (const word of names) {
+        const assignment = ASSIGNMENT.exec(word);
+        if (assignment) this.assign(assignment[1] ?? '', assignment[2] ?? '');
+      }
+    }
+  }
+
+  /** What a command sees: the exported variables, then its own prefix assignments. */
+  forCommand(prefix: Map<string, string>): Record<string, string> {
+    const env = Object.fromEntries(this.exported);
+    for (const [name, value] of prefix) if (TF_CLI_ARGS.test(name)) env[name] = value;
+    return env;
+  }
+}
+
 /** Lists every terraform/tofu command the text would run, in source order. */
 export function scanPipelineText(text: string): ScannedCommand[] {
   const normalized = text.replace(/\r\n?/g, '\n');
   const sourceLines = normalized.split('\n');
   const commands = simpleCommands(tokenize(normalized));
   const toolVars = toolVariables(commands);
+  const environment = new CliArgsEnvironment();
   const found: ScannedCommand[] = [];
   for (const { words } of commands) {
     const values = words.map((w) => w.value);
-    const at = commandWordIndex(values, () => {});
+    const prefix = new Map<string, string>();
+    const at = commandWordIndex(values, (name, value) => prefix.set(name, value));
     const commandWord = words[at];
-    if (commandWord === undefined || !isTool(commandWord.value, toolVars)) continue;
+    if (commandWord === undefined) {
+      for (const [name, value] of prefix) environment.assign(name, value);
+      continue;
+    }
+    if (!isTool(commandWord.value, toolVars)) {
+      environment.builtin(commandWord.value, values.slice(at + 1));
+      continue;
+    }
     const args = values.slice(at + 1);
-    found.push({
+    const env = environment.forCommand(prefix);
+    const command: ScannedCommand = {
       line: commandWord.line,
       text: logicalLine(sourceLines, commandWord.line),
       tool: commandWord.value,
       args,
-      parsed: parseInvocationArgs(args),
-    });
+      parsed: parseInvocationArgs(args, env),
+    };
+    if (Object.keys(env).length > 0) command.env = env;
+    found.push(command);
   }
   return found;
 }

@@ -51,6 +51,18 @@ export interface StateObject {
   json: Record<string, unknown> | undefined;
 }
 
+/** Lock Info from an Info attribute or a .tflock body, or undefined when it is not Lock Info JSON. */
+export function parseLockInfo(raw: string): LockInfo | undefined {
+  try {
+    const parsed = JSON.parse(raw) as Partial<LockInfo> | null;
+    if (!parsed || typeof parsed !== 'object' || typeof parsed.ID !== 'string') return undefined;
+    const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    return { ID: parsed.ID, Operation: text(parsed.Operation), Info: text(parsed.Info), Who: text(parsed.Who), Version: text(parsed.Version), Created: text(parsed.Created), Path: text(parsed.Path) };
+  } catch {
+    return undefined;
+  }
+}
+
 export function createClients(backend: StartedBackend): { ddb: DynamoDBClient; s3: S3Client } {
   const credentials = { accessKeyId: backend.credentials.accessKeyId, secretAccessKey: backend.credentials.secretAccessKey };
   const region = backend.credentials.region;
@@ -114,14 +126,15 @@ export class LabStoreReader {
     ({ ddb: this.ddb, s3: this.s3 } = createClients(store.backend));
   }
 
-  // The lock item (consistent read), or undefined when no lock is held.
-  async readLock(): Promise<{ info: LockInfo; raw: string } | undefined> {
+  // The lock item (consistent read), or undefined when no lock is held. A
+  // learner can write any Info: `info` is set only when it parses as Lock Info.
+  async readLock(): Promise<{ info?: LockInfo; raw: string } | undefined> {
     const result = await this.ddb.send(
       new GetItemCommand({ TableName: this.store.table, Key: { LockID: { S: this.store.lockId } }, ConsistentRead: true }),
     );
-    const raw = result.Item?.Info?.S;
-    if (raw === undefined) return undefined;
-    return { info: JSON.parse(raw) as LockInfo, raw };
+    if (!result.Item) return undefined;
+    const raw = result.Item.Info?.S ?? '';
+    return { raw, info: parseLockInfo(raw) };
   }
 
   async readDigest(): Promise<string | undefined> {

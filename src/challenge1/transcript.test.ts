@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
-import { normalizeTranscript, parseLockTranscript, type TranscriptLockInfo } from './transcript.ts';
+import { judgeTranscriptPlausibility, normalizeTranscript, parseLockTranscript, type TranscriptLockInfo } from './transcript.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIXTURES = path.join(REPO, 'fixtures', 'transcripts');
@@ -183,5 +183,73 @@ describe('parseLockTranscript', () => {
     const got = reasonOf(text);
     expect(got).toContain(reason);
     expect(got).toContain("Expected a 'Lock Info:' block with an 'ID:' line, as printed under 'Error acquiring the state lock'");
+  });
+});
+
+describe('judgeTranscriptPlausibility', () => {
+  const honest = fixtures.filter(([name]) => !name.startsWith('bad-'));
+
+  test.each(honest)('honest fixture %s is plausible (no bucket/key known)', (_name, text) => {
+    expect(judgeTranscriptPlausibility(text, {})).toEqual([]);
+  });
+
+  test.each(honest)('honest fixture %s is plausible for its own bucket/key', (_name, text, expected) => {
+    const path = 'path' in expected ? (expected.path ?? '') : '';
+    const slash = path.indexOf('/');
+    const bucket = path.slice(0, slash);
+    const key = path.slice(slash + 1);
+    expect(judgeTranscriptPlausibility(text, { bucket, key })).toEqual([]);
+    expect(judgeTranscriptPlausibility(text, { bucket })).toEqual([]);
+    expect(judgeTranscriptPlausibility(text, { key })).toEqual([]);
+  });
+
+  test.each(fixtures.filter(([name]) => name.startsWith('bad-')))('bad fixture %s is not', (_name, text) => {
+    expect(judgeTranscriptPlausibility(text)).toContain("it has no 'Lock Info:' block with an ID");
+  });
+
+  test('a made-up 4-line block lists everything that is missing or wrong', () => {
+    expect(judgeTranscriptPlausibility('Lock Info:\nID: 42\nWho: me\n')).toEqual([
+      'it lacks the "Error acquiring the state lock" line',
+      'its ID "42" is not a UUID (like 0d9c8b7a-6f5e-4d3c-9b2a-1f0e9d8c7b6a)',
+      'it has no Path line',
+      'it has no Created line',
+      'it has no Version line',
+      'its Who "me" is not user@host',
+      'it has no Operation line',
+    ]);
+  });
+
+  test('without the block at all', () => {
+    expect(judgeTranscriptPlausibility('Error: Error acquiring the state lock\n')).toEqual(["it has no 'Lock Info:' block with an ID"]);
+    expect(judgeTranscriptPlausibility('hello')).toEqual(['it lacks the "Error acquiring the state lock" line', "it has no 'Lock Info:' block with an ID"]);
+  });
+
+  const block = LOCK.join('\n');
+  test.each<[string, string, { bucket?: string; key?: string }, unknown[]]>([
+    ['the honest block', block, {}, []],
+    ['the honest block, this lab', block, { bucket: 'tfstate', key: 'lab/terraform.tfstate' }, []],
+    ['another lab\'s state', block, { bucket: 'lg-state-1', key: 'lab/terraform.tfstate' }, ['its Path "tfstate/lab/terraform.tfstate" is not this lab\'s state "lg-state-1/lab/terraform.tfstate"']],
+    ['another bucket', block, { bucket: 'lg-state-1' }, ['its Path "tfstate/lab/terraform.tfstate" is not in this lab\'s bucket ("lg-state-1/"…)']],
+    ['another key', block, { key: 'other.tfstate' }, ['its Path "tfstate/lab/terraform.tfstate" does not end with this lab\'s state key (…"/other.tfstate")']],
+    ['a Path without a key', block.replace('tfstate/lab/terraform.tfstate', 'terraform.tfstate'), {}, ['its Path "terraform.tfstate" is not of the form <bucket>/<key>']],
+    ['RFC 3339 Created (the Info JSON form)', block.replace('2026-11-26 22:01:31.626623807 +0000 UTC', '2026-11-26T22:01:31.626623807Z'), {}, []],
+    ['RFC 3339 Created with an offset', block.replace('2026-11-26 22:01:31.626623807 +0000 UTC', '2026-11-26T23:01:31+01:00'), {}, []],
+    ['Go Created without a fraction', block.replace('2026-11-26 22:01:31.626623807 +0000 UTC', '2026-11-26 22:01:31 +0000 UTC'), {}, []],
+    [
+      'a date that does not exist',
+      block.replace('2026-11-26 22:01:31.626623807 +0000 UTC', '2026-02-30 22:01:31.1 +0000 UTC'),
+      {},
+      ['its Created "2026-02-30 22:01:31.1 +0000 UTC" is not a timestamp as terraform prints it (e.g. 2026-11-26 22:01:31.626623807 +0000 UTC)'],
+    ],
+    ['a time that does not exist', block.replace('22:01:31.626623807', '25:01:31.626623807'), {}, [expect.stringContaining('its Created "2026-11-26 25:01:31.626623807 +0000 UTC" is not')]],
+    ['an offset that does not exist', block.replace('2026-11-26 22:01:31.626623807 +0000 UTC', '2026-11-26T22:01:31Z+99:00'), {}, [expect.stringContaining('its Created')]],
+    ['an impossible offset', block.replace('2026-11-26 22:01:31.626623807 +0000 UTC', '2026-11-26T22:01:31+24:00'), {}, [expect.stringContaining('its Created')]],
+    ['a vague Created', block.replace('2026-11-26 22:01:31.626623807 +0000 UTC', 'yesterday'), {}, [expect.stringContaining('its Created "yesterday" is not')]],
+    ['a Version with a v', block.replace('1.11.4', 'v1.11'), {}, ['its Version "v1.11" is not a terraform/tofu version like 1.11.4']],
+    ['an Operation terraform never writes', block.replace('OperationTypeApply', 'Apply!'), {}, ['its Operation "Apply!" is not an operation terraform records (e.g. OperationTypeApply)']],
+    ['a state command\'s operation', block.replace('OperationTypeApply', 'state-mv'), {}, []],
+    ['an empty Who', block.replace('root@vm', ''), {}, ['it has no Who line']],
+  ])('%s', (_name, text, options, problems) => {
+    expect(judgeTranscriptPlausibility(text, options)).toEqual(problems);
   });
 });

@@ -167,3 +167,100 @@ export function parseLockTranscript(text: string): TranscriptParse {
   for (const [key, pieces] of found) lock[key] = joinPieces(key, pieces);
   return { ok: true, lock, lockErrorSeen };
 }
+
+// --- Plausibility (contract, "Transcript mode", amended 2026-11-27) ---
+//
+// contention.log is self-reported, so before trusting the Lock Info it holds we
+// check it looks like what terraform/tofu really print for a refused lock: the
+// "Error acquiring the state lock" line, then a Lock Info block whose ID is
+// UUID-shaped, whose Path is "<bucket>/<key>" (the lab's own when known; a
+// learner who captured it on their own machine has their own bucket, so then
+// only the form is checked), whose Created is a timestamp, whose Version is a
+// terraform/tofu version (1.11.4, 0.12.31), whose Who is user@host and whose
+// Operation is one terraform writes. Created: the contract says RFC 3339,
+// which is how the lock item's Info JSON stores it; terraform's error output
+// prints Go's time.Time.String() ("2026-11-26 22:01:31.626623807 +0000 UTC"),
+// so both are accepted, and the date and time must exist.
+
+export interface PlausibilityOptions {
+  /** The lab's state bucket and key, when the transcript must come from this lab's backend. */
+  bucket?: string;
+  key?: string;
+}
+
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
+const GO_TIME_STRING = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d+)? [+-](\d{2})(\d{2}) [A-Z]{2,5}$/;
+const VERSION = /^\d+\.\d+\.\d+$/;
+const WHO = /^\S+@\S+$/;
+// OperationTypeApply/Plan/Refresh, or a state command's own name ("state-mv", "init").
+const OPERATION = /^(?:OperationType[A-Z][A-Za-z]*|[a-z]+(?:-[a-z]+)*)$/;
+
+// Whether Created is a real timestamp in one of the two forms.
+function plausibleCreated(created: string): boolean {
+  const parts = RFC3339.exec(created) ?? GO_TIME_STRING.exec(created);
+  if (!parts) return false;
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = parts.slice(1).map((part) => Number(part ?? '0'));
+  // Date.UTC rolls an impossible part over (Feb 30 → Mar 2, 25:00 → next day 01:00), so comparing back
+  // finds it; a day that rolled over always changes the month.
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second &&
+    offsetHours <= 23 &&
+    offsetMinutes <= 59
+  );
+}
+
+// The Path the transcript must show, or undefined when only its form is checked.
+function expectedPath(options: PlausibilityOptions): { exact?: string; prefix?: string; suffix?: string } {
+  if (options.bucket !== undefined && options.key !== undefined) return { exact: `${options.bucket}/${options.key}` };
+  if (options.bucket !== undefined) return { prefix: `${options.bucket}/` };
+  if (options.key !== undefined) return { suffix: `/${options.key}` };
+  return {};
+}
+
+// What is wrong with a Path (undefined when fine).
+function pathProblem(path: string, options: PlausibilityOptions): string | undefined {
+  const want = expectedPath(options);
+  if (want.exact !== undefined) return path === want.exact ? undefined : `its Path ${JSON.stringify(path)} is not this lab's state ${JSON.stringify(want.exact)}`;
+  if (!/^[^/\s]+\/\S+$/.test(path)) return `its Path ${JSON.stringify(path)} is not of the form <bucket>/<key>`;
+  if (want.prefix !== undefined && !path.startsWith(want.prefix)) return `its Path ${JSON.stringify(path)} is not in this lab's bucket (${JSON.stringify(want.prefix)}…)`;
+  if (want.suffix !== undefined && !path.endsWith(want.suffix)) return `its Path ${JSON.stringify(path)} does not end with this lab's state key (…${JSON.stringify(want.suffix)})`;
+  return undefined;
+}
+
+/**
+ * Lists why a pasted transcript does not look like terraform's refused-lock
+ * output; empty when it does. Each problem is a short clause ("its ID "42" is
+ * not a UUID ..."), so callers can join them with "; ".
+ */
+export function judgeTranscriptPlausibility(text: string, options: PlausibilityOptions = {}): string[] {
+  const problems: string[] = [];
+  const parsed = parseLockTranscript(text);
+  const lockErrorSeen = parsed.ok ? parsed.lockErrorSeen : normalizeTranscript(text).join('').replace(/\s+/g, '').toLowerCase().includes('erroracquiringthestatelock');
+  if (!lockErrorSeen) problems.push('it lacks the "Error acquiring the state lock" line');
+  if (!parsed.ok) {
+    problems.push("it has no 'Lock Info:' block with an ID");
+    return problems;
+  }
+  const { lock } = parsed;
+  const field = (name: string, value: string | undefined, ok: (value: string) => boolean, want: string): void => {
+    if (value === undefined || value.trim() === '') problems.push(`it has no ${name} line`);
+    else if (!ok(value)) problems.push(`its ${name} ${JSON.stringify(value)} is not ${want}`);
+  };
+  field('ID', lock.id, (id) => UUID_SHAPE.test(id), 'a UUID (like 0d9c8b7a-6f5e-4d3c-9b2a-1f0e9d8c7b6a)');
+  if (lock.path === undefined || lock.path === '') problems.push('it has no Path line');
+  else {
+    const problem = pathProblem(lock.path, options);
+    if (problem !== undefined) problems.push(problem);
+  }
+  field('Created', lock.created, plausibleCreated, 'a timestamp as terraform prints it (e.g. 2026-11-26 22:01:31.626623807 +0000 UTC)');
+  field('Version', lock.version, (version) => VERSION.test(version), 'a terraform/tofu version like 1.11.4');
+  field('Who', lock.who, (who) => WHO.test(who), 'user@host');
+  field('Operation', lock.operation, (operation) => OPERATION.test(operation), 'an operation terraform records (e.g. OperationTypeApply)');
+  return problems;
+}

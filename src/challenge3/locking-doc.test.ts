@@ -1,13 +1,159 @@
 import { describe, expect, test } from '@jest/globals';
-import { judgeLockingDoc } from './locking-doc.ts';
+import { judgeLockingDoc, type LockingDocRule } from './locking-doc.ts';
+
+// Honest explanations, in different words and shapes: all pass.
+const HONEST: Array<[string, string]> = [
+  [
+    'the classic',
+    'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
+  ],
+  [
+    'plain language: looks at / last writer wins / vanish',
+    'Plan only looks at the state and does not change anything, so `terraform plan -lock=false` is harmless while someone holds the lock. ' +
+      'For apply it is different: if two runs happen at once, the last writer wins and the other run\'s changes vanish from the state.',
+  ],
+  [
+    'only reads / lost updates',
+    '-lock=false tells Terraform not to take the lock.\nThat is acceptable for plan because plan only reads the state.\n\nA write without the lock risks lost updates, since two pipelines can apply together and one of them overwrites the other.',
+  ],
+  [
+    'markdown headings, bullets and a warning code block',
+    [
+      '# State locking',
+      '',
+      '## When is -lock=false OK?',
+      '',
+      '- Only for read-only commands: `terraform plan -lock=false` only reads the state and writes nothing.',
+      '- Never for `apply`, `destroy` or `import`.',
+      '',
+      'Never do this:',
+      '',
+      '```sh',
+      'terraform apply -lock=false -auto-approve',
+      '```',
+      '',
+      '## Why not for writes?',
+      '',
+      'If two runs write the state at once without the lock, the result is a lost update: the last writer wins',
+      'and the state file can end up corrupt.',
+    ].join('\n'),
+  ],
+  [
+    '"only plan may", apply on the other side of a semicolon',
+    'Only plan may use -lock=false; apply must wait for the lock with -lock-timeout. Two applies that run concurrently would both write the state and one update is lost.',
+  ],
+  [
+    '"use it only for plan:" with the write after a colon',
+    'Use -lock=false only for plan: apply must wait. Otherwise two runs at once can overwrite each other and leave the state overwritten with stale data.',
+  ],
+  [
+    'CI wording, unlocked apply as the danger',
+    'Our CI runs `terraform plan -lock=false` on pull requests because a plan does not modify the state. ' +
+      'The apply job keeps locking on with -lock-timeout=60s, since an unlocked apply racing another apply corrupts the state or loses one of the updates.',
+  ],
+  [
+    'CRLF, "state overwritten", "two runs at once"',
+    'The -lock=false flag is meant for read-only commands like plan, show and output.\r\nIf we allowed it for writes, two runs at once could each save their own copy and the state would be overwritten.\r\n',
+  ],
+  [
+    'short sentences with a topic verb and no auxiliary',
+    'Two applies at the same time corrupt the state. Plan with -lock=false only reads the state, so nothing gets written.',
+  ],
+  [
+    'a warning with "you can ... but never"',
+    'You can use -lock=false with plan, but you should never use it with apply. Running two applies at the same time without a lock can corrupt the state, because each run writes its own version.',
+  ],
+];
+
+// [name, text, the rule that fails]
+const FAILING: Array<[string, string, LockingDocRule]> = [
+  [
+    'recommends apply -lock=false when the lock is stuck',
+    'Use `terraform apply -lock=false` when the lock is stuck. Plan is read-only, and it is good to know that concurrent runs can corrupt the state.',
+    'recommends-unlocked-write',
+  ],
+  [
+    '"-lock=false is fine for apply in CI"',
+    '-lock=false is fine for apply in CI. Plan is read-only, and two concurrent applies would overwrite each other otherwise.',
+    'recommends-unlocked-write',
+  ],
+  [
+    '"just run ... to get the deploy through"',
+    'If the lock is stuck, just run terraform apply -lock=false to get the deploy through. Plan is read-only and parallel applies would corrupt state otherwise.',
+    'recommends-unlocked-write',
+  ],
+  [
+    '"you can safely pass -lock=false to destroy"',
+    'You can safely pass -lock=false to destroy, because destroy only removes resources. Plan is read-only; concurrent applies can corrupt the state.',
+    'recommends-unlocked-write',
+  ],
+  [
+    'a code block after "when the lock is stuck, run:"',
+    'Plan is read-only, so -lock=false is fine there. When the lock is stuck, run:\n\n```\nterraform apply -lock=false -auto-approve\n```\n\nConcurrent applies can corrupt the state, so be quick.',
+    'recommends-unlocked-write',
+  ],
+  ['keyword salad', '-lock=false read-only corrupt', 'no-sentences'],
+  ['bullets of single words', '# LOCKING\n\n- -lock=false\n- read-only\n- corrupt\n- race\n- lost updates\n', 'no-sentences'],
+  ['a comma list of terms', '-lock=false, read-only, plan only, concurrent writes, corrupt state, lost updates, race conditions, overwritten state', 'no-sentences'],
+  ['a table of terms', '| flag | use | risk |\n|---|---|---|\n| -lock=false | read-only plan | corrupt state, lost updates |\n', 'no-sentences'],
+  ['one true sentence is not enough', '-lock=false is for read-only plans because concurrent writes corrupt the state.', 'no-sentences'],
+  [
+    'sentences without the terms',
+    'Locking is important for Terraform teams. It keeps the state safe when many people work on the same infrastructure.',
+    'missing-terms',
+  ],
+];
 
 describe('LOCKING.md heuristic', () => {
-  test('a complete explanation passes', () => {
-    const judged = judgeLockingDoc(
-      'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
-    );
+  test.each(HONEST)('honest: %s', (_name, text) => {
+    const judged = judgeLockingDoc(text);
     expect(judged).toEqual({ ok: true, found: expect.any(Array), missing: [] });
+    expect(judged.found).toHaveLength(3);
   });
+
+  test.each(FAILING)('fails: %s → %s', (_name, text, rule) => {
+    const judged = judgeLockingDoc(text);
+    expect(judged.ok).toBe(false);
+    expect(judged.rule).toBe(rule);
+    expect(judged.reason).toEqual(expect.any(String));
+  });
+
+  test('the recommendation is quoted in the reason', () => {
+    expect(judgeLockingDoc(FAILING[1]![1]).reason).toBe(
+      'recommends -lock=false for a command that writes state: "-lock=false is fine for apply in CI."; -lock=false is only for read-only commands',
+    );
+    expect(judgeLockingDoc(FAILING[4]![1]).reason).toBe(
+      'recommends -lock=false for a command that writes state: "terraform apply -lock=false -auto-approve" (a code line after "When the lock is stuck, run:"); -lock=false is only for read-only commands',
+    );
+    expect(judgeLockingDoc('```\nterraform destroy -lock=false\n```\n').reason).toContain('"terraform destroy -lock=false" (a code line);');
+  });
+
+  test('a long recommending sentence is shortened in the reason', () => {
+    const text = `You can use terraform apply -lock=false in the pipeline ${'and so on '.repeat(20)}.`;
+    expect(judgeLockingDoc(text).reason).toMatch(/…"; -lock=false is only/);
+  });
+
+  test('the sentence rule says how many real sentences it found', () => {
+    expect(judgeLockingDoc('-lock=false is for read-only plans because concurrent writes corrupt the state.').reason).toBe(
+      'names the right terms but explains nothing: it needs at least 2 sentences of 6 or more words with a verb (found 1), not a list of terms, saying why -lock=false is for read-only commands and what goes wrong for writes',
+    );
+  });
+
+  test('missing terms come first; the sentence rule is added when it fails too', () => {
+    expect(judgeLockingDoc('We never use -lock=false.')).toMatchObject({
+      rule: 'missing-terms',
+      reason:
+        'does not yet say that it is only for read-only commands (e.g. "read-only", "only for plan/validate/show", "plan only reads the state"); nor what goes wrong when a write runs unlocked (e.g. concurrent applies overwrite or corrupt the state, lost updates); and it needs at least 2 sentences of 6 or more words with a verb (found 0), not a list of terms',
+    });
+    expect(judgeLockingDoc(FAILING.at(-1)![1]).reason).toMatch(/^does not yet say the flag itself, written as -lock=false; nor that it is only/);
+    expect(judgeLockingDoc(FAILING.at(-1)![1]).reason).not.toContain('sentences');
+  });
+
+  test('code blocks are not sentences; a ~~~ fence and a tilde inside a ``` fence', () => {
+    const code = '```\nterraform plan -lock=false is what we run for read-only checks here\n\n~~~\n```\n~~~\nterraform plan -lock=false -out=x is read only because concurrent applies corrupt the state\n~~~\n';
+    expect(judgeLockingDoc(code).rule).toBe('no-sentences');
+  });
+
   test('naming the flag alone is not enough', () => {
     const judged = judgeLockingDoc('We never use -lock=false.');
     expect(judged.ok).toBe(false);
@@ -15,14 +161,18 @@ describe('LOCKING.md heuristic', () => {
     expect(judged.missing[0]).toContain('read-only');
     expect(judged.missing[1]).toContain('what goes wrong');
   });
+
   test('saying it is read-only but not why misses one group', () => {
-    const judged = judgeLockingDoc('-lock=false is only for read-only commands like plan.');
+    const judged = judgeLockingDoc('-lock=false is only for read-only commands like plan. Terraform does not need the lock for them at all.');
+    expect(judged.rule).toBe('missing-terms');
     expect(judged.missing).toHaveLength(1);
     expect(judged.missing[0]).toContain('what goes wrong');
   });
+
   test('an empty file misses all three', () => {
     expect(judgeLockingDoc('').missing).toHaveLength(3);
   });
+
   test('without the flag written out, it fails', () => {
     expect(judgeLockingDoc('Disabling the lock is for read-only commands; concurrent writes corrupt state.').missing[0]).toContain('-lock=false');
   });

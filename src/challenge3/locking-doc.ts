@@ -1,6 +1,31 @@
-// The transparent heuristic for challenge3/LOCKING.md: three groups of terms,
-// each of which must be matched at least once. The feedback lists what was
-// found and what was missing, and says it is a heuristic.
+// The transparent heuristic for challenge3/LOCKING.md. Three rules, checked in
+// this order; the verdict names the first one that failed (`rule`) and says why
+// (`reason`, written to follow "LOCKING.md "), and `found`/`missing` always list
+// the term groups:
+//
+// 1. `recommends-unlocked-write`: no clause may recommend -lock=false (or
+//    "disabling the lock") for a write. A clause recommends it when it names the
+//    flag and a write (apply, destroy, import, refresh, taint, state mv/rm/push,
+//    "write", "deploy"), uses a recommending word (use, run, pass, fine, ok, safe,
+//    can, should, when the lock is stuck, ...), and carries no warning (never,
+//    not, avoid, dangerous, corrupt, overwrite, lost, ...) and no "only for
+//    plan/read-only". Clauses are split at ';' and 'but'. A fenced code line that
+//    runs a state-writing command with locking off (read by script-scan.ts) counts
+//    as recommended unless the prose sentence just before it warns.
+// 2. `missing-terms`: each of LOCKING_DOC_GROUPS must be matched at least once:
+//    the flag, that it is for read-only commands, and what goes wrong for writes
+//    (when rule 3 fails too, the reason says so as well).
+// 3. `no-sentences`: the text must hold at least MIN_SENTENCES sentences of at
+//    least MIN_WORDS words that have a verb-ish structure: an auxiliary, modal or
+//    common verb (is, are, can, will, should, does, has, takes, prevents, ...), an
+//    imperative start (Use, Run, Never, Avoid, ...), or a verb of the topic
+//    (corrupt, overwrite, write, lose, ...) together with a determiner or pronoun
+//    (the, a, its, it, they, ...), which term lists lack. Headings, list items and
+//    table rows are units of their own; code blocks are not prose. So a keyword
+//    list ("-lock=false read-only corrupt", bullets of single words, or a comma
+//    list of terms) fails.
+
+import { findUnlockedWrites } from '../analysis/script-scan.ts';
 
 interface TermGroup {
   name: string;
@@ -16,33 +41,162 @@ export const LOCKING_DOC_GROUPS: readonly TermGroup[] = [
   },
   {
     name: 'read-only use',
-    want: 'that it is only for read-only commands (e.g. "read-only", "only for plan/validate/show")',
+    want: 'that it is only for read-only commands (e.g. "read-only", "only for plan/validate/show", "plan only reads the state")',
     terms: [
       { label: 'read-only', pattern: /read[\s-]?only/i },
       { label: 'only/just ... plan|validate|show|output', pattern: /\b(only|just|solely)\b[^.\n]{0,60}\b(plan|validate|show|output|fmt)\b/i },
       { label: 'never ... apply|write|destroy', pattern: /\b(never|not|don't|do not)\b[^.\n]{0,60}\b(apply|applies|write|writes|writing|destroy)\b/i },
-      { label: 'does not write/modify state', pattern: /\b(does not|doesn't|do not|don't|never)\s+(write|modify|change|touch)\b/i },
+      {
+        label: 'does not write/modify/change state',
+        pattern: /\b(does not|doesn't|do not|don't|never|won't|will not|cannot|can't)\s+(write|modify|change|touch|alter|save|persist|update)\b/i,
+      },
+      { label: 'only reads/looks at', pattern: /\b(only|just|merely|simply)\s+(reads?|reading|looks?(?:ing)? at|inspects?|shows?|displays?|compares?)\b/i },
+      { label: 'changes/writes nothing', pattern: /\b(changes|writes|modifies) nothing\b|\bnothing (is|gets) (written|changed|saved|modified)\b/i },
     ],
   },
   {
     name: 'what goes wrong for writes',
-    want: 'what goes wrong when a write runs unlocked (e.g. concurrent applies overwrite or corrupt the state)',
+    want: 'what goes wrong when a write runs unlocked (e.g. concurrent applies overwrite or corrupt the state, lost updates)',
     terms: [
       { label: 'corrupt', pattern: /corrupt/i },
       { label: 'overwrite/clobber', pattern: /overwrit|clobber/i },
       { label: 'race', pattern: /\brace\b|race condition/i },
       { label: 'concurrent/simultaneous/parallel', pattern: /concurren|simultaneous|at the same time|in parallel|parallel/i },
+      { label: 'two runs at once', pattern: /\b(two|2|several|multiple|both)\b[^.\n]{0,40}\bat once\b/i },
       { label: 'lost/lose updates', pattern: /\blos[te]\b|\blosing\b/i },
+      { label: 'last writer wins', pattern: /\blast[\s-]+(writer|write|one|run|apply)\s+wins\b/i },
+      { label: 'changes vanish', pattern: /\b(vanish\w*|disappear\w*|go(es)? missing|are gone|is gone)\b/i },
       { label: 'conflict', pattern: /conflict/i },
       { label: 'inconsistent/drift', pattern: /inconsisten|\bdrift/i },
     ],
   },
 ];
 
+export const MIN_SENTENCES = 2;
+export const MIN_WORDS = 6;
+
+export type LockingDocRule = 'recommends-unlocked-write' | 'no-sentences' | 'missing-terms';
+
 export interface LockingDocJudgement {
   ok: boolean;
   found: string[];
   missing: string[];
+  /** The rule that failed first (absent when ok). */
+  rule?: LockingDocRule;
+  /** Why it failed, written to follow "LOCKING.md " in feedback (absent when ok). */
+  reason?: string;
+}
+
+/** Auxiliaries, modals and verbs that make a run of words a sentence (nouns like "changes" or "writes" are left out on purpose). */
+const VERBISH = new RegExp(
+  '\\b(' +
+    [
+      "is|are|was|were|be|been|being|am|isn't|aren't|wasn't|weren't",
+      "can|cannot|can't|could|couldn't|will|won't|would|wouldn't|should|shouldn't|must|mustn't|may|might",
+      "do|does|did|don't|doesn't|didn't|has|have|had|hasn't|haven't",
+      'means|lets|makes|takes|keeps|prevents|protects|ensures|causes|happens|wins|waits|holds|loses|breaks|leaves|gives|tells|needs|allows|stops|blocks|acquires|releases|skips|gets|becomes|tries|fails|succeeds|retries',
+    ].join('|') +
+    ')\\b',
+  'i',
+);
+/** Verbs of this topic; they make a sentence only next to a determiner or pronoun ("two applies corrupt the state"), since in a term list they read as nouns. */
+const TOPIC_VERB = /\b(corrupts?|overwrites?|clobbers?|loses?|writes?|reads?|runs?|takes?|holds?|waits?|changes?|appl(y|ies)|breaks?|leaves?|wins?|vanish(es)?|disappears?|replaces?|saves?|updates?|modif(y|ies)|protects?|prevents?|keeps?|blocks?|fails?|needs?|uses?|skips?)\b/i;
+const DETERMINER = /\b(the|a|an|its|their|each|every|another|this|that|these|those|which|who|it|they|we|you|one|both|your|our)\b/i;
+/** Imperatives a sentence may start with ("Use -lock=false only for plan."). */
+const IMPERATIVE = /^(use|run|never|always|avoid|pass|add|set|keep|make|let|do|don't|only|remember|note|prefer|wait|apply|plan|disable|enable|give)\b/i;
+
+const FLAG = /-lock\s*=\s*(false|0|f)\b|\b(disabl\w*|turn\w* off|switch\w* off|skip\w*)\s+(the\s+)?(state\s+)?lock(ing)?\b|\bwithout\s+(a|the|any)\s+(state\s+)?lock\b/i;
+const WRITE = /\b(apply|applies|applying|destroy\w*|import\w*|refresh\w*|taint\w*|untaint\w*|state\s+(mv|rm|push|replace-provider)|writes?|writing|deploy\w*|modif\w+)\b/i;
+const RECOMMENDING =
+  /\b(use|using|run|running|pass|add|set|try|fine|ok|okay|safe|safely|acceptable|recommend\w*|should|can|may|allowed|works?|helps?|just|simply|go ahead|feel free|stuck|unblock|bypass|speed\w*|faster|quick\w*)\b/i;
+const WARNING =
+  /\b(never|not|no|nothing|don't|do not|doesn't|dont|cannot|can't|shouldn't|mustn't|won't|avoid\w*|dangerous|danger|unsafe|risk\w*|corrupt\w*|overwrit\w*|clobber\w*|lose|loses|lost|losing|race\w*|conflict\w*|instead|rather than|bad|wrong|harm\w*|breaks?|careful)\b|n't\b/i;
+const ONLY_READS = /\bonly\b[^.;]{0,40}\b(plan|validate|show|output|read[\s-]?only|reads?|reading)\b/i;
+
+interface Unit {
+  text: string;
+  code: boolean;
+}
+
+/** Splits markdown into units: prose paragraphs (wrapped lines joined), headings, list items, table rows, and code lines. */
+function units(markdown: string): Unit[] {
+  const out: Unit[] = [];
+  let paragraph: string[] = [];
+  let fence: string | undefined;
+  const flush = (): void => {
+    if (paragraph.length > 0) out.push({ text: paragraph.join(' '), code: false });
+    paragraph = [];
+  };
+  for (const raw of markdown.replace(/\r\n?/g, '\n').split('\n')) {
+    const line = raw.trim();
+    const fenceMark = /^(`{3,}|~{3,})/.exec(line)?.[1];
+    if (fence !== undefined) {
+      if (fenceMark !== undefined && fenceMark[0] === fence[0] && fenceMark.length >= fence.length) fence = undefined;
+      else if (line !== '') out.push({ text: line, code: true });
+      continue;
+    }
+    if (fenceMark !== undefined) {
+      flush();
+      fence = fenceMark;
+      continue;
+    }
+    if (line === '') {
+      flush();
+    } else if (/^(#{1,6}\s|([-*+]|\d+[.)])\s|\|)/.test(line)) {
+      flush();
+      paragraph.push(line.replace(/^(#{1,6}|[-*+]|\d+[.)])\s+/, '').replace(/\|/g, ' , '));
+      if (line.startsWith('#') || line.startsWith('|')) flush();
+    } else {
+      paragraph.push(line.replace(/^>\s?/, ''));
+    }
+  }
+  flush();
+  return out;
+}
+
+/** Prose sentences of a unit: split after . ! ? and emphasis markers removed. */
+function sentences(unit: Unit): string[] {
+  return unit.text
+    .replace(/(\*\*|__|\*|_(?=\w)|(?<=\w)_)/g, '')
+    .split(/(?<=[.!?])\s+/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** Whether a sentence is a real one under rule 2. */
+function isRealSentence(sentence: string): boolean {
+  const words = sentence.split(/\s+/).filter((word) => /[A-Za-z]/.test(word));
+  if (words.length < MIN_WORDS) return false;
+  return VERBISH.test(sentence) || IMPERATIVE.test(sentence.replace(/^[^A-Za-z]+/, '')) || (TOPIC_VERB.test(sentence) && DETERMINER.test(sentence));
+}
+
+/** Whether a clause recommends -lock=false for a write (rule 1). */
+function recommendsUnlockedWrite(clause: string): boolean {
+  return FLAG.test(clause) && WRITE.test(clause) && RECOMMENDING.test(clause) && !WARNING.test(clause) && !ONLY_READS.test(clause);
+}
+
+/** Shortens a quoted sentence for feedback. */
+function quote(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > 140 ? `${flat.slice(0, 140)}…` : flat);
+}
+
+/** The first place the document recommends -lock=false for a write, quoted; undefined if none. */
+function findRecommendation(all: Unit[]): string | undefined {
+  let lastProse = '';
+  for (const unit of all) {
+    if (unit.code) {
+      const [write] = findUnlockedWrites(unit.text);
+      if (write !== undefined && !WARNING.test(lastProse)) return `${quote(write.text)} (a code line${lastProse ? ` after ${quote(lastProse)}` : ''})`;
+      continue;
+    }
+    for (const sentence of sentences(unit)) {
+      const clauses = sentence.split(/;|,?\s+but\s+/i);
+      if (clauses.some(recommendsUnlockedWrite)) return quote(sentence);
+      lastProse = sentence;
+    }
+  }
+  return undefined;
 }
 
 export function judgeLockingDoc(text: string): LockingDocJudgement {
@@ -53,5 +207,29 @@ export function judgeLockingDoc(text: string): LockingDocJudgement {
     if (hits.length > 0) found.push(`${group.name}: ${hits.join(', ')}`);
     else missing.push(group.want);
   }
-  return { ok: missing.length === 0, found, missing };
+
+  const all = units(text);
+  const recommendation = findRecommendation(all);
+  if (recommendation !== undefined) {
+    return {
+      ok: false,
+      found,
+      missing,
+      rule: 'recommends-unlocked-write',
+      reason: `recommends -lock=false for a command that writes state: ${recommendation}; -lock=false is only for read-only commands`,
+    };
+  }
+  const real = all.filter((unit) => !unit.code).flatMap(sentences).filter(isRealSentence);
+  const sentenceProblem =
+    real.length < MIN_SENTENCES
+      ? `it needs at least ${MIN_SENTENCES} sentences of ${MIN_WORDS} or more words with a verb (found ${real.length}), not a list of terms`
+      : undefined;
+  if (missing.length > 0) {
+    const also = sentenceProblem === undefined ? '' : `; and ${sentenceProblem}`;
+    return { ok: false, found, missing, rule: 'missing-terms', reason: `does not yet say ${missing.join('; nor ')}${also}` };
+  }
+  if (sentenceProblem !== undefined) {
+    return { ok: false, found, missing, rule: 'no-sentences', reason: `names the right terms but explains nothing: ${sentenceProblem}, saying why -lock=false is for read-only commands and what goes wrong for writes` };
+  }
+  return { ok: true, found, missing };
 }

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planWorkflow, renderWorkflowScript } from './workflow.ts';
+import { findUnlockedWrites } from '../analysis/script-scan.ts';
+import { HARNESS_SECRETS, planWorkflow, renderWorkflowScript, workflowScanText } from './workflow.ts';
 
 const BASH_PIPEFAIL = 'bash --noprofile --norc -eo pipefail';
 
@@ -30,7 +31,10 @@ jobs:
         shell: 'bash -e',
       },
     ]);
-    expect(plan.unsupported).toEqual([]);
+    // empty as on GitHub, but said: the env context is not the runner's environment
+    expect(plan.unsupported).toEqual([
+      `job "deploy" step "Apply": \${{ env.MISSING }} is empty: MISSING is not set in an env: of the workflow, job or step (the env context does not hold the runner's variables)`,
+    ]);
   });
 
   test('jobs run in YAML order but after the jobs they need', () => {
@@ -100,9 +104,82 @@ jobs:
       'job "ci": services: are not started',
       'job "ci": the matrix strategy is not expanded; the job runs once with empty matrix values',
       'job "ci" step "Cache": uses: actions/cache@v4 is not run',
-      'job "ci" step "Plan": ${{ secrets.TOKEN }} is not evaluated here; it becomes an empty string',
+      `job "ci" step "Plan": secret TOKEN is empty here: the grader provides only the lab's variables as secrets (${[...HARNESS_SECRETS].join(', ')})`,
       'job "ci" step "Plan": ${{ github.sha }} is not evaluated here; it becomes an empty string',
       'job "ci" step "Plan": ${{ matrix.env }} is not evaluated here; it becomes an empty string',
+    ]);
+    expect(plan.emptySecrets).toEqual(['TOKEN']);
+  });
+
+  test.each([
+    ...[...HARNESS_SECRETS].map((name) => [`secrets.${name}`, `\${${name}}`]),
+    ["secrets['AWS_REGION']", '${AWS_REGION}'],
+    ['secrets.aws_region', '${AWS_REGION}'], // secret names are case-insensitive
+    ['github.run_id', '${GITHUB_RUN_ID}'],
+    ['github.workspace', '${GITHUB_WORKSPACE}'],
+    ['env.A', 'a'],
+    ["env['A']", 'a'],
+  ])('${{ %s }} → %s, nothing reported', (expression, rendered) => {
+    const plan = planWorkflow(`jobs: { j: { env: { A: a }, steps: [ { run: "echo \${{ ${expression} }}" } ] } }`);
+    expect(plan.steps[0]?.run).toBe(`echo ${rendered}`);
+    expect(plan.unsupported).toEqual([]);
+    expect(plan.emptySecrets).toEqual([]);
+  });
+
+  test.each([
+    ['secrets.GITHUB_TOKEN', 'secret GITHUB_TOKEN is empty here'],
+    ["secrets['my_token']", 'secret MY_TOKEN is empty here'],
+    ['github.sha', '${{ github.sha }} is not evaluated here; it becomes an empty string'],
+    ["secrets.AWS_REGION || 'us-east-1'", "${{ secrets.AWS_REGION || 'us-east-1' }} is not evaluated here; it becomes an empty string"],
+    ['toString', '${{ toString }} is not evaluated here; it becomes an empty string'],
+    ['env.NOPE', '${{ env.NOPE }} is empty: NOPE is not set'],
+  ])('${{ %s }} → empty, reported by name', (expression, message) => {
+    const plan = planWorkflow(`jobs: { j: { steps: [ { name: s, run: "echo [\${{ ${expression} }}]" } ] } }`);
+    expect(plan.steps[0]?.run).toBe('echo []');
+    expect(plan.unsupported).toHaveLength(1);
+    expect(plan.unsupported[0]).toContain(`job "j" step "s": ${message}`);
+  });
+
+  test('a harness secret in an env: of the same name keeps the variable; others are collected once', () => {
+    const plan = planWorkflow(`
+env:
+  AWS_ACCESS_KEY_ID: \${{ secrets.AWS_ACCESS_KEY_ID }}
+  TOKEN: \${{ secrets.TOKEN }}
+jobs:
+  a:
+    env: { AWS_SECRET_ACCESS_KEY: "\${{ secrets.AWS_SECRET_ACCESS_KEY }}", URL: "s3://\${{ secrets.LAB_STATE_BUCKET }}/\${{ secrets.LAB_STATE_KEY }}" }
+    steps:
+      - env: { AWS_REGION: "\${{ secrets.AWS_REGION }}", OTHER: "\${{ secrets.TOKEN }}" }
+        run: terraform apply
+`);
+    expect(plan.steps[0]?.env).toEqual({
+      AWS_ACCESS_KEY_ID: '${AWS_ACCESS_KEY_ID}',
+      TOKEN: '',
+      AWS_SECRET_ACCESS_KEY: '${AWS_SECRET_ACCESS_KEY}',
+      URL: 's3://${LAB_STATE_BUCKET}/${LAB_STATE_KEY}',
+      AWS_REGION: '${AWS_REGION}',
+      OTHER: '',
+    });
+    expect(plan.emptySecrets).toEqual(['TOKEN']);
+    expect(plan.unsupported).toEqual([
+      expect.stringMatching(/^workflow: secret TOKEN is empty here/),
+      expect.stringMatching(/^job "a" step "Run terraform apply": secret TOKEN is empty here/),
+    ]);
+  });
+
+  test('env: that is not a mapping, and entries that are not NAME: value, are ignored and reported', () => {
+    const plan = planWorkflow(`
+env: [A, B]
+jobs:
+  a:
+    env: { bad-name: x, OBJ: { a: 1 }, OK: 1 }
+    steps: [ { run: echo } ]
+`);
+    expect(plan.steps[0]?.env).toEqual({ OK: '1' });
+    expect(plan.unsupported).toEqual([
+      'workflow: env: must be a mapping here; it is ignored',
+      'job "a": env bad-name is not a plain NAME: value pair; it is ignored',
+      'job "a": env OBJ is not a plain NAME: value pair; it is ignored',
     ]);
   });
 
@@ -255,9 +332,63 @@ jobs:
     expect(strict.stdout).toBe('');
   });
 
+  test('harness secrets are the harness values at run time; absent ones stay unset; other secrets are empty', () => {
+    mkdirSync(join(dir, 'infra'));
+    const result = run(
+      `
+env:
+  AWS_ACCESS_KEY_ID: \${{ secrets.AWS_ACCESS_KEY_ID }}
+jobs:
+  a:
+    env:
+      URL: "s3://\${{ secrets.LAB_STATE_BUCKET }}/\${{ secrets.LAB_STATE_KEY }}"
+    steps:
+      - name: show
+        working-directory: \${{ github.workspace }}/infra
+        env:
+          AWS_ENDPOINT_URL: \${{ secrets.AWS_ENDPOINT_URL }}
+          TOKEN: \${{ secrets.TOKEN }}
+          LAB_STATE_KEY: \${{ secrets.LAB_STATE_KEY }}
+        run: |
+          printf '%s|' "$AWS_ACCESS_KEY_ID" "$URL" "\${{ secrets.LAB_STATE_BUCKET }}" "\${AWS_ENDPOINT_URL-unset}" "\${TOKEN-unset}" "$LAB_STATE_KEY" "$(basename "$PWD")"
+`,
+      { AWS_ACCESS_KEY_ID: 'AKIA123', LAB_STATE_BUCKET: "b 'q' $HOME", LAB_STATE_KEY: 'lab/terraform.tfstate', AWS_ENDPOINT_URL: '', TOKEN: 'from-outside' },
+    );
+    // AWS_ENDPOINT_URL: set but empty in the harness, so passed as set; run again without it below
+    expect(result).toEqual({ status: 0, stdout: `AKIA123|s3://b 'q' $HOME/lab/terraform.tfstate|b 'q' $HOME|||lab/terraform.tfstate|infra|`, stderr: '::step:: show\n' });
+    const env = { ...process.env };
+    delete env['AWS_ENDPOINT_URL'];
+    const script = join(dir, 'pipeline.sh');
+    const unset = spawnSync('bash', [script], { cwd: dir, env: { ...env, LAB_STATE_KEY: 'k' }, encoding: 'utf8' });
+    expect(unset.stdout.split('|')[3]).toBe('unset');
+  });
+
   test('a missing working directory fails the step', () => {
     const result = run('jobs: { a: { steps: [ { name: cd, working-directory: nope, run: echo hi } ] } }');
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('::step-failed:: cd (exit 1)');
+  });
+});
+
+describe('workflowScanText', () => {
+  test('without TF_CLI_ARGS* in any env: it is the run: texts joined', () => {
+    const plan = planWorkflow('jobs: { a: { env: { X: y }, steps: [ { run: terraform plan }, { run: terraform apply } ] } }');
+    expect(workflowScanText(plan)).toBe('terraform plan\nterraform apply');
+  });
+
+  test('TF_CLI_ARGS* of a step are exported before its text and unset before the others', () => {
+    const plan = planWorkflow(`
+jobs:
+  a:
+    steps:
+      - run: terraform plan -out=p
+      - env: { TF_CLI_ARGS_apply: "-lock=false -var 'x=y'" }
+        run: terraform apply p
+      - run: terraform apply -auto-approve
+`);
+    expect(workflowScanText(plan)).toBe(
+      ['unset TF_CLI_ARGS_apply', 'terraform plan -out=p', `export TF_CLI_ARGS_apply='-lock=false -var '\\''x=y'\\'''`, 'terraform apply p', 'unset TF_CLI_ARGS_apply', 'terraform apply -auto-approve'].join('\n'),
+    );
+    expect(findUnlockedWrites(workflowScanText(plan)).map((c) => c.text)).toEqual(['terraform apply p']);
   });
 });

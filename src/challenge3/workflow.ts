@@ -3,10 +3,21 @@
 // them the way a Linux runner would: jobs in YAML order but after the jobs
 // they `needs:`, each step in a fresh subshell, stopping at the first failure.
 //
-// Deliberately small: no expression language beyond `${{ env.X }}` and
-// `${{ github.run_id }}`, no actions other than the setup ones treated as done,
-// no matrix expansion, containers or services. Everything not run is named in
-// `unsupported` so the feedback can say so.
+// Deliberately small: no expression language beyond `${{ env.X }}`,
+// `${{ github.run_id }}`, `${{ github.workspace }}` and `${{ secrets.NAME }}`,
+// no actions other than the setup ones treated as done, no matrix expansion,
+// containers or services. Everything not run as on GitHub is named in
+// `unsupported` so the feedback can say so; no expression is blanked silently.
+//
+// Secrets: the grader's "secrets" are the variables it gives every learner
+// script (HARNESS_SECRETS: the AWS_* and LAB_* ones). `${{ secrets.AWS_REGION }}`
+// becomes the reference `${AWS_REGION}`, expanded when the step runs, so
+// `env: { AWS_ACCESS_KEY_ID: ${{ secrets.AWS_ACCESS_KEY_ID }} }` keeps the
+// harness's value (and sets nothing when the harness has no such variable, e.g.
+// AWS_ENDPOINT_URL with two endpoints). In run: text the reference is left to
+// the step's shell, which expands it everywhere but inside single quotes (where
+// GitHub would have pasted the value). Any other secret is empty, as on GitHub
+// when a secret does not exist, and is named in `emptySecrets` and `unsupported`.
 
 import { parseDocument } from 'yaml';
 
@@ -27,8 +38,10 @@ export interface WorkflowPlan {
   steps: WorkflowStep[];
   /** `uses:` steps treated as already done (checkout, setup-terraform, ...). */
   satisfied: string[];
-  /** What will not run, or not run as on GitHub. */
+  /** What will not run, or not run as on GitHub (including every empty secret and unevaluated expression). */
   unsupported: string[];
+  /** Names of `${{ secrets.NAME }}` the grader does not provide: they are empty here. */
+  emptySecrets: string[];
 }
 
 type Mapping = Record<string, unknown>;
@@ -47,8 +60,28 @@ const SHELLS: Record<string, string> = {
 };
 const DEFAULT_SHELL = 'bash -e';
 
-/** The runtime reference `${{ github.run_id }}` is rendered as. */
-const RUN_ID = '${GITHUB_RUN_ID}';
+/** The variables the harness gives learner scripts: the secrets a workflow can use here. */
+export const HARNESS_SECRETS: ReadonlySet<string> = new Set([
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'LAB_STATE_BUCKET',
+  'LAB_STATE_KEY',
+  'LAB_LOCK_TABLE',
+  'LAB_LOCK_OBJECT',
+]);
+
+/** `github.*` values known only at run time, rendered as references to the variables holding them. */
+const GITHUB_RUNTIME: Record<string, string> = { 'github.run_id': 'GITHUB_RUN_ID', 'github.workspace': 'GITHUB_WORKSPACE' };
+
+/** Every `${NAME}` the renderer leaves for bash to expand when the step runs. */
+const RUNTIME_NAMES = [...HARNESS_SECRETS, ...Object.values(GITHUB_RUNTIME)];
+const RUNTIME_REFERENCE = new RegExp(`(\\$\\{(?:${RUNTIME_NAMES.join('|')})\\})`);
+const HARNESS_REFERENCE = new RegExp(`^\\$\\{(${[...HARNESS_SECRETS].join('|')})\\}$`);
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -64,13 +97,32 @@ function scalarText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Replaces `${{ ... }}` expressions: env.X from `env`, github.run_id at run time, anything else with "". */
-function substitute(text: string, env: Record<string, string>, where: string, unsupported: string[]): string {
+/**
+ * Replaces `${{ ... }}` expressions: env.X from `env`, secrets of the harness and
+ * github.run_id/workspace as run-time references, anything else with "" and a
+ * note naming it.
+ */
+function substitute(text: string, env: Record<string, string>, where: string, plan: WorkflowPlan): string {
   return text.replace(/\$\{\{\s*([\s\S]*?)\s*\}\}/g, (_whole, expression: string) => {
     const envRef = /^env\.([A-Za-z_][A-Za-z0-9_-]*)$|^env\[\s*'([^']+)'\s*\]$/.exec(expression);
-    if (envRef) return env[envRef[1] ?? envRef[2] ?? ''] ?? '';
-    if (expression === 'github.run_id') return RUN_ID;
-    note(unsupported, `${where}: \${{ ${expression} }} is not evaluated here; it becomes an empty string`);
+    if (envRef) {
+      const name = envRef[1] ?? envRef[2] ?? '';
+      const value = env[name];
+      if (value !== undefined) return value;
+      note(plan.unsupported, `${where}: \${{ ${expression} }} is empty: ${name} is not set in an env: of the workflow, job or step (the env context does not hold the runner's variables)`);
+      return '';
+    }
+    // Secret names are case-insensitive on GitHub.
+    const secret = /^secrets\.([A-Za-z_][A-Za-z0-9_]*)$|^secrets\[\s*'([^']+)'\s*\]$/i.exec(expression);
+    if (secret) {
+      const name = (secret[1] ?? secret[2] ?? '').toUpperCase();
+      if (HARNESS_SECRETS.has(name)) return `\${${name}}`;
+      if (!plan.emptySecrets.includes(name)) plan.emptySecrets.push(name);
+      note(plan.unsupported, `${where}: secret ${name} is empty here: the grader provides only the lab's variables as secrets (${[...HARNESS_SECRETS].join(', ')})`);
+      return '';
+    }
+    if (Object.hasOwn(GITHUB_RUNTIME, expression)) return `\${${GITHUB_RUNTIME[expression]}}`;
+    note(plan.unsupported, `${where}: \${{ ${expression} }} is not evaluated here; it becomes an empty string`);
     return '';
   });
 }
@@ -81,20 +133,20 @@ function note(list: string[], message: string): void {
 }
 
 /** Reads an `env:` mapping, substituting expressions against the outer env. */
-function readEnv(value: unknown, outer: Record<string, string>, where: string, unsupported: string[]): Record<string, string> {
+function readEnv(value: unknown, outer: Record<string, string>, where: string, plan: WorkflowPlan): Record<string, string> {
   const env: Record<string, string> = {};
   if (value === undefined) return env;
   if (!isMapping(value)) {
-    note(unsupported, `${where}: env: must be a mapping here; it is ignored`);
+    note(plan.unsupported, `${where}: env: must be a mapping here; it is ignored`);
     return env;
   }
   for (const [name, raw] of Object.entries(value)) {
     const text = scalarText(raw);
     if (!ENV_NAME.test(name) || text === undefined) {
-      note(unsupported, `${where}: env ${name} is not a plain NAME: value pair; it is ignored`);
+      note(plan.unsupported, `${where}: env ${name} is not a plain NAME: value pair; it is ignored`);
       continue;
     }
-    env[name] = substitute(text, outer, where, unsupported);
+    env[name] = substitute(text, outer, where, plan);
   }
   return env;
 }
@@ -153,8 +205,8 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
   const jobs = root['jobs'];
   if (!isMapping(jobs) || Object.keys(jobs).length === 0) throw new Error('workflow: no jobs: found');
 
-  const plan: WorkflowPlan = { steps: [], satisfied: [], unsupported: [] };
-  const workflowEnv = readEnv(root['env'], {}, 'workflow', plan.unsupported);
+  const plan: WorkflowPlan = { steps: [], satisfied: [], unsupported: [], emptySecrets: [] };
+  const workflowEnv = readEnv(root['env'], {}, 'workflow', plan);
   const workflowDefaults = runDefaults(root);
   const skippedJobs = new Set<string>();
 
@@ -184,7 +236,7 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
     }
     if (job['continue-on-error'] !== undefined) note(plan.unsupported, `${where}: continue-on-error is ignored; a failure stops the run`);
 
-    const jobEnv = { ...workflowEnv, ...readEnv(job['env'], workflowEnv, where, plan.unsupported) };
+    const jobEnv = { ...workflowEnv, ...readEnv(job['env'], workflowEnv, where, plan) };
     const jobDefaults = { ...workflowDefaults, ...runDefaults(job) };
     const steps = job['steps'];
     if (!Array.isArray(steps)) throw new Error(`workflow: ${where} has no steps: list`);
@@ -231,10 +283,10 @@ function planStep(
   }
   if (step['continue-on-error'] !== undefined) note(plan.unsupported, `${where}: continue-on-error is ignored; a failure stops the run`);
 
-  const env = { ...jobEnv, ...readEnv(step['env'], jobEnv, where, plan.unsupported) };
-  const planned: WorkflowStep = { job: jobId, name, run: substitute(runText, env, where, plan.unsupported), env, shell };
+  const env = { ...jobEnv, ...readEnv(step['env'], jobEnv, where, plan) };
+  const planned: WorkflowStep = { job: jobId, name, run: substitute(runText, env, where, plan), env, shell };
   const directory = scalarText(step['working-directory'] ?? jobDefaults['working-directory']);
-  if (directory !== undefined && directory !== '') planned.workingDirectory = substitute(directory, env, where, plan.unsupported);
+  if (directory !== undefined && directory !== '') planned.workingDirectory = substitute(directory, env, where, plan);
   return planned;
 }
 
@@ -243,13 +295,24 @@ function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Quotes a value for bash, leaving ${GITHUB_RUN_ID} to be expanded at run time. */
-function quoteWithRunId(text: string): string {
+/** Quotes a value for bash, leaving the run-time references (${GITHUB_RUN_ID}, ${AWS_REGION}, ...) to be expanded. */
+function quoteWithReferences(text: string): string {
+  // split() with a capturing group alternates literal text (even indexes) and references (odd).
   return text
-    .split(RUN_ID)
-    .map((part) => (part === '' ? '' : shellQuote(part)))
-    .join(`"${RUN_ID}"`)
+    .split(RUNTIME_REFERENCE)
+    .map((part, index) => (part === '' ? '' : index % 2 === 1 ? `"${part}"` : shellQuote(part)))
+    .join('')
     .replace(/^$/, "''");
+}
+
+/**
+ * One `NAME=value` word for `env`. A value that is just a harness variable
+ * (`${{ secrets.AWS_REGION }}`) is passed only when the harness set that variable,
+ * so it never turns into an empty one: `${AWS_REGION+"NAME=${AWS_REGION}"}`.
+ */
+function renderAssignment(name: string, value: string): string {
+  const only = HARNESS_REFERENCE.exec(value)?.[1];
+  return only !== undefined ? `\${${only}+"${name}=\${${only}}"}` : quoteWithReferences(`${name}=${value}`);
 }
 
 /** Renders the plan as one bash script; it exits with the first failing step's code. */
@@ -266,8 +329,8 @@ export function renderWorkflowScript(plan: WorkflowPlan): string {
   ];
   for (const step of plan.steps) {
     const label = shellQuote(step.name);
-    const vars = Object.entries(step.env).map(([name, value]) => quoteWithRunId(`${name}=${value}`));
-    const cd = step.workingDirectory === undefined ? '' : `cd ${quoteWithRunId(step.workingDirectory)} && `;
+    const vars = Object.entries(step.env).map(([name, value]) => renderAssignment(name, value));
+    const cd = step.workingDirectory === undefined ? '' : `cd ${quoteWithReferences(step.workingDirectory)} && `;
     lines.push(
       '',
       `printf '::step:: %s\\n' ${label} >&2`,
@@ -278,4 +341,24 @@ export function renderWorkflowScript(plan: WorkflowPlan): string {
   }
   lines.push('', 'exit 0', '');
   return lines.join('\n');
+}
+
+const TF_CLI_ARGS = /^TF_CLI_ARGS(?:_\w*)?$/;
+
+/**
+ * The steps' run: text for a static scan (script-scan.ts), in order. When a
+ * step's env: sets TF_CLI_ARGS or TF_CLI_ARGS_<command> (terraform reads
+ * arguments from them), the step's text is preceded by `export` lines for them,
+ * and by `unset` lines for those other steps set, so `-lock=false` given that
+ * way is seen as written. Without such variables it is the run: texts joined.
+ */
+export function workflowScanText(plan: WorkflowPlan): string {
+  const names = [...new Set(plan.steps.flatMap((step) => Object.keys(step.env).filter((name) => TF_CLI_ARGS.test(name))))];
+  if (names.length === 0) return plan.steps.map((step) => step.run).join('\n');
+  return plan.steps
+    .map((step) => {
+      const exports = names.map((name) => (step.env[name] !== undefined ? `export ${name}=${shellQuote(step.env[name])}` : `unset ${name}`));
+      return [...exports, step.run].join('\n');
+    })
+    .join('\n');
 }

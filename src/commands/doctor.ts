@@ -3,8 +3,10 @@ import { backendAvailability } from '../backend/index.ts';
 import { startEmbeddedBackend } from '../backend/embedded.ts';
 import { localstackImage } from '../backend/localstack.ts';
 import { locateTerraform } from '../terraform/locate.ts';
-import { LEARNER_TOOLS, resolveTool } from '../learner/tools.ts';
+import { execa } from 'execa';
+import { findAwsClis, LEARNER_TOOLS, resolveAwsCliV2, resolveTool } from '../learner/tools.ts';
 import { detectSandbox } from '../learner/sandbox.ts';
+import { findOnPath } from '../util/find-on-path.ts';
 
 export interface DoctorReport {
   node: string;
@@ -12,7 +14,22 @@ export interface DoctorReport {
   backends: Array<{ kind: string; available: boolean; reason: string; start_ms?: number; image?: string }>;
   learner_tools: Record<string, string | null>;
   sandbox: string;
+  /** The AWS CLI learner scripts get (behind lockgrader's endpoint front): a v2 or none. */
+  aws_cli: {
+    path: string | null;
+    version: string | null;
+    major: number | null;
+    /** Always "v1 is never given to learner scripts". */
+    policy: string;
+    /** Other AWS CLIs here that learner scripts do not get (v1s, ones that did not answer --version). */
+    not_given: Array<{ path: string; version: string | null; major: number | null }>;
+  };
+  jq: { path: string | null; version: string | null };
+  /** The programs the learner-script sandbox needs (Debian bubblewrap and socat). */
+  sandbox_tools: { bubblewrap: string | null; socat: string | null };
 }
+
+export const AWS_CLI_POLICY = 'v1 is never given to learner scripts';
 
 // Reports which terraform/tofu, which backends can run here (and why not),
 // and which learner tools are present.
@@ -42,7 +59,60 @@ export async function doctorReport(): Promise<DoctorReport> {
   }
   const learner_tools: Record<string, string | null> = {};
   for (const tool of LEARNER_TOOLS) learner_tools[tool] = (await resolveTool(tool)) ?? null;
-  return { node: process.version, terraform, backends, learner_tools, sandbox: (await detectSandbox()).description };
+  return {
+    node: process.version,
+    terraform,
+    backends,
+    learner_tools,
+    sandbox: (await detectSandbox()).description,
+    aws_cli: await awsCliReport(),
+    jq: await jqReport(learner_tools.jq ?? null),
+    sandbox_tools: {
+      bubblewrap: (await findOnPath('bwrap', process.env.PATH ?? '')) ?? null,
+      socat: (await findOnPath('socat', process.env.PATH ?? '')) ?? null,
+    },
+  };
+}
+
+async function awsCliReport(): Promise<DoctorReport['aws_cli']> {
+  const given = await resolveAwsCliV2();
+  const not_given = (await findAwsClis())
+    .filter((candidate) => candidate.path !== given?.path)
+    .map((candidate) => ({ path: candidate.path, version: candidate.version ?? null, major: candidate.major ?? null }));
+  return { path: given?.path ?? null, version: given?.version ?? null, major: given ? 2 : null, policy: AWS_CLI_POLICY, not_given };
+}
+
+async function jqReport(jq: string | null): Promise<DoctorReport['jq']> {
+  if (!jq) return { path: null, version: null };
+  const run = await execa(jq, ['--version'], { reject: false, timeout: 10_000, stdin: 'ignore' });
+  return { path: jq, version: run.exitCode === 0 ? run.stdout.trim() || null : null };
+}
+
+// The human-readable report (one line per fact), as `lockgrader doctor` prints it.
+export function renderDoctorText(report: DoctorReport): string[] {
+  const tf = report.terraform;
+  const lines = [
+    `node       ${report.node}`,
+    tf.found ? `terraform  ${tf.flavour} ${tf.version} at ${tf.binary} (from ${tf.source})` : `terraform  NOT FOUND: ${tf.error}`,
+  ];
+  for (const backend of report.backends) lines.push(`backend    ${backend.kind.padEnd(10)} ${backend.available ? 'yes' : 'no '}  ${backend.reason}`);
+  lines.push(`sandbox    ${report.sandbox}`);
+  const { bubblewrap, socat } = report.sandbox_tools;
+  lines.push(
+    `sandbox    bwrap ${bubblewrap ?? 'NOT FOUND (apt-get install bubblewrap)'}, socat ${socat ?? 'NOT FOUND (apt-get install socat)'}`,
+  );
+  for (const [tool, where] of Object.entries(report.learner_tools)) {
+    let detail = '';
+    if (tool === 'aws') {
+      const aws = report.aws_cli;
+      const others = aws.not_given.map((c) => `${c.version ? `aws-cli/${c.version}` : 'unknown version'} at ${c.path}`).join(', ');
+      detail = aws.path
+        ? ` (AWS CLI ${aws.version}, major version ${aws.major}, behind lockgrader's endpoint front; ${aws.policy}${others ? `; not given: ${others}` : ''})`
+        : ` (no AWS CLI v2: apt-get install awscli; ${aws.policy}${others ? `; not given: ${others}` : ''})`;
+    } else if (tool === 'jq' && report.jq.version) detail = ` (${report.jq.version})`;
+    lines.push(`tool       ${tool.padEnd(10)} ${where ?? 'NOT FOUND (learner scripts that use it will fail)'}${detail}`);
+  }
+  return lines;
 }
 
 export async function doctorCommand(argv: string[]): Promise<number> {
@@ -51,12 +121,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   if (values.json) {
     console.log(JSON.stringify(report, null, 2));
   } else {
-    const tf = report.terraform;
-    console.log(`node       ${report.node}`);
-    console.log(tf.found ? `terraform  ${tf.flavour} ${tf.version} at ${tf.binary} (from ${tf.source})` : `terraform  NOT FOUND: ${tf.error}`);
-    for (const backend of report.backends) console.log(`backend    ${backend.kind.padEnd(10)} ${backend.available ? 'yes' : 'no '}  ${backend.reason}`);
-    console.log(`sandbox    ${report.sandbox}`);
-    for (const [tool, where] of Object.entries(report.learner_tools)) console.log(`tool       ${tool.padEnd(10)} ${where ?? 'NOT FOUND (learner scripts that use it will fail)'}`);
+    for (const line of renderDoctorText(report)) console.log(line);
   }
   return report.terraform.found ? 0 : 3;
 }

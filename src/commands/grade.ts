@@ -41,6 +41,8 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     keep: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     workers: { type: 'string' },
+    'no-sandbox': { type: 'boolean', default: false },
+    'lab-variant': { type: 'string', default: 'dynamodb' },
   });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new LockgraderError('USAGE', 'grade takes exactly one SUBMISSION_DIR');
@@ -49,6 +51,12 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   const failUnder = positiveNumber('--fail-under', values['fail-under']);
   const workers = positiveNumber('--workers', values.workers);
   const rubric = await loadRubric(values.rubric);
+  if (values['lab-variant'] !== 'dynamodb') {
+    throw new LockgraderError('USAGE', `--lab-variant ${values['lab-variant']}: this version grades only the dynamodb variant (lockfile and both need a backend that honours If-None-Match: *)`, {
+      flag: '--lab-variant',
+      value: values['lab-variant'],
+    });
+  }
   const { result, keptDir } = await gradeSubmission({
     submission: positionals[0] as string,
     challenges,
@@ -57,8 +65,8 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     scriptTimeoutMs: scriptTimeout === undefined ? undefined : scriptTimeout * 1000,
     rubric,
     reveal: values.reveal,
-    maxWorkers: workers,
-    verbose: values.verbose,
+    sequential: workers === 1,
+    noSandbox: values['no-sandbox'],
     progress: !values.quiet && process.stderr.isTTY === true,
     keep: values.keep,
   });

@@ -27,6 +27,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     backend: { type: 'string', default: 'embedded' },
     endpoint: { type: 'string' },
     repeat: { type: 'string' },
+    'no-sandbox': { type: 'boolean', default: false },
   });
   const { values, positionals } = parsed;
   const root = path.resolve(values.fixtures ?? repoPath('fixtures/submissions'));
@@ -36,6 +37,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     backendKind: parseBackendKind(values.backend ?? 'embedded'),
     endpoint: values.endpoint ?? process.env.LOCKGRADER_ENDPOINT,
     repeat: values.repeat === undefined ? undefined : Number(values.repeat),
+    noSandbox: values['no-sandbox'],
     onFixture: (outcome) => console.log(formatFixture(outcome)),
   });
   const bad = outcomes.filter((outcome) => outcome.mismatches.length > 0 || outcome.problems.length > 0);

@@ -1,17 +1,17 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BackendCredentials, BackendEndpoints, BackendKind } from '../backend/types.ts';
+import type { SandboxInfo } from '../learner/sandbox.ts';
 import { repoPath } from '../paths.ts';
 import type { TerraformBinary } from '../terraform/locate.ts';
 import { defaultRubric, type Rubric } from './checks.ts';
 
-export const CONTEXT_VARIABLE = 'LOCKGRADER_CONTEXT';
 export const DEFAULT_SCRIPT_TIMEOUT_MS = 120_000;
 
-/** What `grade` hands the grader suites (as JSON in the file named by LOCKGRADER_CONTEXT). */
+/** What every challenge of one grading shares: an in-memory object, never written to a file. */
 export interface GradingContext {
-  /** Where suites write their outcomes (c1.json, ...). */
+  /** The grading's private folder (submission copy, challenge folders); hidden from learner scripts. */
   runDir: string;
   /** The grading's private copy of the submission. */
   submission: string;
@@ -19,6 +19,8 @@ export interface GradingContext {
   submissionLabel: string;
   backend: { kind: BackendKind; endpoints: BackendEndpoints; credentials: BackendCredentials; description: string };
   terraform: TerraformBinary;
+  /** How learner scripts are confined (kind "none" only with an explicit --no-sandbox). */
+  sandbox: SandboxInfo;
   scriptTimeoutMs: number;
   rubric: Rubric;
   /** Authors: show hidden values (the right Lock ID) in feedback. */
@@ -33,12 +35,7 @@ export interface GradingContext {
   startedAt: number;
 }
 
-export async function readContextFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<GradingContext | undefined> {
-  const file = env[CONTEXT_VARIABLE];
-  if (!file) return undefined;
-  return JSON.parse(await readFile(file, 'utf8')) as GradingContext;
-}
-
+/** The submission a grader suite grades when run on its own by Jest. */
 export function defaultStandaloneSubmission(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.LOCKGRADER_SUBMISSION ?? repoPath('fixtures/submissions/reference'));
 }

@@ -1,10 +1,9 @@
-import type { StartedBackend } from '../backend/types.ts';
-import type { BackendKind } from '../backend/types.ts';
+import type { BackendKind, StartedBackend } from '../backend/types.ts';
+import { CHALLENGES } from '../challenges.ts';
 import type { TerraformBinary } from '../terraform/locate.ts';
-import { detectSandbox } from '../learner/sandbox.ts';
 import { assembleResult } from './assemble.ts';
 import type { Rubric } from './checks.ts';
-import { runGraderSuites } from './run-graders.ts';
+import { runChallenge } from './run-challenge.ts';
 import { openGradingSession } from './session.ts';
 import type { ChallengeNumber, GradeResult } from './types.ts';
 
@@ -19,26 +18,31 @@ export interface GradeOptions {
   scriptTimeoutMs?: number;
   rubric: Rubric;
   reveal?: boolean;
-  maxWorkers?: number;
-  verbose?: boolean;
   /** Progress lines on stderr while grading. */
   progress?: boolean;
   /** Keep the grading's folder for debugging (its path is returned). */
   keep?: boolean;
+  /** Run learner scripts without a sandbox (explicit --no-sandbox). */
+  noSandbox?: boolean;
+  /** Run the challenges one after another instead of in parallel. */
+  sequential?: boolean;
+  /** Aborting ends every process the grading started. */
+  signal?: AbortSignal;
 }
 
 export interface GradeTimings {
   backendStartMs: number;
-  jestStartMs: number;
   totalMs: number;
 }
 
-// Grades one submission: sets up the session (copy, terraform, backend), runs
-// the asked challenges' grader suites and assembles the results. Throws only
-// for usage errors and faults before grading could start.
+// Grades one submission in this process: sets up the session (copy,
+// terraform, sandbox, backend), runs the asked challenges' definitions in
+// parallel (each has its own bucket, lock table, relays and working copies)
+// and assembles the results in the contract's order. Throws only for usage
+// errors and faults before grading could start.
 export async function gradeSubmission(options: GradeOptions): Promise<{ result: GradeResult; timings: GradeTimings; keptDir?: string }> {
   const started = performance.now();
-  const session = await openGradingSession({
+  await using session = await openGradingSession({
     submission: options.submission,
     backend: options.backend,
     backendKind: options.backendKind,
@@ -49,29 +53,31 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
     reveal: options.reveal,
     progress: options.progress,
     keep: options.keep,
+    noSandbox: options.noSandbox,
   });
-  try {
-    const run = await runGraderSuites(options.challenges, session.contextFile, { maxWorkers: options.maxWorkers, verbose: options.verbose });
-    const { context } = session;
-    const result = await assembleResult({
-      runDir: context.runDir,
-      challenges: options.challenges,
-      rubric: options.rubric,
-      environment: {
-        terraform: { binary: context.terraform.flavour, version: context.terraform.version, path: context.terraform.path },
-        backend: context.backend.kind,
-        backend_description: context.backend.description,
-        sandbox: (await detectSandbox()).description,
-      },
-      durationMs: performance.now() - started,
-      suiteErrors: run.suiteErrors,
-    });
-    return {
-      result,
-      timings: { backendStartMs: session.backendStartMs, jestStartMs: run.jestStartMs, totalMs: performance.now() - started },
-      ...(options.keep ? { keptDir: context.runDir } : {}),
-    };
-  } finally {
-    await session.close();
-  }
+  const { context } = session;
+  const signal = options.signal ?? new AbortController().signal;
+  const asked = [...options.challenges].sort();
+  const outcomes = [];
+  if (options.sequential) for (const challenge of asked) outcomes.push(await runChallenge(CHALLENGES[challenge], context, signal));
+  else outcomes.push(...(await Promise.all(asked.map((challenge) => runChallenge(CHALLENGES[challenge], context, signal)))));
+  const result = assembleResult({
+    outcomes,
+    challenges: asked,
+    rubric: options.rubric,
+    environment: {
+      terraform: { binary: context.terraform.flavour, version: context.terraform.version, path: context.terraform.path },
+      backend: context.backend.kind,
+      backend_description: context.backend.description,
+      sandbox: context.sandbox.description,
+      sandbox_kind: context.sandbox.kind,
+      lab_variant: 'dynamodb',
+    },
+    durationMs: performance.now() - started,
+  });
+  return {
+    result,
+    timings: { backendStartMs: session.backendStartMs, totalMs: performance.now() - started },
+    ...(options.keep ? { keptDir: context.runDir } : {}),
+  };
 }

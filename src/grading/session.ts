@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { cp, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { startBackend } from '../backend/index.ts';
 import type { BackendKind, StartedBackend } from '../backend/types.ts';
@@ -7,7 +7,8 @@ import { LockgraderError } from '../errors.ts';
 import { locateTerraform, type TerraformBinary } from '../terraform/locate.ts';
 import { registerExitCleanup } from '../util/exit-cleanup.ts';
 import { defaultRubric, type Rubric } from './checks.ts';
-import { CONTEXT_VARIABLE, DEFAULT_SCRIPT_TIMEOUT_MS, makeRunDir, type GradingContext } from './context.ts';
+import { detectSandbox, noSandbox, type SandboxInfo } from '../learner/sandbox.ts';
+import { DEFAULT_SCRIPT_TIMEOUT_MS, makeRunDir, type GradingContext } from './context.ts';
 
 export interface OpenSessionOptions {
   submission: string;
@@ -22,12 +23,30 @@ export interface OpenSessionOptions {
   progress?: boolean;
   /** Keep the run folder after grading (debugging); its path is in GradingSession.context.runDir. */
   keep?: boolean;
+  /** Run learner scripts without a sandbox (must be asked for explicitly). */
+  noSandbox?: boolean;
 }
 
-/** Everything one grading needs, set up; close() removes what it made. */
-export interface GradingSession {
+// The sandbox learner scripts run in: detected, or none when asked for; a
+// machine without one refuses to grade (SANDBOX_UNAVAILABLE) rather than run
+// learner code unconfined.
+export async function chooseSandbox(noSandboxAsked: boolean | undefined): Promise<SandboxInfo> {
+  if (noSandboxAsked) return noSandbox('--no-sandbox');
+  const sandbox = await detectSandbox();
+  if (sandbox.unavailable) {
+    throw new LockgraderError(
+      'SANDBOX_UNAVAILABLE',
+      `learner scripts must run in a sandbox and none can run here (${sandbox.unavailable}). ` +
+        'Install bubblewrap and socat (./dev does this on Debian as root; apt-get install bubblewrap socat), or pass --no-sandbox to grade without isolation.',
+      { reason: sandbox.unavailable },
+    );
+  }
+  return sandbox;
+}
+
+/** Everything one grading needs, set up; close() (or await using) removes what it made. */
+export interface GradingSession extends AsyncDisposable {
   context: GradingContext;
-  contextFile: string;
   backend: StartedBackend;
   /** Milliseconds spent starting the backend (0 when shared). */
   backendStartMs: number;
@@ -51,10 +70,11 @@ export async function assertSubmissionFolder(submission: string): Promise<void> 
 }
 
 // Copies the submission (the original is never touched again), finds
-// terraform, starts or joins a backend, and writes the context file.
+// terraform and the sandbox, starts or joins a backend.
 export async function openGradingSession(options: OpenSessionOptions): Promise<GradingSession> {
   const submission = path.resolve(options.submission);
   await assertSubmissionFolder(submission);
+  const sandbox = await chooseSandbox(options.noSandbox);
   const runDir = await makeRunDir();
   let ownedBackend: StartedBackend | undefined;
   try {
@@ -71,6 +91,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       submissionLabel: submission,
       backend: { kind: backend.kind, endpoints: backend.endpoints, credentials: backend.credentials, description: backend.description },
       terraform,
+      sandbox,
       scriptTimeoutMs: options.scriptTimeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS,
       rubric: options.rubric ?? defaultRubric(),
       reveal: options.reveal ?? false,
@@ -80,19 +101,18 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
     };
     openRuns.set(context.runId, runDir);
     const unregister = registerExitCleanup(() => rmSync(runDir, { recursive: true, force: true }));
-    const contextFile = path.join(runDir, 'context.json');
-    await writeFile(contextFile, JSON.stringify(context, null, 2));
+    const close = async () => {
+      openRuns.delete(context.runId);
+      unregister();
+      await ownedBackend?.stop();
+      if (!options.keep) await rm(runDir, { recursive: true, force: true });
+    };
     return {
       context,
-      contextFile,
       backend,
       backendStartMs: ownedBackend ? ownedBackend.startMs : 0,
-      async close() {
-        openRuns.delete(context.runId);
-        unregister();
-        await ownedBackend?.stop();
-        if (!options.keep) await rm(runDir, { recursive: true, force: true });
-      },
+      close,
+      [Symbol.asyncDispose]: close,
     };
   } catch (error) {
     await ownedBackend?.stop();
@@ -101,4 +121,3 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
   }
 }
 
-export { CONTEXT_VARIABLE };

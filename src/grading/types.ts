@@ -18,6 +18,8 @@ export interface CheckResult {
   duration_ms: number;
   /** Values shown to authors only (e.g. the holder's Lock ID); never in learner feedback. */
   author_notes?: string;
+  /** Set when the verdict does not rest on what the backend saw: "self-reported" (transcript mode), "static" (the text). */
+  evidence?: 'backend' | 'self-reported' | 'static';
 }
 
 export interface TerraformEnvironment {
@@ -31,6 +33,10 @@ export interface GradeEnvironment {
   backend: string;
   backend_description?: string;
   sandbox?: string;
+  /** bubblewrap, or none (only with an explicit --no-sandbox). */
+  sandbox_kind?: 'bubblewrap' | 'none';
+  /** The lab variant graded (contract: dynamodb | lockfile | both). */
+  lab_variant?: 'dynamodb' | 'lockfile' | 'both';
 }
 
 /** A learner script's run, kept for the feedback and the reports. */
@@ -47,11 +53,28 @@ export interface ScriptRun {
   output_truncated: boolean;
 }
 
+/** The kinds of timeline events the scenarios emit (the HTML report draws each). */
+export type TimelineKind =
+  | 'replay'
+  | 'learner'
+  | 'lock-held'
+  | 'plan-failed'
+  | 'lock-released'
+  | 'apply-killed'
+  | 'harness-plan'
+  | 'script-start'
+  | 'script-end'
+  | 'learner-terraform'
+  | 'store-damaged'
+  | 'replay-error'
+  | 'grader-error'
+  | 'note';
+
 /** One event on the lock timeline (HTML report, debugging). */
 export interface TimelineEvent {
   at_ms: number;
   challenge: ChallengeNumber;
-  kind: string;
+  kind: TimelineKind | string;
   detail: string;
 }
 
@@ -83,4 +106,5 @@ export interface Invocation {
   /** undefined while running or when the wrapper itself was killed. */
   exit_code?: number | null;
   signal?: string | null;
+  tf_cli_args?: Record<string, string>; // TF_CLI_ARGS and every TF_CLI_ARGS_* in the command's environment (the recording wrapper)
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LabStore } from '../backend/lab-store.ts';
 import { awsEnvironment } from '../terraform/backend-config.ts';
 import { RUN_TOKEN_VARIABLE } from './run-script.ts';
 import { writeRecordingWrappers } from './recording-wrapper.ts';
-import { LEARNER_TOOLS, resolveTool } from './tools.ts';
+import { installLearnerTools } from './tools.ts';
 
 /** Everything a learner script runs with, for one challenge. */
 export interface LearnerEnvironment {
@@ -54,15 +54,7 @@ export async function prepareLearnerEnvironment(options: PrepareLearnerOptions):
   await cp(options.workspaceDir, cwd, { recursive: true });
   const recordsFile = path.join(recordDir, 'terraform.jsonl');
   await writeRecordingWrappers(binDir, options.terraformBinary, recordsFile);
-  const missingTools: string[] = [];
-  const toolPaths: string[] = [];
-  for (const tool of LEARNER_TOOLS) {
-    const real = await resolveTool(tool);
-    if (real) {
-      await symlink(real, path.join(binDir, tool));
-      toolPaths.push(real);
-    } else missingTools.push(tool);
-  }
+  const { missingTools, toolPaths } = await installLearnerTools(binDir, home);
   const cliConfig = path.join(home, '.terraformrc');
   await writeFile(cliConfig, '');
   const env: Record<string, string> = {

@@ -1,8 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import type { Invocation } from '../grading/types.ts';
 
-interface StartRecord { event: 'start'; id: string; tool: string; args: string[]; cwd: string; pid: number; started_at: number }
+interface StartRecord { event: 'start'; id: string; tool: string; args: string[]; tf_cli_args?: unknown; cwd: string; pid: number; started_at: number }
 interface EndRecord { event: 'end'; id: string; ended_at: number; exit_code: number | null; signal: string | null }
+
+// The start record's tf_cli_args (the wrapper's TF_CLI_ARGS* variables) when it
+// is an object of strings; records written before the field existed have none.
+function stringMap(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value);
+  return entries.every(([, v]) => typeof v === 'string') ? (Object.fromEntries(entries) as Record<string, string>) : undefined;
+}
 
 // Reads the recording wrapper's JSON lines into invocations, in start order.
 // A start without an end (the wrapper was killed) has no exit_code.
@@ -23,7 +31,10 @@ export async function readInvocations(recordsFile: string): Promise<Invocation[]
       continue;
     }
     if (record.event === 'start') {
-      byId.set(record.id, { tool: record.tool, args: record.args, cwd: record.cwd, pid: record.pid, started_at: record.started_at });
+      const invocation: Invocation = { tool: record.tool, args: record.args, cwd: record.cwd, pid: record.pid, started_at: record.started_at };
+      const tfCliArgs = stringMap(record.tf_cli_args);
+      if (tfCliArgs) invocation.tf_cli_args = tfCliArgs;
+      byId.set(record.id, invocation);
     } else {
       const invocation = byId.get(record.id);
       if (invocation) Object.assign(invocation, { ended_at: record.ended_at, exit_code: record.exit_code, signal: record.signal });

@@ -19,6 +19,8 @@ export interface ScriptRunOptions {
   outputCapBytes?: number;
   /** Confine the script with bubblewrap (see sandbox.ts); undefined runs it unconfined. */
   sandbox?: SandboxMounts;
+  /** Aborting ends the script and everything it started, as the time limit does. */
+  signal?: AbortSignal;
 }
 
 export interface ScriptRunResult {
@@ -94,10 +96,13 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
     killProcessGroup(child.pid, 'SIGTERM');
     killTimer = setTimeout(() => killProcessGroup(child.pid, 'SIGKILL'), TERMINATE_GRACE_MS);
   }, options.timeoutMs);
+  const onAbort = () => killProcessGroup(child.pid, 'SIGKILL');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   const durationMs = performance.now() - started;
   clearTimeout(limitTimer);
   clearTimeout(killTimer);
+  options.signal?.removeEventListener('abort', onAbort);
   killProcessGroup(child.pid, 'SIGKILL');
   const leftoverKilled = await killProcessesWithToken(RUN_TOKEN_VARIABLE, token);
   // The pipes close once every writer is gone; do not wait forever for them.

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { execa } from 'execa';
 import type { PortForward } from './port-forward.ts';
 
@@ -9,6 +11,16 @@ export interface SandboxInfo {
   /** For the results file's environment. */
   description: string;
   binary?: string;
+  /** Set when no sandbox can run here: why. */
+  unavailable?: string;
+  /** Grader folders outside the run folder hidden from scripts (the cache of Node, OpenTofu). */
+  hidden: string[];
+}
+
+/** The grader's own caches, hidden from learner scripts (its binaries are bound back in read-only). */
+function graderCaches(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME ?? '/root';
+  return [env.LOCKGRADER_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(home, '.cache'), 'lockgrader')].filter((dir) => existsSync(dir));
 }
 
 let detected: Promise<SandboxInfo> | undefined;
@@ -16,7 +28,7 @@ let detected: Promise<SandboxInfo> | undefined;
 // Detects bubblewrap by running a trivial sandbox the way learner scripts will
 // be run. LOCKGRADER_SANDBOX=none turns the sandbox off (debugging).
 export function detectSandbox(env: NodeJS.ProcessEnv = process.env): Promise<SandboxInfo> {
-  if (env.LOCKGRADER_SANDBOX === 'none') return Promise.resolve({ kind: 'none', networkIsolation: false, description: 'none (LOCKGRADER_SANDBOX=none); process group, run token and time limit enforced' });
+  if (env.LOCKGRADER_SANDBOX === 'none') return Promise.resolve(noSandbox('LOCKGRADER_SANDBOX=none'));
   detected ??= (async (): Promise<SandboxInfo> => {
     const probe = await execa('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/tmp', '--proc', '/proc', '--dev', '/dev', '--unshare-pid', '--die-with-parent', '/bin/true'], {
       reject: false,
@@ -26,7 +38,9 @@ export function detectSandbox(env: NodeJS.ProcessEnv = process.env): Promise<San
       const version = await execa('bwrap', ['--version'], { reject: false });
       const net = await execa('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-net', 'socat', '-V'], { reject: false, timeout: 10_000 });
       const networkIsolation = net.exitCode === 0;
+      if (!networkIsolation) return unavailable('socat not found: the sandbox could not reach the backend through its own network namespace');
       return {
+        hidden: graderCaches(env),
         kind: 'bubblewrap',
         binary: 'bwrap',
         networkIsolation,
@@ -36,9 +50,19 @@ export function detectSandbox(env: NodeJS.ProcessEnv = process.env): Promise<San
       };
     }
     const why = probe.failed && probe.exitCode === undefined ? 'bwrap not found' : `bwrap failed: ${probe.stderr.trim().slice(0, 200)}`;
-    return { kind: 'none', networkIsolation: false, description: `none (${why}); process group, run token and time limit enforced` };
+    return unavailable(why);
   })();
   return detected;
+}
+
+/** No sandbox on this machine: grading refuses to run learner code unless told --no-sandbox. */
+export function unavailable(why: string): SandboxInfo {
+  return { kind: 'none', networkIsolation: false, hidden: [], description: `unavailable (${why})`, unavailable: why };
+}
+
+/** Grading without isolation, as asked for explicitly. */
+export function noSandbox(how: string): SandboxInfo {
+  return { kind: 'none', networkIsolation: false, hidden: [], description: `none (${how}): learner scripts ran unconfined; process group, run token and time limit enforced` };
 }
 
 export interface SandboxMounts {
@@ -61,7 +85,7 @@ export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: stri
   for (const dir of mounts.hidden) args.push('--tmpfs', dir);
   for (const path of mounts.readable) args.push('--ro-bind', path, path);
   for (const dir of mounts.writable) args.push('--bind', dir, dir);
-  args.push('--unshare-pid', '--die-with-parent', '--chdir', cwd);
+  args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--hostname', 'learner', '--new-session', '--die-with-parent', '--chdir', cwd);
   if (!mounts.forwards) return [...args, '--', ...command];
   // Own network namespace (bwrap brings up its loopback): socat listens on each
   // backend port and relays to the grader through the unix socket bound in;

@@ -5,19 +5,18 @@ function hclString(value: string): string {
 }
 
 // The S3 backend settings for one lab store (lock-protocol.md §7): path-style
-// addressing, no STS/IMDS lookups, explicit endpoints, the DynamoDB lock table.
-// Credentials are not written here: they come from the environment.
+// addressing, no STS/IMDS lookups, the DynamoDB lock table. Neither
+// credentials nor endpoints are written here: they come from the environment
+// (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_DYNAMODB, read by terraform >= 1.6
+// and every OpenTofu), so a copy of an initialised working directory reaches
+// the backend through whichever relay its process was given.
 export function renderBackendConfig(store: LabStore): string {
-  const { endpoints, credentials } = store.backend;
+  const { credentials } = store.backend;
   return [
     `bucket         = ${hclString(store.bucket)}`,
     `key            = ${hclString(store.key)}`,
     `region         = ${hclString(credentials.region)}`,
     `dynamodb_table = ${hclString(store.table)}`,
-    `endpoints = {`,
-    `  s3       = ${hclString(endpoints.s3)}`,
-    `  dynamodb = ${hclString(endpoints.dynamodb)}`,
-    `}`,
     `use_path_style              = true`,
     `skip_credentials_validation = true`,
     `skip_requesting_account_id  = true`,

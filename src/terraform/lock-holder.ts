@@ -27,6 +27,9 @@ export interface StartHolderOptions {
   vars?: Record<string, string>;
   /** How long to wait for the lock item and the deploy step (default 60 s). */
   timeoutMs?: number;
+  /** Hold the lock under this host name (its Who is then not the machine's user@host). */
+  hostname?: string;
+  signal?: AbortSignal;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -43,7 +46,7 @@ async function exists(file: string): Promise<boolean> {
 // Fails with REPLAY_FAILED, carrying the apply's output, if the apply exits first.
 export async function startLockHolder(workspace: Workspace, options: StartHolderOptions = {}): Promise<LockHolder> {
   const gate = path.join(workspace.root, `gate-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
-  const running = workspace.start(applyArgs({ vars: options.vars }), { env: { LOCKGRADER_GATE: gate } });
+  const running = workspace.start(applyArgs({ vars: options.vars }), { env: { LOCKGRADER_GATE: gate }, hostname: options.hostname, signal: options.signal });
   const reader = new LabStoreReader(workspace.store);
   try {
     const lock = await waitFor(
@@ -56,9 +59,9 @@ export async function startLockHolder(workspace: Workspace, options: StartHolder
           });
         }
         const item = await reader.readLock();
-        return item && (await exists(`${gate}.entered`)) ? item : undefined;
+        return item?.info && (await exists(`${gate}.entered`)) ? { info: item.info, raw: item.raw } : undefined;
       },
-      { what: 'the holding apply to take the lock and enter its deploy step', timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 20 },
+      { what: 'the holding apply to take the lock and enter its deploy step', timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 20, signal: options.signal },
     );
     const heldAt = Date.now();
     return {

@@ -8,6 +8,20 @@ export interface RunOptions {
   env: Record<string, string>;
   /** Ends the process (and everything it started) after this long. */
   timeoutMs?: number;
+  /** Run under this host name (own UTS namespace), so its lock's Who is not the machine's user@host. */
+  hostname?: string;
+  /** Aborting kills the process and everything it started. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The command that runs terraform under its own host name: util-linux
+ * `unshare --uts` (as root), which execs in place, so the PID stays
+ * terraform's and signals reach it directly.
+ */
+export function hostnameWrapped(binary: string, args: string[], hostname: string | undefined): [string, string[]] {
+  if (!hostname) return [binary, args];
+  return ['unshare', ['--uts', '--', '/bin/sh', '-c', 'hostname "$0" && exec "$@"', hostname, binary, ...args]];
 }
 
 /** A terraform process running in the background. */
@@ -45,7 +59,9 @@ function toResult(binary: string, args: string[], cwd: string, startedAt: number
 // The child's descendants (local-exec shells) are cleaned up when it ends.
 export function startTerraform(args: string[], options: RunOptions): RunningCommand {
   const startedAt = Date.now();
-  const child = execa(options.binary, args, {
+  const [command, commandArgs] = hostnameWrapped(options.binary, args, options.hostname);
+  const child = execa(command, commandArgs, {
+    cancelSignal: options.signal,
     cwd: options.cwd,
     env: options.env,
     extendEnv: false,

@@ -19,9 +19,17 @@ export interface Workspace {
   terraform: TerraformBinary;
   /** The environment terraform runs with: AWS settings, automation flags, nothing of the grader's. */
   env: Record<string, string>;
-  run(args: string[], options?: { env?: Record<string, string>; timeoutMs?: number }): Promise<CommandResult>;
-  start(args: string[], options?: { env?: Record<string, string>; timeoutMs?: number }): RunningCommand;
+  run(args: string[], options?: CommandOptions): Promise<CommandResult>;
+  start(args: string[], options?: CommandOptions): RunningCommand;
   dispose(): Promise<void>;
+}
+
+export interface CommandOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Run under this host name (the holder whose Who a learner cannot guess). */
+  hostname?: string;
+  signal?: AbortSignal;
 }
 
 export interface CreateWorkspaceOptions {
@@ -66,16 +74,16 @@ export async function createWorkspace(options: CreateWorkspaceOptions): Promise<
     terraform: options.terraform,
     env,
     run: (args, runOptions = {}) =>
-      runTerraform(args, { binary: options.terraform.path, cwd: dir, env: { ...env, ...runOptions.env }, timeoutMs: runOptions.timeoutMs ?? timeoutMs }),
+      runTerraform(args, { binary: options.terraform.path, cwd: dir, env: { ...env, ...runOptions.env }, timeoutMs: runOptions.timeoutMs ?? timeoutMs, hostname: runOptions.hostname, signal: runOptions.signal }),
     start: (args, runOptions = {}) =>
-      startTerraform(args, { binary: options.terraform.path, cwd: dir, env: { ...env, ...runOptions.env }, timeoutMs: runOptions.timeoutMs ?? timeoutMs }),
+      startTerraform(args, { binary: options.terraform.path, cwd: dir, env: { ...env, ...runOptions.env }, timeoutMs: runOptions.timeoutMs ?? timeoutMs, hostname: runOptions.hostname, signal: runOptions.signal }),
     dispose: () => rm(root, { recursive: true, force: true }),
   };
   if (!options.skipInit) {
     const init = await workspace.run(['init', '-input=false', '-no-color', '-backend-config=backend.hcl']);
     if (init.exitCode !== 0) {
       await workspace.dispose();
-      throw new LockgraderError('TERRAFORM_FAILED', `terraform init failed (exit ${init.exitCode})`, {
+      throw new LockgraderError('TERRAFORM_FAILED', `terraform init failed (exit ${init.exitCode}): ${init.all.trim().split('\n').slice(-6).join(' ').slice(0, 600)}`, {
         command: 'init',
         exitCode: init.exitCode,
         output: init.all.slice(-4000),

@@ -43,10 +43,10 @@ describe('lock contention', () => {
     expect(plan.exitCode).toBe(1);
     expect(plan.all).toContain('Error acquiring the state lock');
     expect(plan.all).toContain(`ID:        ${holder.lock.ID}`);
-    expect(item?.info.ID).toBe(holder.lock.ID);
-    expect(item?.info.Operation).toBe('OperationTypeApply');
-    expect(item?.info.Who).toMatch(/.+@.+/);
-    expect(item?.info.Path).toBe(store.lockId);
+    expect(item?.info?.ID).toBe(holder.lock.ID);
+    expect(item?.info?.Operation).toBe('OperationTypeApply');
+    expect(item?.info?.Who).toMatch(/.+@.+/);
+    expect(item?.info?.Path).toBe(store.lockId);
     expect(done.exitCode).toBe(0);
     expect(await reader.readLock()).toBeUndefined();
   }, 120_000);
@@ -60,7 +60,7 @@ describe('orphaned lock', () => {
     expect(killed.signal).toBe('SIGKILL');
 
     const orphan = await reader.readLock();
-    expect(orphan?.info.ID).toBe(holder.lock.ID);
+    expect(orphan?.info?.ID).toBe(holder.lock.ID);
     const after = await reader.readState();
     expect(after?.serial).toBe(before?.serial);
 
@@ -70,7 +70,7 @@ describe('orphaned lock', () => {
 
     const wrong = await workspace.run(forceUnlockArgs('00000000-0000-0000-0000-000000000000'));
     expect(wrong.exitCode).toBe(1);
-    expect((await reader.readLock())?.info.ID).toBe(holder.lock.ID);
+    expect((await reader.readLock())?.info?.ID).toBe(holder.lock.ID);
 
     const unlocked = await workspace.run(forceUnlockArgs(holder.lock.ID));
     expect(unlocked.exitCode).toBe(0);

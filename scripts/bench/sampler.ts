@@ -1,0 +1,79 @@
+// Samples a process tree every 20 ms from /proc: the sum of VmRSS over the
+// root and all its descendants (terraform, local-exec shells, learner scripts,
+// sandboxes, aws), with the peak kept and what made it up.
+import { readdirSync, readFileSync } from 'node:fs';
+
+const SAMPLE_MS = 20;
+
+function readStat(pid: string): { pid: number; ppid: number; comm: string } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const close = text.lastIndexOf(')');
+    const fields = text.slice(close + 2).split(' ');
+    return { pid: Number(pid), ppid: Number(fields[1]), comm: text.slice(text.indexOf('(') + 1, close) };
+  } catch {
+    return undefined;
+  }
+}
+
+function readRssKb(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export class TreeSampler {
+  peakRssKb = 0;
+  peakProcesses = 0;
+  /** At the peak: RSS and count by process name. */
+  peakByName = new Map<string, { kb: number; count: number }>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly rootPid: number;
+
+  constructor(rootPid: number) {
+    this.rootPid = rootPid;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+  }
+
+  private sample(): void {
+    const children = new Map<number, number[]>();
+    const comms = new Map<number, string>();
+    for (const entry of readdirSync('/proc')) {
+      if (entry.charCodeAt(0) > 57 || entry.charCodeAt(0) < 48) continue;
+      const stat = readStat(entry);
+      if (!stat) continue;
+      comms.set(stat.pid, stat.comm);
+      const list = children.get(stat.ppid);
+      if (list) list.push(stat.pid);
+      else children.set(stat.ppid, [stat.pid]);
+    }
+    if (!comms.has(this.rootPid)) return;
+    let rss = 0;
+    let count = 0;
+    const byName = new Map<string, { kb: number; count: number }>();
+    const queue = [this.rootPid];
+    while (queue.length > 0) {
+      const pid = queue.pop()!;
+      const kb = readRssKb(pid);
+      rss += kb;
+      count += 1;
+      const comm = comms.get(pid) ?? '?';
+      const named = byName.get(comm) ?? { kb: 0, count: 0 };
+      byName.set(comm, { kb: named.kb + kb, count: named.count + 1 });
+      queue.push(...(children.get(pid) ?? []));
+    }
+    this.peakProcesses = Math.max(this.peakProcesses, count);
+    if (rss > this.peakRssKb) {
+      this.peakRssKb = rss;
+      this.peakByName = byName;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

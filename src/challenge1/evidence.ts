@@ -1,0 +1,26 @@
+// Challenge 1's evidence, as typed data: what the replay did (the holder's
+// lock, the refused plan) and what the learner reported.
+import type { LockInfo } from '../backend/lab-store.ts';
+import type { LockAnswer } from './answers.ts';
+
+export interface Replay1 {
+  /** The holder's lock, as the harness read it from the table. */
+  holder: LockInfo;
+  /** The LockID of the lock item (bucket/key): a wrong answer learners often give. */
+  itemLockId: string;
+  plan: { exitCode: number | null; output: string };
+  /** The lock item's Info while the plan ran (undefined: no item, or not Lock Info). */
+  lockDuringPlan: LockInfo | undefined;
+}
+
+export type Expected1 = Pick<LockInfo, 'ID' | 'Who' | 'Operation'>;
+
+export type Learner1 =
+  | { ok: false; problem: string; selfReported: boolean }
+  | {
+      ok: true;
+      answer: LockAnswer;
+      /** live: the holder's lock (read by the harness); transcript: the learner's own contention.log. */
+      source: 'live' | 'transcript';
+      expected: Expected1;
+    };

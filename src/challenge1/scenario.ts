@@ -1,0 +1,111 @@
+// Challenge 1's scenario: while an apply holds the lock (through the module's
+// gate, under a host name of its own so its Who cannot be guessed), a
+// concurrent plan fails; the learner names the holder's Lock ID, Who and
+// Operation — live (identify.sh, run while the lock is still held) or from a
+// transcript (answers.json against their own contention.log: self-reported).
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Lab } from '../grading/lab.ts';
+import { readSubmissionText } from '../grading/submission-file.ts';
+import { applyArgs, planArgs } from '../terraform/args.ts';
+import { startLockHolder, type LockHolder } from '../terraform/lock-holder.ts';
+import { parseLockAnswer } from './answers.ts';
+import type { Learner1, Replay1 } from './evidence.ts';
+import { judgeTranscriptPlausibility, parseLockTranscript } from './transcript.ts';
+
+/** The replay's evidence plus what the learner's part needs (the holder to release, the log file). */
+export interface Replay1Run extends Replay1 {
+  workspaceDir: string;
+  holderProcess: LockHolder;
+  contentionLog: string;
+}
+
+/** A host name no learner script can derive from its own environment. */
+function holderHostname(): string {
+  return `build-agent-${randomBytes(3).toString('hex')}`;
+}
+
+export async function replayChallenge1(lab: Lab): Promise<Replay1Run> {
+  const ws = await lab.workspace();
+  const baseline = await ws.run(applyArgs(), { signal: lab.signal });
+  if (baseline.exitCode !== 0) throw new Error(`baseline apply exited ${baseline.exitCode}: ${baseline.all.slice(-1500)}`);
+  const holder = await startLockHolder(ws, { vars: { release: 'c1-contention' }, hostname: holderHostname(), signal: lab.signal });
+  lab.defer(async () => {
+    if (!holder.process.exited()) await holder.kill();
+  });
+  lab.event('lock-held', `apply holds lock ${holder.lock.ID} (${holder.lock.Operation})`);
+  const plan = await ws.run(planArgs({ lockTimeout: '0s' }), { signal: lab.signal });
+  lab.event('plan-failed', `concurrent plan exited ${plan.exitCode}`);
+  const lockDuringPlan = (await lab.reader.readLock())?.info;
+  const contentionLog = path.join(lab.root, 'contention.log');
+  await writeFile(contentionLog, plan.all);
+  return {
+    holder: holder.lock,
+    itemLockId: lab.store.lockId,
+    plan: { exitCode: plan.exitCode ?? null, output: plan.all },
+    lockDuringPlan,
+    workspaceDir: ws.dir,
+    holderProcess: holder,
+    contentionLog,
+  };
+}
+
+export async function learnerChallenge1(lab: Lab, replay: Replay1Run): Promise<Learner1> {
+  try {
+    const identify = await lab.file('challenge1/identify.sh');
+    if (identify.state === 'present') {
+      const ran = await lab.runLearner(identify, {
+        workspaceDir: replay.workspaceDir,
+        extraEnv: { LAB_CONTENTION_LOG: replay.contentionLog },
+        readable: [replay.contentionLog],
+      });
+      const expected = { ID: replay.holder.ID, Who: replay.holder.Who, Operation: replay.holder.Operation };
+      if (ran.run.timedOut) {
+        return { ok: false, selfReported: false, problem: `challenge1/identify.sh did not finish within its time limit (${Math.round(lab.context.scriptTimeoutMs / 1000)} s)` };
+      }
+      if (ran.run.exitCode !== 0) {
+        return { ok: false, selfReported: false, problem: `challenge1/identify.sh exited ${ran.run.exitCode ?? ran.run.signal}; it must print the lock as JSON and exit 0` };
+      }
+      const parsed = parseLockAnswer(ran.run.stdout, 'challenge1/identify.sh output');
+      return parsed.ok ? { ok: true, answer: parsed.answer, expected, source: 'live' } : { ok: false, selfReported: false, problem: parsed.problem };
+    }
+    return await transcriptMode(lab);
+  } finally {
+    await replay.holderProcess.release();
+    lab.event('lock-released', 'the holding apply finished');
+  }
+}
+
+async function transcriptMode(lab: Lab): Promise<Learner1> {
+  const answersFile = await lab.file('challenge1/answers.json');
+  if (answersFile.state !== 'present') {
+    return {
+      ok: false,
+      selfReported: false,
+      problem:
+        answersFile.state === 'missing'
+          ? 'challenge1/identify.sh is missing (live mode), and so is challenge1/answers.json (transcript mode); submit one of them'
+          : answersFile.problem,
+    };
+  }
+  const logFile = await lab.file('challenge1/contention.log');
+  if (logFile.state !== 'present') {
+    return { ok: false, selfReported: true, problem: `${logFile.problem}: transcript mode checks answers.json against the failed plan's output you captured there` };
+  }
+  const answer = parseLockAnswer((await readSubmissionText(answersFile)) ?? '', 'challenge1/answers.json');
+  if (!answer.ok) return { ok: false, selfReported: true, problem: answer.problem };
+  const text = (await readSubmissionText(logFile)) ?? '';
+  const implausible = judgeTranscriptPlausibility(text, {});
+  if (implausible.length > 0) {
+    return {
+      ok: false,
+      selfReported: true,
+      problem: `challenge1/contention.log does not look like the output of a plan refused by a held lock: ${implausible.join('; ')}. Capture the whole output of the failed terraform plan`,
+    };
+  }
+  const transcript = parseLockTranscript(text);
+  if (!transcript.ok) return { ok: false, selfReported: true, problem: `challenge1/contention.log: ${transcript.reason}` };
+  const { lock } = transcript;
+  return { ok: true, answer: answer.answer, source: 'transcript', expected: { ID: lock.id, Who: lock.who ?? '', Operation: lock.operation ?? '' } };
+}

@@ -1,0 +1,60 @@
+// Challenge 2's evidence, as typed data. Lock-related checks are decided
+// from `requests` (what the backend saw, attributed by relay); the recorded
+// terraform commands only add detail to the feedback.
+import type { LockInfo, StateObject } from '../backend/lab-store.ts';
+import type { ParsedRecord } from '../analysis/invocation-facts.ts';
+import type { BackendRequest } from '../evidence/backend-log.ts';
+
+/** Where the lab's lock, digest and state live. */
+export interface StoreNames {
+  bucket: string;
+  key: string;
+  table: string;
+  /** The lock item's LockID (bucket/key). */
+  lockId: string;
+  /** The digest item's LockID (bucket/key-md5). */
+  digestId: string;
+}
+
+export interface Replay2 {
+  names: StoreNames;
+  /** The release the killed apply was carrying (the change to complete). */
+  changedRelease: string;
+  /** The killed apply's lock ID, as the holder read it while it held the lock. */
+  heldId: string;
+  /** The lock item left behind after the kill (undefined: none, or not Lock Info). */
+  orphan: LockInfo | undefined;
+  killed: { signal: string | null; exitCode: number | null };
+  stateBefore: StateObject | undefined;
+  stateAfterKill: StateObject | undefined;
+}
+
+export interface ScriptFacts {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  durationMs: number;
+  output: string;
+  timeoutMs: number;
+}
+
+export type Learner2 =
+  | { ran: false; problem: string }
+  | {
+      ran: true;
+      script: ScriptFacts;
+      /** The backend log label of the learner's run. */
+      run: string;
+      /** Every request of the challenge (harness and learner), in arrival order. */
+      requests: BackendRequest[];
+      /** Hints: the recording wrapper's records. */
+      records: ParsedRecord[];
+      /** The lock item after the script (raw Info; info when it is Lock Info). */
+      lockAfter: { raw: string; info?: LockInfo } | undefined;
+      /** What the script destroyed (the table, the bucket). */
+      damage: string[];
+      stateAfter: StateObject | undefined;
+      digestAfter: string | undefined;
+      /** The harness's own plan -detailed-exitcode afterwards. */
+      plan: { exitCode: number | null; output: string };
+    };

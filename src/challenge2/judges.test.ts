@@ -1,0 +1,219 @@
+import { describe, expect, test } from '@jest/globals';
+import { parseRecords } from '../analysis/invocation-facts.ts';
+import type { Invocation } from '../grading/types.ts';
+import {
+  acquire,
+  apply,
+  NAMES,
+  putState,
+  putDigest,
+  readLock,
+  release,
+  requests,
+  state,
+  stateBody,
+  type Step,
+} from '../../test/support/backend-requests.ts';
+import type { Learner2, Replay2 } from './evidence.ts';
+import {
+  judgeForceUnlockUsed,
+  judgeLockReleased,
+  judgeNoUnlockedWrites,
+  judgeReplayOrphanedLock,
+  judgeScriptSucceeds,
+  judgeStateIntact,
+  judgeZeroDrift,
+} from './judges.ts';
+
+const HELD = '11111111-2222-3333-4444-555555555555';
+const RUN = 'c2:1:recover.sh';
+const before = state(stateBody(1, 'v1'));
+const v2 = stateBody(3, 'v2');
+
+const replay: Replay2 = {
+  names: NAMES,
+  changedRelease: 'v2',
+  heldId: HELD,
+  orphan: { ID: HELD, Operation: 'OperationTypeApply', Info: '', Who: 'root@h', Version: '1.11.4', Created: '', Path: NAMES.lockId },
+  killed: { signal: 'SIGKILL', exitCode: null },
+  stateBefore: before,
+  stateAfterKill: state(stateBody(2, 'v1')),
+};
+
+/** The harness's history before the script: baseline apply, then the killed apply's lock. */
+const harness: Step[] = [...apply(0, 'harness', 'base', stateBody(1, 'v1')), acquire(500, 'harness', HELD)];
+
+/** force-unlock as terraform does it: read the lock item, delete it on condition. */
+const forceUnlock = (at: number, run = RUN, extra = {}): Step[] => [readLock(at, run, extra), release(at + 10, run, extra)];
+
+function invocation(args: string[], exit = 0, extra: Partial<Invocation> = {}): Invocation {
+  return { tool: 'terraform', args, cwd: '/w', pid: 1, started_at: 1000, ended_at: 1100, exit_code: exit, ...extra };
+}
+
+function ran(steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {}): Learner2 {
+  const finalBody = extra.stateAfter?.body ?? v2;
+  return {
+    ran: true,
+    script: { exitCode: 0, signal: null, timedOut: false, durationMs: 4200, output: 'done\n', timeoutMs: 120_000 },
+    run: RUN,
+    requests: requests([...harness, ...steps]),
+    records: parseRecords([invocation(['force-unlock', '-force', HELD]), invocation(['apply', '-auto-approve'])]),
+    lockAfter: undefined,
+    damage: [],
+    stateAfter: state(finalBody),
+    digestAfter: state(finalBody).md5,
+    plan: { exitCode: 0, output: 'No changes.' },
+    ...extra,
+  };
+}
+
+const honest = [...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2)];
+const missing: Learner2 = { ran: false, problem: 'challenge2/recover.sh is missing from the submission' };
+
+describe('c2.replay.orphaned-lock', () => {
+  test.each([
+    ['the scenario happened', replay, 'pass', /was SIGKILLed in its deploy step/],
+    ['the apply exited instead of being killed', { ...replay, killed: { signal: null, exitCode: 0 } }, 'fail', /ended with exit 0, not SIGKILL/],
+    ['no lock left behind', { ...replay, orphan: undefined }, 'fail', /not left behind/],
+    ['another lock replaced it', { ...replay, orphan: { ...replay.orphan!, ID: 'other' } }, 'fail', /replaced \(other\)/],
+    ['the state moved on', { ...replay, stateAfterKill: state(stateBody(2, 'v2')) }, 'fail', /should still hold release v1/],
+  ])('%s', (_name, r, status, feedback) => {
+    const verdict = judgeReplayOrphanedLock(r);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+describe('c2.script-succeeds', () => {
+  const base = ran(honest) as Extract<Learner2, { ran: true }>;
+  test.each([
+    ['exit 0', base, 'pass', /exited 0 in 4\.2 s/],
+    ['time limit', { ...base, script: { ...base.script, timedOut: true, exitCode: null, signal: 'SIGKILL' } }, 'fail', /did not finish within its time limit \(120 s\).*force-unlock/s],
+    ['exit 1', { ...base, script: { ...base.script, exitCode: 1, output: 'a\nb\nError: boom\n' } }, 'fail', /exited 1; it must exit 0\. Its last output:\na\nb\nError: boom/],
+    ['missing file', missing, 'fail', /recover\.sh is missing .*nothing was run for challenge 2/],
+  ])('%s', (_name, learner, status, feedback) => {
+    const verdict = judgeScriptSucceeds(replay, learner);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+describe('c2.lock-released', () => {
+  const info = (id: string) => ({ ...replay.orphan!, ID: id });
+  test.each([
+    ['no item left', ran(honest), 'pass', /no lock item remains/],
+    ['the table was deleted', ran(honest, { damage: ['the lock table locks was deleted'] }), 'fail', /destroyed lab infrastructure/],
+    ['the orphan is still there', ran([], { lockAfter: { raw: '{}', info: info(HELD) } }), 'fail', /orphaned lock \(ID 11111111.*still in the table/],
+    ['another lock is held', ran([], { lockAfter: { raw: '{}', info: info('other') } }), 'fail', /still held after recover\.sh, by OperationTypeApply other/],
+    ['a hand-written item that is not Lock Info', ran([], { lockAfter: { raw: 'not json at all' } }), 'fail', /its Info is not Lock Info \("not json at all"\)/],
+    ['missing file', missing, 'fail', /nothing was run/],
+  ])('%s', (_name, learner, status, feedback) => {
+    const verdict = judgeLockReleased(replay, learner);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+describe('c2.force-unlock-used (decided by what the backend saw)', () => {
+  const forged = parseRecords([invocation(['force-unlock', '-force', HELD])]);
+  test.each([
+    ['terraform read the lock, then deleted it', ran(honest), 'pass', /force-unlock released the orphaned lock 1111.*terraform read the lock item, then delete it/],
+    ['terraform 1.11 deletes without a condition', ran([readLock(2000, RUN), release(2010, RUN, { conditional: false, condition: undefined })]), 'pass', /terraform read the lock item/],
+    ['an aws-cli read before a terraform-less delete does not count', ran([readLock(2000, RUN, { client: 'aws-cli' }), release(2010, RUN, { client: 'other' })]), 'fail', /deleted by a program that is not terraform \(DynamoDB DeleteItem\)/],
+    ['tofu does the same', ran([...forceUnlock(2000, RUN, { client: 'tofu' }), ...apply(3000, RUN, 'mine', v2)]), 'pass', /tofu read the lock item/],
+    [
+      'raw delete with the AWS CLI, with a forged force-unlock record',
+      ran([release(2000, RUN, { client: 'aws-cli', conditional: false, condition: undefined }), ...apply(3000, RUN, 'mine', v2)], { records: forged }),
+      'fail',
+      /deleted by the AWS CLI \(DynamoDB DeleteItem\), not by terraform force-unlock.*contradicted by what the backend saw/,
+    ],
+    ['raw delete with the AWS CLI, no records', ran([release(2000, RUN, { client: 'aws-cli', conditional: false })], { records: [] }), 'fail', /deleted by the AWS CLI/],
+    ['a terraform delete without reading the lock first', ran([release(2000, RUN)]), 'fail', /deleted by terraform \(DynamoDB DeleteItem without first reading the lock\), not by terraform force-unlock/],
+    [
+      'force-unlock with a hard-coded, stale ID',
+      ran([readLock(2000, RUN)], { records: parseRecords([invocation(['force-unlock', '-force', 'stale-id'], 1)]), lockAfter: { raw: '{}', info: replay.orphan } }),
+      'fail',
+      /force-unlock was run with ID "stale-id".*had ID 11111111.*never hard-code it/,
+    ],
+    ['force-unlock with the right ID failed', ran([readLock(2000, RUN)], { records: parseRecords([invocation(['force-unlock', HELD], 1)]) }), 'fail', /did not succeed: terraform force-unlock 1111.* \(exit 1\)/],
+    ['a forged successful record and no delete', ran([], { records: forged, lockAfter: { raw: '{}', info: replay.orphan } }), 'fail', /record is contradicted by what the backend saw/],
+    ['the lock vanished outside the relay', ran([], { records: [] }), 'fail', /did not release it through the backend it was given/],
+    ['nothing was done', ran([], { records: [], lockAfter: { raw: '{}', info: replay.orphan } }), 'fail', /force-unlock was never run/],
+    ['missing file', missing, 'fail', /nothing was run/],
+  ])('%s', (_name, learner, status, feedback) => {
+    const verdict = judgeForceUnlockUsed(replay, learner);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+describe('c2.no-unlocked-writes (decided by what the backend saw)', () => {
+  test.each([
+    ['every write under its own lock', ran(honest), 'pass', /all 2 state and digest writes .* held the lock/],
+    ['no writes at all', ran(forceUnlock(2000)), 'pass', /wrote no state without the lock/],
+    [
+      'apply -lock=false: state and digest written without the lock',
+      ran([...forceUnlock(2000), putState(3000, RUN, v2), putDigest(3010, RUN)], { records: parseRecords([invocation(['apply', '-lock=false', '-auto-approve'])]) }),
+      'fail',
+      /wrote the state while it did not hold the lock \(the backend saw PutObject of the state from terraform, and 1 more unlocked write\(s\)\): terraform apply -lock=false -auto-approve \(exit 0\)/,
+    ],
+    [
+      'the real binary called directly (no record) with -lock=false',
+      ran([putState(3000, RUN, v2)], { records: [] }),
+      'fail',
+      /backend saw PutObject of the state from terraform\)\. Writing without the lock/,
+    ],
+    ['the state written by hand with the AWS CLI', ran([putState(3000, RUN, v2, { client: 'aws-cli' })]), 'fail', /PutObject of the state from aws-cli/],
+    ['a digest put by hand', ran([putDigest(3000, RUN, { client: 'aws-cli' })]), 'fail', /PutItem of the digest item from aws-cli/],
+    ['a failed write does not count', ran([putState(3000, RUN, v2, { status: 403, errorType: 'AccessDenied' })]), 'pass', /wrote no state without the lock/],
+    ['writes by the harness are not the script\'s', ran([putState(3000, 'harness', v2)]), 'pass', /wrote no state/],
+    ['missing file', missing, 'fail', /nothing was run/],
+  ])('%s', (_name, learner, status, feedback) => {
+    const verdict = judgeNoUnlockedWrites(replay, learner);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+describe('c2.state-intact', () => {
+  test.each([
+    ['intact', ran(honest), 'pass', /lineage kept, serial 1 -> 3, digest matches/],
+    ['bucket deleted', ran(honest, { damage: ['the state bucket b was deleted'] }), 'fail', /cannot be intact: the state bucket b was deleted by your script/],
+    ['state gone', ran(honest, { stateAfter: undefined }), 'fail', /gone from the bucket/],
+    ['not JSON', ran(honest, { stateAfter: state('garbage'), digestAfter: state('garbage').md5 }), 'fail', /no longer valid JSON/],
+    ['lineage changed', ran(honest, { stateAfter: state(stateBody(3, 'v2', 'L2')), digestAfter: state(stateBody(3, 'v2', 'L2')).md5 }), 'fail', /lineage changed \(L1 -> L2\)/],
+    ['serial went back', ran(honest, { stateAfter: state(stateBody(0, 'v2')), digestAfter: state(stateBody(0, 'v2')).md5 }), 'fail', /serial went back \(1 -> 0\)/],
+    ['digest missing', ran(honest, { digestAfter: undefined }), 'fail', /digest item is missing/],
+    ['digest does not match', ran(honest, { digestAfter: 'abc' }), 'fail', /digest item \(abc\) does not match .* written around terraform/],
+    ['missing file', missing, 'fail', /nothing was run/],
+  ])('%s', (_name, learner, status, feedback) => {
+    const verdict = judgeStateIntact(replay, learner);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+describe('c2.zero-drift (the change completed by an apply of the script)', () => {
+  const pushed = stateBody(3, 'v2');
+  test.each([
+    ['apply completed the change', ran(honest), 'pass', /state was written by your terraform apply: the interrupted change \(release v2\) was completed/],
+    ['plan still has changes', ran(forceUnlock(2000), { plan: { exitCode: 2, output: '  # terraform_data.deployment must be replaced\n' } }), 'fail', /still has changes \(terraform_data\.deployment must be replaced\).*never completed/],
+    ['plan refused by a held lock', ran([], { plan: { exitCode: 1, output: 'Error: Error acquiring the state lock' } }), 'fail', /could not take the lock/],
+    ['plan failed otherwise', ran([], { plan: { exitCode: 1, output: 'Error: something\nelse' } }), 'fail', /harness's plan failed \(exit 1\): Error: something\nelse/],
+    [
+      'state pull | jq | state push (a state-push lock)',
+      ran([...forceUnlock(2000), acquire(3000, RUN, 'p', 'state-push'), putState(3020, RUN, pushed), putDigest(3030, RUN), release(3050, RUN)]),
+      'fail',
+      /written under a state-push lock, not by an apply/,
+    ],
+    ['state push -lock=false', ran([...forceUnlock(2000), putState(3020, RUN, pushed)]), 'fail', /written by terraform without holding the lock, so nothing shows it came from an apply that ran the deploy step/],
+    ['the state uploaded with the AWS CLI', ran([...forceUnlock(2000), putState(3020, RUN, pushed, { client: 'aws-cli' })]), 'fail', /written by the AWS CLI without holding the lock/],
+    ['plan clean but the script never wrote the state', ran(forceUnlock(2000)), 'fail', /never wrote the state/],
+    ['state changed after the script\'s last write', ran(honest, { stateAfter: state(stateBody(4, 'v2')) }), 'fail', /not the one your script last wrote/],
+    ['missing file', missing, 'fail', /nothing was run/],
+  ])('%s', (_name, learner, status, feedback) => {
+    const verdict = judgeZeroDrift(replay, learner);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});

@@ -1,0 +1,188 @@
+// Challenge 2's judges: pure functions of the evidence. Lock-related verdicts
+// rest on what the backend saw through the learner run's own relay; the
+// recorded terraform commands only explain a failure (and a record the
+// backend contradicts is reported as such).
+import { createHash } from 'node:crypto';
+import { describeInvocation, forceUnlocks, unlockedWrites } from '../analysis/invocation-facts.ts';
+import type { BackendRequest } from '../evidence/backend-log.ts';
+import { lockEpisodes, stateWrites } from '../evidence/lock-history.ts';
+import { fail, pass, type Verdict } from '../grading/verdict.ts';
+import { stripAnsi } from '../util/ansi.ts';
+import type { Learner2, Replay2 } from './evidence.ts';
+
+type Ran = Extract<Learner2, { ran: true }>;
+
+function releaseIn(state: { json?: Record<string, unknown> } | undefined): unknown {
+  const outputs = state?.json?.outputs as Record<string, { value?: unknown }> | undefined;
+  return outputs?.release?.value;
+}
+
+function tail(text: string, lines = 6): string {
+  return stripAnsi(text).trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+function judge(learner: Learner2, body: (ran: Ran) => Verdict): Verdict {
+  return learner.ran ? body(learner) : fail(`${learner.problem}; nothing was run for challenge 2`);
+}
+
+/** A client as feedback names it. */
+export function clientName(client: BackendRequest['client']): string {
+  return { terraform: 'terraform', tofu: 'tofu', 'aws-cli': 'the AWS CLI', 'sdk-js': 'an AWS SDK for JavaScript program', other: 'a program that is not terraform' }[client];
+}
+
+const isTerraform = (request: BackendRequest) => request.client === 'terraform' || request.client === 'tofu';
+const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
+
+export function judgeReplayOrphanedLock(r: Replay2): Verdict {
+  const problems: string[] = [];
+  if (r.killed.signal !== 'SIGKILL') problems.push(`the apply ended with ${r.killed.signal ?? `exit ${r.killed.exitCode}`}, not SIGKILL`);
+  if (r.orphan?.ID !== r.heldId) problems.push(`the lock item was ${r.orphan ? `replaced (${r.orphan.ID})` : 'not left behind'}`);
+  if (releaseIn(r.stateAfterKill) !== 'v1') problems.push(`the state should still hold release v1 after the kill, it holds ${JSON.stringify(releaseIn(r.stateAfterKill))}`);
+  return problems.length === 0
+    ? pass(`an apply of release ${r.changedRelease} was SIGKILLed in its deploy step; its lock ${r.heldId} was left in the table and the state still holds v1`)
+    : fail(problems.join('; '));
+}
+
+export function judgeScriptSucceeds(_r: Replay2, learner: Learner2): Verdict {
+  return judge(learner, ({ script }) => {
+    if (script.timedOut) {
+      return fail(
+        `challenge2/recover.sh did not finish within its time limit (${Math.round(script.timeoutMs / 1000)} s) and was stopped. ` +
+          'An orphaned lock is never released by its owner (the process is dead), so waiting for it hangs forever: release it with force-unlock.',
+      );
+    }
+    if (script.exitCode !== 0) return fail(`challenge2/recover.sh exited ${script.exitCode ?? script.signal}; it must exit 0. Its last output:\n${tail(script.output)}`);
+    return pass(`recover.sh exited 0 in ${(script.durationMs / 1000).toFixed(1)} s`);
+  });
+}
+
+export function judgeLockReleased(r: Replay2, learner: Learner2): Verdict {
+  return judge(learner, ({ lockAfter, damage }) => {
+    if (damage.length) return fail(`your script destroyed lab infrastructure (${damage.join('; ')}): releasing a lock never means deleting the table or bucket`);
+    if (!lockAfter) return pass('no lock item remains for the state');
+    if (!lockAfter.info) {
+      return fail(`a lock item is still in the table after recover.sh, and its Info is not Lock Info (${JSON.stringify(lockAfter.raw.slice(0, 80))}): it was written by hand, not by terraform`);
+    }
+    if (lockAfter.info.ID === r.heldId) {
+      return fail(`the orphaned lock (ID ${r.heldId}, ${r.orphan?.Operation}) is still in the table after recover.sh; release it with "terraform force-unlock -force <ID>"`);
+    }
+    return fail(`a lock is still held after recover.sh, by ${lockAfter.info.Operation} ${lockAfter.info.ID}: something your script started still holds it, or left it behind`);
+  });
+}
+
+/** The first successful delete of the lock item by the learner's run: how the orphan went away. */
+function orphanRelease(r: Replay2, ran: Ran): BackendRequest | undefined {
+  return ran.requests.find((q) => q.run === ran.run && q.service === 'dynamodb' && q.operation === 'DeleteItem' && q.lockId === r.names.lockId && q.status === 200);
+}
+
+export function judgeForceUnlockUsed(r: Replay2, learner: Learner2): Verdict {
+  return judge(learner, (ran) => {
+    const unlocks = forceUnlocks(ran.records);
+    const deleted = orphanRelease(r, ran);
+    // force-unlock reads the lock item (to compare the ID) and then deletes it, from one terraform/tofu process
+    // (Terraform deletes unconditionally, OpenTofu >= 1.10 on condition that the Info is unchanged: lock-protocol.md §2).
+    const readFirst = deleted && ran.requests.some((q) => q.run === ran.run && q.seq < deleted.seq && q.operation === 'GetItem' && q.lockId === r.names.lockId && q.client === deleted.client);
+    if (deleted && isTerraform(deleted) && readFirst) {
+      return pass(`force-unlock released the orphaned lock ${r.heldId}: the backend saw ${deleted.client} read the lock item, then delete it`);
+    }
+    if (deleted) {
+      return fail(
+        `the orphaned lock was deleted by ${clientName(deleted.client)} (DynamoDB DeleteItem${isTerraform(deleted) ? ' without first reading the lock' : ''}), not by terraform force-unlock: ` +
+          'deleting the lock item by hand skips the check that the ID matches the lock you meant to break. Use "terraform force-unlock -force <ID>".' +
+          (unlocks.some((u) => u.invocation.exit_code === 0) ? ' (The recorded force-unlock command is contradicted by what the backend saw.)' : ''),
+      );
+    }
+    const wrongId = unlocks.find((u) => u.parsed.lockId !== r.heldId);
+    if (wrongId) {
+      return fail(
+        `force-unlock was run with ID ${JSON.stringify(wrongId.parsed.lockId ?? '')} (${describeInvocation(wrongId.invocation)}), but the lock that was held had ID ${r.heldId}. ` +
+          'Lock IDs are new for every run: read the ID from the lock item or from the "Lock Info" of a failing command, never hard-code it.',
+      );
+    }
+    const failed = unlocks.find((u) => u.invocation.exit_code !== 0);
+    if (failed) return fail(`force-unlock with the right ID did not succeed: ${describeInvocation(failed.invocation)}`);
+    if (unlocks.length > 0) return fail('a force-unlock is recorded, but the backend never saw the lock item deleted: the record is contradicted by what the backend saw');
+    if (!ran.lockAfter) {
+      return fail('the lock is gone, but your script did not release it through the backend it was given; use "terraform force-unlock -force <ID>"');
+    }
+    return fail('force-unlock was never run; an orphaned lock is released with "terraform force-unlock -force <ID>"');
+  });
+}
+
+export function judgeNoUnlockedWrites(r: Replay2, learner: Learner2): Verdict {
+  return judge(learner, (ran) => {
+    const writes = stateWrites(ran.requests, { bucket: r.names.bucket, key: r.names.key, digestLockId: r.names.digestId }).filter((w) => w.run === ran.run && w.succeeded);
+    const unlocked = writes.filter((w) => !w.lockedByWriter);
+    if (unlocked.length === 0) {
+      return pass(writes.length ? `all ${writes.length} state and digest writes of your script were made while it held the lock` : 'your script wrote no state without the lock');
+    }
+    const recorded = unlockedWrites(ran.records)[0];
+    const first = unlocked[0]!;
+    const what = first.target === 'state' ? `${first.operation} of the state` : `${first.operation} of the digest item`;
+    return fail(
+      `your script wrote the state while it did not hold the lock (the backend saw ${what} from ${first.client}` +
+        `${unlocked.length > 1 ? `, and ${unlocked.length - 1} more unlocked write(s)` : ''})` +
+        `${recorded ? `: ${describeInvocation(recorded.invocation)}` : ''}. ` +
+        'Writing without the lock (-lock=false, however it is spelled, or writing the state by hand) means nothing stops a second writer: release the orphaned lock instead.',
+    );
+  });
+}
+
+export function judgeStateIntact(r: Replay2, learner: Learner2): Verdict {
+  return judge(learner, ({ stateAfter, digestAfter, damage }) => {
+    if (damage.length) return fail(`the state cannot be intact: ${damage.join('; ')} by your script`);
+    if (!stateAfter) return fail('the state object is gone from the bucket after recover.sh');
+    if (!stateAfter.json) return fail('the state object is no longer valid JSON');
+    const problems: string[] = [];
+    if (stateAfter.lineage !== r.stateBefore?.lineage) problems.push(`its lineage changed (${r.stateBefore?.lineage} -> ${stateAfter.lineage}): the state was replaced, not updated`);
+    if ((stateAfter.serial ?? -1) < (r.stateBefore?.serial ?? 0)) problems.push(`its serial went back (${r.stateBefore?.serial} -> ${stateAfter.serial})`);
+    if (digestAfter === undefined) problems.push('the -md5 digest item is missing from the lock table');
+    else if (digestAfter !== stateAfter.md5) {
+      problems.push(`the -md5 digest item (${digestAfter}) does not match the stored state (${stateAfter.md5}): the state was written around terraform`);
+    }
+    return problems.length === 0 ? pass(`state readable, lineage kept, serial ${r.stateBefore?.serial} -> ${stateAfter.serial}, digest matches`) : fail(problems.join('; '));
+  });
+}
+
+export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
+  return judge(learner, (ran) => {
+    const { plan } = ran;
+    if (plan.exitCode === 2) {
+      const pending = /#\s+(\S+)\s+(must be replaced|will be created|will be updated in-place|will be destroyed)/.exec(plan.output);
+      return fail(
+        `the plan still has changes${pending ? ` (${pending[1]} ${pending[2]})` : ''}: the interrupted apply of release ${r.changedRelease} was never completed. ` +
+          'Unlocking alone is not recovery: run apply (with locking on) after force-unlock.',
+      );
+    }
+    if (plan.exitCode !== 0) {
+      const locked = /Error acquiring the state lock/.test(plan.output);
+      return fail(locked ? "the harness's plan could not take the lock: a lock is still held after recover.sh" : `the harness's plan failed (exit ${plan.exitCode}): ${tail(plan.output, 4)}`);
+    }
+    // Plan is clean: the state must come from an apply of your script (terraform
+    // holding an apply lock wrote it), not from a pushed or hand-written state.
+    const episodes = lockEpisodes(ran.requests, r.names.lockId);
+    const final = ran.stateAfter ? md5(ran.stateAfter.body) : undefined;
+    const writes = stateWrites(ran.requests, { bucket: r.names.bucket, key: r.names.key, digestLockId: r.names.digestId }).filter(
+      (w) => w.run === ran.run && w.target === 'state' && w.operation === 'PutObject' && w.succeeded,
+    );
+    const lastWrite = writes.at(-1);
+    const last = lastWrite && ran.requests.find((q) => q.seq === lastWrite.seq);
+    if (!lastWrite || !last) return fail('the plan is clean, but your script never wrote the state: the interrupted change cannot have been completed by it');
+    if (last.body === undefined || md5(last.body) !== final) {
+      return fail('the state in the bucket is not the one your script last wrote: it was changed some other way afterwards');
+    }
+    const episode = episodes.find((e) => e.run === ran.run && e.acquiredAt <= last.at && (e.releasedAt === undefined || e.releasedAt >= last.at));
+    if (!isTerraform(last) || !episode || !lastWrite.lockedByWriter) {
+      return fail(
+        `the final state was written by ${clientName(last.client)} without holding the lock, so nothing shows it came from an apply that ran the deploy step ` +
+          `(a pushed or hand-written state looks the same): complete release ${r.changedRelease} with terraform apply, locking on`,
+      );
+    }
+    if (episode.operation !== 'OperationTypeApply') {
+      return fail(
+        `the final state was written under a ${episode.operation ?? 'non-terraform'} lock, not by an apply: a state pushed or edited by hand does not run the deploy step. Run terraform apply to complete release ${r.changedRelease}.`,
+      );
+    }
+    return pass(`plan -detailed-exitcode exits 0 and the state was written by your terraform apply: the interrupted change (release ${r.changedRelease}) was completed`);
+  });
+}

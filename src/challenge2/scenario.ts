@@ -1,0 +1,71 @@
+// Challenge 2's scenario: an apply carrying a configuration change (release
+// v1 -> v2) is SIGKILLed inside its deploy step, leaving its lock item behind
+// and the state at v1. The learner's recover.sh runs (through its own relay),
+// then the harness reads the table and the state and runs its own plan.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseRecords } from '../analysis/invocation-facts.ts';
+import type { Lab } from '../grading/lab.ts';
+import { applyArgs, planArgs } from '../terraform/args.ts';
+import { startLockHolder } from '../terraform/lock-holder.ts';
+import type { Workspace } from '../workspace/workspace.ts';
+import type { Learner2, Replay2 } from './evidence.ts';
+
+export const CHANGED_RELEASE = 'v2';
+
+export interface Replay2Run extends Replay2 {
+  workspace: Workspace;
+}
+
+export async function replayChallenge2(lab: Lab): Promise<Replay2Run> {
+  const ws = await lab.workspace();
+  const baseline = await ws.run(applyArgs(), { signal: lab.signal });
+  if (baseline.exitCode !== 0) throw new Error(`baseline apply exited ${baseline.exitCode}: ${baseline.all.slice(-1500)}`);
+  const stateBefore = await lab.reader.readState();
+  await writeFile(path.join(ws.dir, 'terraform.tfvars'), `release = "${CHANGED_RELEASE}"\n`);
+  const holder = await startLockHolder(ws, { signal: lab.signal });
+  lab.event('lock-held', `apply of release ${CHANGED_RELEASE} holds lock ${holder.lock.ID}`);
+  const killed = await holder.kill();
+  lab.event('apply-killed', `SIGKILL to terraform pid ${holder.process.pid}`);
+  const orphan = (await lab.reader.readLock())?.info;
+  const { store } = lab;
+  return {
+    names: { bucket: store.bucket, key: store.key, table: store.table, lockId: store.lockId, digestId: store.digestId },
+    changedRelease: CHANGED_RELEASE,
+    heldId: holder.lock.ID,
+    orphan,
+    killed: { signal: killed.signal ?? null, exitCode: killed.exitCode ?? null },
+    stateBefore,
+    stateAfterKill: await lab.reader.readState(),
+    workspace: ws,
+  };
+}
+
+export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<Learner2> {
+  const file = await lab.file('challenge2/recover.sh');
+  if (file.state !== 'present') return { ran: false, problem: file.problem };
+  const ran = await lab.runLearner(file, { workspaceDir: replay.workspace.dir });
+  const damage = await lab.reader.damage();
+  if (damage.length) lab.event('store-damaged', damage.join('; '));
+  const tableGone = damage.some((d) => d.includes('lock table'));
+  const bucketGone = damage.some((d) => d.includes('state bucket'));
+  const lockAfter = tableGone ? undefined : await lab.reader.readLock();
+  const stateAfter = bucketGone ? undefined : await lab.reader.readState();
+  const digestAfter = tableGone ? undefined : await lab.reader.readDigest();
+  // The harness's own plan, in the replay's working directory (the learner worked on a copy of it, in the sandbox).
+  const plan = await replay.workspace.run(planArgs({ detailedExitCode: true }), { signal: lab.signal });
+  lab.event('harness-plan', `plan -detailed-exitcode exited ${plan.exitCode}`);
+  const { run } = ran;
+  return {
+    ran: true,
+    script: { exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, durationMs: run.durationMs, output: run.output, timeoutMs: lab.context.scriptTimeoutMs },
+    run: ran.runLabel,
+    requests: [...lab.log.requests],
+    records: parseRecords(ran.invocations),
+    lockAfter,
+    damage,
+    stateAfter,
+    digestAfter,
+    plan: { exitCode: plan.exitCode ?? null, output: plan.all },
+  };
+}

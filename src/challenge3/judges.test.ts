@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from '@jest/globals';
+import { parseRecords } from '../analysis/invocation-facts.ts';
+import type { Invocation } from '../grading/types.ts';
+import { repoPath } from '../paths.ts';
+import { acquire, apply, NAMES, putState, readLock, refused, release, requests, state, stateBody, type Step } from '../../test/support/backend-requests.ts';
+import type { Learner3, PipelineRun, Replay3 } from './evidence.ts';
+import {
+  findComputedLockFlags,
+  judgeLockFalseDocumented,
+  judgeLockTimeoutUsed,
+  judgeNoForceUnlock,
+  judgeNoUnlockedWrites,
+  judgeSerializedRuns,
+  judgeWaitsThroughContention,
+} from './judges.ts';
+
+const output = (name: string) => readFileSync(repoPath('fixtures', 'terraform-output', `${name}.txt`), 'utf8');
+const replay: Replay3 = { names: NAMES, baseline: state(stateBody(1, 'v1')) };
+const C = 'c3:contention';
+const P1 = 'c3:pair-1';
+const P2 = 'c3:pair-2';
+const RELEASED = 10_000;
+const DOC = 'Use -lock=false only for read-only commands such as terraform plan, which only reads the state. If two applies write the state at the same time without the lock, the last writer wins and the other changes are lost.';
+
+function inv(args: string[], exit = 0, extra: Partial<Invocation> = {}): Invocation {
+  return { tool: 'terraform', args, cwd: '/w', pid: 1, started_at: 1000, ended_at: 2000, exit_code: exit, ...extra };
+}
+const TIMED = [inv(['plan', '-lock-timeout=60s', '-out=tfplan']), inv(['apply', '-lock-timeout=60s', 'tfplan'])];
+
+function run(label: string, release: string, extra: Partial<PipelineRun> = {}): PipelineRun {
+  return { run: label, release, script: { exitCode: 0, signal: null, timedOut: false, durationMs: 9000, output: 'ok\n', timeoutMs: 120_000 }, records: parseRecords(TIMED), ...extra };
+}
+
+/** The harness holds until RELEASED; the contention run is refused twice, then plans and applies; the pair serialises. */
+const honestSteps: Step[] = [
+  ...apply(0, 'harness', 'base', stateBody(1, 'v1')),
+  acquire(5000, 'harness', 'holder'),
+  refused(8000, C),
+  refused(9000, C),
+  putState(10_010, 'harness', stateBody(2, 'c3-holder')),
+  release(RELEASED, 'harness'),
+  acquire(11_000, C, 'c-plan', 'OperationTypePlan'),
+  readLock(11_050, C),
+  release(11_100, C),
+  ...apply(12_000, C, 'c-apply', stateBody(3, 'run-c')),
+  acquire(20_000, P1, 'p1-plan', 'OperationTypePlan'),
+  refused(20_010, P2),
+  release(20_100, P1),
+  ...apply(20_200, P1, 'p1-apply', stateBody(4, 'run-1')),
+  refused(21_010, P2),
+  acquire(23_010, P2, 'p2-plan', 'OperationTypePlan'),
+  release(23_100, P2),
+  ...apply(23_200, P2, 'p2-apply', stateBody(5, 'run-2')),
+];
+
+function learner(steps: Step[] = honestSteps, extra: Partial<Extract<Learner3, { ok: true }>> = {}): Learner3 {
+  const final = state(stateBody(5, 'run-2'));
+  return {
+    ok: true,
+    pipeline: { label: 'challenge3/pipeline.sh', text: 'terraform plan -lock-timeout=60s -out=tfplan\nterraform apply -lock-timeout=60s tfplan\n', notes: [] },
+    contention: { ...run(C, 'run-c'), holderRun: 'harness', releasedAt: RELEASED, heldMs: 5000, holderExit: 0, stateAfter: state(stateBody(3, 'run-c')) },
+    pair: [run(P1, 'run-1'), run(P2, 'run-2')],
+    requests: requests(steps),
+    lockAfterPair: undefined,
+    stateAfterPair: final,
+    digestAfterPair: final.md5,
+    doc: DOC,
+    ...extra,
+  };
+}
+const ok = learner() as Extract<Learner3, { ok: true }>;
+const missing: Learner3 = { ok: false, problem: 'challenge3/pipeline.sh is missing, and so is challenge3/workflow.yml; submit one of them', doc: undefined };
+const withRecords = (records: Invocation[], steps?: Step[]): Learner3 => {
+  const base = learner(steps) as Extract<Learner3, { ok: true }>;
+  const parsed = parseRecords(records);
+  return { ...base, contention: { ...base.contention, records: parsed }, pair: base.pair.map((p) => ({ ...p, records: parsed })) };
+};
+
+describe('c3.lock-timeout-used', () => {
+  test.each([
+    ['every locking command waits (and the backend saw a wait)', learner(), 'pass', /all 6 plan\/apply commands .* -lock-timeout >= 10 s \(shortest 60\.0 s\); the backend saw the pipeline retry a held lock and then take it/],
+    ['TF_CLI_ARGS_plan/apply carry the timeout', withRecords([inv(['plan'], 0, { tf_cli_args: { TF_CLI_ARGS_plan: '-lock-timeout=60s' } }), inv(['apply', '-auto-approve'], 0, { tf_cli_args: { TF_CLI_ARGS_apply: '-lock-timeout=2m' } })]), 'pass', /shortest 60\.0 s/],
+    ['a read-only plan -lock=false needs none', withRecords([inv(['plan', '-lock=false']), ...TIMED]), 'pass', /3 read-only plan\(s\) with -lock=false need none/],
+    ['no timeout on apply', withRecords([inv(['plan', '-lock-timeout=60s']), inv(['apply', '-auto-approve'])]), 'fail', /terraform apply -auto-approve \(exit 0\) ran with locking on and without -lock-timeout: it fails at once/],
+    ['a timeout under 10 s', withRecords([inv(['plan', '-lock-timeout=5s']), inv(['apply', '-lock-timeout=60s'])]), 'fail', /-lock-timeout of 5\.0 s, under 10 s/],
+    ['a timeout without a unit, rejected by terraform', withRecords([inv(['plan', '-lock-timeout=300'], 1)], honestSteps.slice(0, 6)), 'fail', /terraform rejected its -lock-timeout value \(a duration needs a unit/],
+    ['apply with TF_CLI_ARGS_apply=-lock=false', withRecords([inv(['plan', '-lock-timeout=60s']), inv(['apply', '-auto-approve'], 0, { tf_cli_args: { TF_CLI_ARGS_apply: '-lock=false' } })], honestSteps.slice(0, 6)), 'fail', /ran with locking off: only a read-only plan may skip the lock/],
+    ['the backend saw a command give up after one refusal', learner([...honestSteps, refused(40_000, P1)]), 'fail', /give up on the lock after 1 refused attempt\(s\).*missing or under 10 s/],
+    ['a refusal right before another run released is terraform\'s race, not a missing timeout', learner([...honestSteps, acquire(40_000, 'harness', 'z'), refused(40_100, P1), release(40_120, 'harness')]), 'pass', /all 6/],
+    ['terraform run around the recording wrapper (more locks than recorded commands)', withRecords([inv(['plan', '-lock-timeout=60s'])]), 'fail', /backend saw 2 lock\(s\) taken by terraform in one pipeline run, but only 1 locking command/],
+    ['never ran plan or apply', withRecords([], []), 'fail', /never ran terraform plan or apply/],
+    ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/],
+  ])('%s', (_name, l, status, feedback) => {
+    const verdict = judgeLockTimeoutUsed(replay, l);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+describe('c3.waits-through-contention', () => {
+  const failed = (out: string, records: Invocation[]) => learner(honestSteps, { contention: { ...ok.contention, script: { ...ok.contention.script, exitCode: 1, output: out }, records: parseRecords(records) } });
+  test.each([
+    ['waited and applied after the release', learner(), 'pass', /waited out a lock held for 5\.0 s and applied its change after the release/],
+    ['time limit', learner(honestSteps, { contention: { ...ok.contention, script: { ...ok.contention.script, timedOut: true } } }), 'fail', /did not finish within its time limit \(120\.0 s\)/],
+    ['gave up at once (real terraform output, no timeout)', failed(output('lock-refused-0s'), [inv(['plan'], 1)]), 'fail', /exited 1 .*terraform plan \(exit 1\): it gave up at once because another run held the lock and it had no -lock-timeout/s],
+    ['its timeout ran out (real output)', failed(output('lock-timeout-2s-plan'), [inv(['plan', '-lock-timeout=2s'], 1)]), 'fail', /its -lock-timeout of 2 ?s ran out while another run held the lock/],
+    ['a flag terraform rejected: nothing ran out', failed(output('flag-lock-timeout-no-unit'), [inv(['plan', '-lock-timeout=300'], 1)]), 'fail', /terraform rejected the command line: invalid value "300" for flag -lock-timeout/],
+    ['a stale saved plan is not a timeout', failed(output('stale-plan'), [inv(['apply', '-lock-timeout=60s', 'tfplan'], 1)]), 'fail', /the saved plan was stale/],
+    ['another failure', failed('Error: something odd\n', [inv(['apply', '-lock-timeout=60s'], 1)]), 'fail', /failed for a reason other than the lock or a stale plan\. Its last output:\nError: something odd/],
+    ['exit 0 without an apply the backend saw', learner(honestSteps.slice(0, 9)), 'fail', /never saw it take the lock for an apply and write the state/],
+    ['applied before the release', learner(honestSteps, { contention: { ...ok.contention, releasedAt: 99_000 } }), 'fail', /took the lock before the other run released it/],
+    ['the holder failed', learner(honestSteps, { contention: { ...ok.contention, holderExit: 1 } }), 'fail', /the run that held the lock failed \(exit 1\)/],
+    ['the state lacks its change', learner(honestSteps, { contention: { ...ok.contention, stateAfter: state(stateBody(3, 'other')) } }), 'fail', /does not hold its change \(release run-c; found "other"\)/],
+    ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/],
+  ])('%s', (_name, l, status, feedback) => {
+    const verdict = judgeWaitsThroughContention(replay, l);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+describe('c3.serialized-runs', () => {
+  const pairWith = (index: number, change: Partial<PipelineRun['script']>, records?: Invocation[]) =>
+    learner(honestSteps, { pair: ok.pair.map((p, i) => (i === index ? { ...p, script: { ...p.script, ...change }, ...(records ? { records: parseRecords(records) } : {}) } : p)) });
+  test.each([
+    ['both succeed', learner(), 'pass', /two runs started together ended cleanly \(exit 0 and exit 0\)/],
+    ['one fails cleanly on a stale plan', pairWith(1, { exitCode: 1, output: output('stale-plan') }, [inv(['apply', 'tfplan'], 1)]), 'pass', /exit 0 and exit 1/],
+    ['one fails cleanly on the lock', pairWith(1, { exitCode: 1, output: output('lock-timeout-2s-plan') }, [inv(['plan', '-lock-timeout=2s'], 1)]), 'pass', /ended cleanly/],
+    ['"stale" in other output is not a clean failure', pairWith(0, { exitCode: 1, output: 'Error: stale credentials cache\n' }), 'fail', /concurrent run 1 failed \(exit 1\): .*reason other than the lock/s],
+    ['a time limit', pairWith(0, { timedOut: true }), 'fail', /concurrent run 1 did not finish within its time limit/],
+    ['neither applied', learner(honestSteps.slice(0, 16)), 'fail', /neither run applied/],
+    ['a lock left behind by a run', learner(honestSteps, { lockAfterPair: { raw: '{}', info: { ID: 'p2-apply', Operation: 'OperationTypeApply', Info: '', Who: 'w', Version: '', Created: '', Path: '' } } }), 'fail', /a lock was left behind by concurrent run 2 \(OperationTypeApply p2-apply\)/],
+    ['a hand-written lock item', learner(honestSteps, { lockAfterPair: { raw: 'junk' } }), 'fail', /left behind \(an item that is not Lock Info\)/],
+    ['state unreadable', learner(honestSteps, { stateAfterPair: state('junk') }), 'fail', /state is unreadable/],
+    ['lineage changed', learner(honestSteps, { stateAfterPair: state(stateBody(5, 'x', 'L9')), digestAfterPair: state(stateBody(5, 'x', 'L9')).md5 }), 'fail', /lineage changed/],
+    ['digest mismatch', learner(honestSteps, { digestAfterPair: 'abc' }), 'fail', /digest does not match/],
+    ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/],
+  ])('%s', (_name, l, status, feedback) => {
+    const verdict = judgeSerializedRuns(replay, l);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+describe('c3.no-unlocked-writes', () => {
+  const text = (t: string) => learner(honestSteps, { pipeline: { ...ok.pipeline, text: t } });
+  test.each([
+    ['every write under the writer\'s lock', learner(), 'pass', /backend saw every state write made while the writing run held the lock/, undefined],
+    ['a write without the lock (however spelled)', learner([...honestSteps, putState(40_000, P1, stateBody(9, 'x'))]), 'fail', /backend saw the pipeline write the state without holding the lock: a pipeline must never write/, undefined],
+    ['recorded unlocked write (TF_CLI_ARGS_apply)', withRecords([inv(['apply'], 0, { tf_cli_args: { TF_CLI_ARGS_apply: '-lock=false' } })]), 'fail', /runs a state-writing command with locking off/, undefined],
+    ['written but not run', text('if false; then terraform apply -lock=false; fi\n'), 'fail', /line 1 of the pipeline writes with -lock=false/, 'static'],
+    ['a -lock value computed at run time', text('LOCK_OPTS="-lock=$(printf ZmFsc2U= | base64 -d)"\nterraform apply $LOCK_OPTS\n'), 'fail', /line 1 of the pipeline gives -lock a value computed at run time/, 'static'],
+    ['a read-only plan -lock=false is fine', text('terraform plan -lock=false\nterraform apply -lock-timeout=60s\n'), 'pass', /backend saw every state write/, undefined],
+    ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/, undefined],
+  ])('%s', (_name, l, status, feedback, evidence) => {
+    const verdict = judgeNoUnlockedWrites(replay, l);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+    expect(verdict.evidence).toBe(evidence);
+  });
+});
+
+describe('c3.no-force-unlock', () => {
+  test.each([
+    ['every lock released by the run that took it', learner(), 'pass', /never broke a lock/],
+    ['force-unlock of another run\'s lock', learner([...honestSteps, acquire(40_000, P1, 'held'), readLock(40_100, P2), release(40_110, P2)]), 'fail', /the pipeline ran force-unlock and so broke a lock held by another run \(OperationTypeApply\)/],
+    ['a raw delete of another run\'s lock (a reaper)', learner([...honestSteps, acquire(40_000, P1, 'held'), release(40_110, P2, { client: 'aws-cli', conditional: false })]), 'fail', /deleted the lock item with the AWS CLI and so broke a lock held by another run/],
+    ['breaking the harness\'s lock counts', learner([...honestSteps.slice(0, 7), release(5500, C, { client: 'aws-cli' })]), 'fail', /broke a lock held by another run/],
+    ['a recorded force-unlock', withRecords([...TIMED, inv(['force-unlock', '-force', 'x'], 1)]), 'fail', /the pipeline ran terraform force-unlock -force x \(exit 1\)/],
+    ['written but not run', learner(honestSteps, { pipeline: { ...ok.pipeline, text: '[ -n "$STUCK" ] && terraform force-unlock -force "$ID"\n' } }), 'fail', /line 1 of the pipeline runs force-unlock/],
+    ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/],
+  ])('%s', (_name, l, status, feedback) => {
+    const verdict = judgeNoForceUnlock(replay, l);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+describe('c3.lock-false-documented', () => {
+  test.each([
+    ['explains it', learner(), 'pass', /LOCKING\.md covers it/],
+    ['missing', learner(honestSteps, { doc: undefined, docProblem: 'challenge3/LOCKING.md is missing from the submission' }), 'fail', /LOCKING\.md is missing from the submission \(judged by a heuristic/],
+    ['keyword salad', learner(honestSteps, { doc: '-lock=false read-only corrupt state lock' }), 'fail', /^LOCKING\.md .*sentence/],
+    ['recommends an unlocked apply', learner(honestSteps, { doc: `${DOC} When the lock is stuck, just run terraform apply -lock=false to get going again.` }), 'fail', /^LOCKING\.md .*(recommend|write)/],
+    ['judged even without a pipeline', { ...missing, doc: DOC } as Learner3, 'pass', /covers it/],
+  ])('%s', (_name, l, status, feedback) => {
+    const verdict = judgeLockFalseDocumented(replay, l);
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+    expect(verdict.evidence).toBe('static');
+  });
+});
+
+test('findComputedLockFlags: computed -lock values, not literals or comments', () => {
+  expect(findComputedLockFlags('terraform apply -lock=$X\n# -lock=$(echo)\nterraform plan -lock=false\nOPTS="-lock=`cmd`"\n')).toEqual([
+    { line: 1, text: 'terraform apply -lock=$X' },
+    { line: 4, text: 'OPTS="-lock=`cmd`"' },
+  ]);
+});

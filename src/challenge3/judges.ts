@@ -1,0 +1,256 @@
+// Challenge 3's judges: pure functions of the evidence. What the backend saw
+// through each run's relay decides (lock attempts, who held the lock at each
+// state write, who deleted whose lock); the effective arguments of the
+// recorded commands (command words plus TF_CLI_ARGS*) say how a run was
+// configured, and the backend must not contradict them.
+import { describeInvocation, forceUnlocks, unlockedWrites, type ParsedRecord } from '../analysis/invocation-facts.ts';
+import { findForceUnlock, findUnlockedWrites } from '../analysis/script-scan.ts';
+import { classifyTerraformFailure, describeFailure } from '../analysis/terraform-failure.ts';
+import type { BackendRequest } from '../evidence/backend-log.ts';
+import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
+import { fail, pass, withEvidence, type Verdict } from '../grading/verdict.ts';
+import { stripAnsi } from '../util/ansi.ts';
+import type { Learner3, PipelineRun, Replay3 } from './evidence.ts';
+import { judgeLockingDoc } from './locking-doc.ts';
+
+export const MIN_LOCK_TIMEOUT_MS = 10_000;
+const LOCKING_SUBCOMMANDS = new Set(['plan', 'apply', 'destroy', 'refresh', 'import', 'taint', 'untaint', 'state mv', 'state rm', 'state push', 'state replace-provider']);
+/** A run of refused lock attempts spanning less than this (then giving up) had a -lock-timeout under 10 s: with 10 s, terraform tries at 0, 1, 3 and 7 s. */
+const GIVE_UP_SPAN_MS = 6_500;
+/** Lock attempts further apart than terraform's longest backoff (16 s) belong to different commands. */
+const SAME_COMMAND_GAP_MS = 17_000;
+
+type Ok = Extract<Learner3, { ok: true }>;
+
+function judge(learner: Learner3, body: (ok: Ok) => Verdict): Verdict {
+  return learner.ok ? body(learner) : fail(learner.problem);
+}
+
+function allRuns(ok: Ok): PipelineRun[] {
+  return [ok.contention, ...ok.pair];
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const lastLines = (text: string, n = 6) => stripAnsi(text).trimEnd().split('\n').slice(-n).join('\n');
+
+function notes(ok: Ok): string {
+  return ok.pipeline.notes.length ? ` Notes: ${ok.pipeline.notes.join('; ')}.` : '';
+}
+
+/** Lock attempts (PutItem on the lock item) of one run, grouped per command by terraform's backoff spacing. */
+export function attemptGroups(requests: readonly BackendRequest[], lockId: string, run: string): Array<{ first: number; last: number; refused: number; acquired: boolean }> {
+  const attempts = requests.filter((q) => q.run === run && q.service === 'dynamodb' && q.operation === 'PutItem' && q.lockId === lockId);
+  const groups: Array<{ first: number; last: number; refused: number; acquired: boolean }> = [];
+  for (const attempt of attempts) {
+    const current = groups.at(-1);
+    const acquired = attempt.status === 200;
+    if (current && !current.acquired && attempt.at - current.last < SAME_COMMAND_GAP_MS) {
+      current.last = attempt.at;
+      if (acquired) current.acquired = true;
+      else current.refused += 1;
+    } else groups.push({ first: attempt.at, last: attempt.at, refused: acquired ? 0 : 1, acquired });
+  }
+  return groups;
+}
+
+/**
+ * Whether another run released the lock within a second after `at`: then a
+ * command that stopped trying hit terraform's "lock info vanished" race (its
+ * PutItem was refused, the holder's item was gone when it read it), which no
+ * -lock-timeout retries — not a missing timeout.
+ */
+function releasedRightAfter(requests: readonly BackendRequest[], lockId: string, run: string, at: number): boolean {
+  return requests.some((q) => q.run !== run && q.operation === 'DeleteItem' && q.lockId === lockId && q.status === 200 && q.at >= at - 50 && q.at <= at + 1_000);
+}
+
+/** Recorded commands that take the lock (locking on). */
+function lockingRecords(records: readonly ParsedRecord[]): ParsedRecord[] {
+  return records.filter((r) => LOCKING_SUBCOMMANDS.has(r.parsed.subcommand) && !r.parsed.lockDisabled);
+}
+
+export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
+  return judge(learner, (ok) => {
+    const runs = allRuns(ok);
+    const records = runs.flatMap((run) => run.records);
+    const planApply = records.filter((rec) => rec.parsed.subcommand === 'plan' || rec.parsed.subcommand === 'apply');
+    const acquisitions = lockEpisodes(ok.requests, r.names.lockId).filter((e) => runs.some((run) => run.run === e.run));
+    if (planApply.length === 0 && acquisitions.length === 0) return fail(`the pipeline never ran terraform plan or apply.${notes(ok)}`);
+    // The backend first: a run whose refused attempts stopped within a few seconds gave up (no, or a too short, -lock-timeout).
+    for (const run of runs) {
+      const gaveUp = attemptGroups(ok.requests, r.names.lockId, run.run).find(
+        (g) => !g.acquired && g.refused > 0 && g.last - g.first < GIVE_UP_SPAN_MS && !releasedRightAfter(ok.requests, r.names.lockId, run.run, g.last),
+      );
+      if (gaveUp) {
+        const span = gaveUp.last - gaveUp.first;
+        return fail(
+          `the backend saw a terraform command of the pipeline give up on the lock after ${gaveUp.refused} refused attempt(s)${span > 0 ? ` over ${seconds(span)}` : ''}: ` +
+            `its -lock-timeout was missing or under 10 s, so it failed instead of waiting. Add e.g. -lock-timeout=60s to every plan and apply.${notes(ok)}`,
+        );
+      }
+      // Every lock the backend saw taken must belong to a command that went through the recorded terraform.
+      const taken = acquisitions.filter((e) => e.run === run.run && (e.client === 'terraform' || e.client === 'tofu')).length;
+      const recorded = lockingRecords(run.records).length;
+      if (taken > recorded) {
+        return fail(
+          `the backend saw ${taken} lock(s) taken by terraform in one pipeline run, but only ${recorded} locking command(s) went through the terraform on PATH: ` +
+            'the pipeline ran terraform some other way, so its arguments cannot be checked. Call terraform (or tofu) from PATH.',
+        );
+      }
+    }
+    const unlockedApply = planApply.find((rec) => rec.parsed.subcommand === 'apply' && rec.parsed.lockDisabled);
+    if (unlockedApply) {
+      return fail(`${describeInvocation(unlockedApply.invocation)} ran with locking off: only a read-only plan may skip the lock; an apply must take it, with a -lock-timeout of at least 10 s to wait for it.`);
+    }
+    const locking = planApply.filter((rec) => !rec.parsed.lockDisabled);
+    const invalid = locking.find((rec) => rec.parsed.lockTimeoutInvalid);
+    if (invalid) {
+      return fail(`${describeInvocation(invalid.invocation)}: terraform rejected its -lock-timeout value (a duration needs a unit, e.g. 60s or 5m), so the command did not run.`);
+    }
+    const missing = locking.find((rec) => rec.parsed.lockTimeoutMs === undefined);
+    if (missing) {
+      return fail(`${describeInvocation(missing.invocation)} ran with locking on and without -lock-timeout: it fails at once when another run holds the lock. Add e.g. -lock-timeout=60s to every plan and apply (on the command line or in TF_CLI_ARGS_plan / TF_CLI_ARGS_apply).`);
+    }
+    const short = locking.find((rec) => (rec.parsed.lockTimeoutMs ?? 0) < MIN_LOCK_TIMEOUT_MS);
+    if (short) return fail(`${describeInvocation(short.invocation)} has a -lock-timeout of ${seconds(short.parsed.lockTimeoutMs ?? 0)}, under 10 s: too short to wait out another run's apply.`);
+    if (locking.length === 0) return fail(`the pipeline never ran plan or apply with locking on.${notes(ok)}`);
+    const waited = runs.some((run) => attemptGroups(ok.requests, r.names.lockId, run.run).some((g) => g.acquired && g.refused > 0));
+    const readOnly = planApply.length - locking.length;
+    return pass(
+      `all ${locking.length} plan/apply commands with locking on carried -lock-timeout >= 10 s (shortest ${seconds(Math.min(...locking.map((rec) => rec.parsed.lockTimeoutMs ?? 0)))})` +
+        `${readOnly ? `; ${readOnly} read-only plan(s) with -lock=false need none` : ''}` +
+        `${waited ? '; the backend saw the pipeline retry a held lock and then take it' : ''}`,
+    );
+  });
+}
+
+/** The lock episodes of a run in which it wrote the state as an apply. */
+function applyEpisodes(ok: Ok, r: Replay3, run: string): LockEpisode[] {
+  const writes = stateWrites(ok.requests, { bucket: r.names.bucket, key: r.names.key, digestLockId: r.names.digestId });
+  return lockEpisodes(ok.requests, r.names.lockId).filter(
+    (e) =>
+      e.run === run &&
+      e.operation === 'OperationTypeApply' &&
+      writes.some((w) => w.run === run && w.target === 'state' && w.succeeded && w.lockedByWriter && w.at >= e.acquiredAt && (e.releasedAt === undefined || w.at <= e.releasedAt)),
+  );
+}
+
+/** One true sentence on why a failed run failed, from what terraform printed (never a guess from the flags alone). */
+function whyFailed(run: PipelineRun): string {
+  const failedRecord = run.records.find((rec) => rec.invocation.exit_code !== undefined && rec.invocation.exit_code !== 0);
+  const lockTimeoutMs = failedRecord ? (failedRecord.parsed.lockTimeoutMs ?? 0) : undefined;
+  const failure = classifyTerraformFailure(run.script.output, run.script.exitCode, { lockTimeoutMs });
+  const which = failedRecord ? `${describeInvocation(failedRecord.invocation)}: ` : '';
+  if (failure.kind === 'other') return `${which}it failed for a reason other than the lock or a stale plan. Its last output:\n${lastLines(run.script.output)}`;
+  return `${which}${describeFailure(failure, { lockTimeoutMs })}`;
+}
+
+export function judgeWaitsThroughContention(r: Replay3, learner: Learner3): Verdict {
+  return judge(learner, (ok) => {
+    const run = ok.contention;
+    if (run.script.timedOut) return fail(`the pipeline did not finish within its time limit (${seconds(run.script.timeoutMs)}) while another run held the lock for ${seconds(run.heldMs)}.${notes(ok)}`);
+    if (run.script.exitCode !== 0) return fail(`the pipeline exited ${run.script.exitCode ?? run.script.signal} while another run held the lock for ${seconds(run.heldMs)}: ${whyFailed(run)}.${notes(ok)}`);
+    const applied = applyEpisodes(ok, r, run.run).filter((e) => e.client === 'terraform' || e.client === 'tofu');
+    if (applied.length === 0) return fail(`the pipeline exited 0, but the backend never saw it take the lock for an apply and write the state.${notes(ok)}`);
+    if (applied.every((e) => e.acquiredAt < run.releasedAt)) return fail("the pipeline's apply took the lock before the other run released it: it cannot have waited for it");
+    if (run.holderExit !== 0) return fail(`the run that held the lock failed (exit ${run.holderExit}): the pipeline must wait for it, not break its lock`);
+    const landed = (run.stateAfter?.json?.outputs as Record<string, { value?: unknown }> | undefined)?.release?.value;
+    if (landed !== run.release) return fail(`the pipeline exited 0, but the state does not hold its change (release ${run.release}; found ${JSON.stringify(landed)})`);
+    return pass(`the pipeline waited out a lock held for ${seconds(run.heldMs)} and applied its change after the release.${notes(ok)}`);
+  });
+}
+
+/** A failure that is fine for one of two concurrent runs: the lock, or a plan made stale by the other. */
+function cleanFailure(run: PipelineRun): boolean {
+  const failedRecord = run.records.find((rec) => rec.invocation.exit_code !== undefined && rec.invocation.exit_code !== 0);
+  const kind = classifyTerraformFailure(run.script.output, run.script.exitCode, { lockTimeoutMs: failedRecord?.parsed.lockTimeoutMs }).kind;
+  return kind === 'lock-timeout' || kind === 'lock-refused' || kind === 'stale-plan';
+}
+
+export function judgeSerializedRuns(r: Replay3, learner: Learner3): Verdict {
+  return judge(learner, (ok) => {
+    const problems: string[] = [];
+    ok.pair.forEach((run, index) => {
+      const name = `concurrent run ${index + 1}`;
+      if (run.script.timedOut) problems.push(`${name} did not finish within its time limit`);
+      else if (run.script.exitCode !== 0 && !cleanFailure(run)) problems.push(`${name} failed (exit ${run.script.exitCode ?? run.script.signal}): ${whyFailed(run)}`);
+    });
+    if (!ok.pair.some((run) => applyEpisodes(ok, r, run.run).length > 0)) problems.push('neither run applied (the backend saw no apply take the lock and write the state)');
+    if (ok.lockAfterPair) {
+      const owner = lockEpisodes(ok.requests, r.names.lockId).find((e) => e.lockInfoId !== undefined && e.lockInfoId === ok.lockAfterPair?.info?.ID);
+      const index = ok.pair.findIndex((run) => run.run === owner?.run);
+      problems.push(
+        `a lock was left behind${index >= 0 ? ` by concurrent run ${index + 1}` : ''} (${ok.lockAfterPair.info ? `${ok.lockAfterPair.info.Operation} ${ok.lockAfterPair.info.ID}` : 'an item that is not Lock Info'})`,
+      );
+    }
+    const state = ok.stateAfterPair;
+    if (!state?.json) problems.push('the state is unreadable afterwards');
+    else {
+      if (state.lineage !== r.baseline?.lineage) problems.push('the state lineage changed');
+      if (ok.digestAfterPair !== state.md5) problems.push('the -md5 digest does not match the stored state');
+    }
+    const outcomes = ok.pair.map((run) => `exit ${run.script.exitCode ?? run.script.signal}`).join(' and ');
+    return problems.length === 0 ? pass(`two runs started together ended cleanly (${outcomes}); no lock left, state intact`) : fail(`${problems.join('; ')}.${notes(ok)}`);
+  });
+}
+
+/** `-lock=` given a value computed at run time ($VAR, $(...), `...`): its effect cannot be read from the text. */
+export function findComputedLockFlags(text: string): Array<{ line: number; text: string }> {
+  const found: Array<{ line: number; text: string }> = [];
+  text.split('\n').forEach((line, index) => {
+    if (/(^|[\s"'=])--?lock=["']?(\$|`)/.test(line) && !/^\s*#/.test(line)) found.push({ line: index + 1, text: line.trim() });
+  });
+  return found;
+}
+
+export function judgeNoUnlockedWrites(r: Replay3, learner: Learner3): Verdict {
+  return judge(learner, (ok) => {
+    const runs = allRuns(ok);
+    const unlocked = stateWrites(ok.requests, { bucket: r.names.bucket, key: r.names.key, digestLockId: r.names.digestId }).filter(
+      (w) => w.succeeded && !w.lockedByWriter && runs.some((run) => run.run === w.run),
+    );
+    if (unlocked.length > 0) {
+      const run = runs.find((candidate) => candidate.run === unlocked[0]!.run)!;
+      const recorded = unlockedWrites(run.records)[0];
+      return fail(
+        `the backend saw the pipeline write the state without holding the lock${recorded ? ` (${describeInvocation(recorded.invocation)})` : ''}: a pipeline must never write with -lock=false, however it is spelled (flag, TF_CLI_ARGS, ...).`,
+      );
+    }
+    const recorded = runs.flatMap((run) => unlockedWrites(run.records));
+    if (recorded.length > 0) return fail(`${describeInvocation(recorded[0]!.invocation)} runs a state-writing command with locking off: a pipeline must never write with -lock=false.`);
+    const written = findUnlockedWrites(ok.pipeline.text);
+    if (written.length > 0) return withEvidence(fail(`line ${written[0]!.line} of the pipeline writes with -lock=false ("${written[0]!.text}"), even if it did not run here.`), 'static');
+    const computed = findComputedLockFlags(ok.pipeline.text);
+    if (computed.length > 0) {
+      return withEvidence(
+        fail(`line ${computed[0]!.line} of the pipeline gives -lock a value computed at run time ("${computed[0]!.text}"): locking must be on for every write, visibly; drop the -lock flag (it is on by default).`),
+        'static',
+      );
+    }
+    return pass('the backend saw every state write made while the writing run held the lock, and no write with -lock=false is written in the pipeline');
+  });
+}
+
+export function judgeNoForceUnlock(r: Replay3, learner: Learner3): Verdict {
+  return judge(learner, (ok) => {
+    const runs = allRuns(ok);
+    const episodes = lockEpisodes(ok.requests, r.names.lockId);
+    const broken = episodes.find((e) => e.releasedBy && e.releasedBy.run !== e.run && runs.some((run) => run.run === e.releasedBy?.run));
+    if (broken?.releasedBy) {
+      const by = broken.releasedBy.client === 'aws-cli' ? 'deleted the lock item with the AWS CLI' : 'ran force-unlock';
+      return fail(`the pipeline ${by} and so broke a lock held by another run (${broken.operation ?? 'unknown operation'}): a pipeline that breaks locks can corrupt a run that is still applying.`);
+    }
+    const ran = runs.flatMap((run) => forceUnlocks(run.records));
+    if (ran.length > 0) return fail(`the pipeline ran ${describeInvocation(ran[0]!.invocation)}: a pipeline that force-unlocks can break the lock of a run that is still applying.`);
+    const written = findForceUnlock(ok.pipeline.text);
+    if (written.length > 0) return withEvidence(fail(`line ${written[0]!.line} of the pipeline runs force-unlock ("${written[0]!.text}"); force-unlock is for humans who have checked the holder is dead.`), 'static');
+    return pass('the pipeline never broke a lock (the backend saw every lock released by the run that took it) and never runs force-unlock');
+  });
+}
+
+export function judgeLockFalseDocumented(_r: Replay3, learner: Learner3): Verdict {
+  const heuristic = '(judged by a heuristic on the words used; a human can review it)';
+  if (learner.doc === undefined) return withEvidence(fail(`${learner.docProblem ?? 'challenge3/LOCKING.md is missing'} ${heuristic}`), 'static');
+  const judged = judgeLockingDoc(learner.doc);
+  if (judged.ok) return withEvidence(pass(`LOCKING.md covers it: ${judged.found.join('; ')} ${heuristic}`), 'static');
+  return withEvidence(fail(`LOCKING.md ${judged.reason ?? `does not yet say ${judged.missing.join('; nor ')}`}. Found: ${judged.found.join('; ') || 'none of the terms'} ${heuristic}`), 'static');
+}

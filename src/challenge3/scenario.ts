@@ -1,0 +1,174 @@
+// Challenge 3's scenario: the learner's pipeline (challenge3/pipeline.sh, or
+// the run: steps of challenge3/workflow.yml) runs three times, each run
+// carrying its own change (TF_VAR_release) and reaching the backend through
+// its own relay:
+//   - once while another apply holds the lock: the holder releases 2 s after
+//     the backend sees the pipeline's first lock attempt, and at the latest
+//     8 s after the pipeline started (a pipeline that first waits for the
+//     table to clear is never deadlocked against the holder);
+//   - twice at the same moment: the runs must serialise cleanly.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseRecords } from '../analysis/invocation-facts.ts';
+import type { Lab } from '../grading/lab.ts';
+import { HARNESS_RUN } from '../grading/lab.ts';
+import { readSubmissionText, type SubmissionFile } from '../grading/submission-file.ts';
+import type { LearnerRun } from '../learner/learner-run.ts';
+import { applyArgs } from '../terraform/args.ts';
+import { startLockHolder } from '../terraform/lock-holder.ts';
+import type { Learner3, PipelineRun, PipelineSource, Replay3 } from './evidence.ts';
+import { planWorkflow, renderWorkflowScript, workflowScanText } from './workflow.ts';
+
+/**
+ * How long the holder keeps the lock after the pipeline's first lock attempt.
+ * terraform/tofu retry after 1, 2, 4 s of backoff (at a+1, a+3, a+7 s):
+ * releasing at a+2 falls between the first and second retry, so the first
+ * retry is refused (the pipeline really waited) and the second gets the lock.
+ * Releasing right after an attempt is unsafe: OpenTofu gives up when its
+ * PutItem is refused but the lock is gone before it reads the holder's info.
+ */
+export const HOLD_AFTER_FIRST_ATTEMPT_MS = 2_000;
+/** The holder never holds longer than this after the pipeline started, whatever the pipeline does first. */
+export const HOLD_AT_MOST_MS = 8_000;
+
+export interface Replay3Run extends Replay3 {
+  workspaceDir: string;
+}
+
+let runCounter = 0;
+function ciEnvironment(): { env: Record<string, string>; release: string } {
+  runCounter += 1;
+  const id = `${Date.now()}${runCounter}`;
+  const release = `run-${id}`;
+  return { release, env: { CI: 'true', GITHUB_RUN_ID: id, LAB_RUN_ID: id, TF_VAR_release: release } };
+}
+
+type Loaded = { file: SubmissionFile & { state: 'present' }; source: PipelineSource };
+
+async function loadPipeline(lab: Lab): Promise<Loaded | { problem: string }> {
+  const script = await lab.file('challenge3/pipeline.sh');
+  const workflow = await lab.file('challenge3/workflow.yml');
+  if (script.state === 'present') {
+    const notes = workflow.state === 'present' ? ['challenge3/workflow.yml was not run: pipeline.sh takes precedence'] : [];
+    return { file: script, source: { label: script.relative, text: (await readSubmissionText(script)) ?? '', notes } };
+  }
+  if (workflow.state !== 'present') {
+    if (script.state === 'not-a-file') return { problem: script.problem };
+    if (workflow.state === 'not-a-file') return { problem: workflow.problem };
+    return { problem: 'challenge3/pipeline.sh is missing, and so is challenge3/workflow.yml; submit one of them' };
+  }
+  let plan;
+  try {
+    plan = planWorkflow((await readSubmissionText(workflow)) ?? '');
+  } catch (error) {
+    return { problem: `challenge3/workflow.yml cannot be run: ${(error as Error).message}` };
+  }
+  const rendered = path.join(lab.root, 'workflow-steps.sh');
+  await writeFile(rendered, renderWorkflowScript(plan));
+  const notes = [...plan.satisfied, ...plan.unsupported.map((text) => `not run as on GitHub: ${text}`)];
+  return {
+    file: { state: 'present', relative: workflow.relative, path: rendered },
+    source: { label: workflow.relative, text: workflowScanText(plan), notes },
+  };
+}
+
+export async function replayChallenge3(lab: Lab): Promise<Replay3Run> {
+  const ws = await lab.workspace();
+  const baseline = await ws.run(applyArgs(), { signal: lab.signal });
+  if (baseline.exitCode !== 0) throw new Error(`baseline apply exited ${baseline.exitCode}: ${baseline.all.slice(-1500)}`);
+  const { store } = lab;
+  return {
+    names: { bucket: store.bucket, key: store.key, table: store.table, lockId: store.lockId, digestId: store.digestId },
+    baseline: await lab.reader.readState(),
+    workspaceDir: ws.dir,
+  };
+}
+
+function pipelineRun(ran: LearnerRun, release: string, timeoutMs: number): PipelineRun {
+  const { run } = ran;
+  return {
+    run: ran.runLabel,
+    release,
+    script: { exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, durationMs: run.durationMs, output: run.output, timeoutMs },
+    records: parseRecords(ran.invocations),
+  };
+}
+
+/** Resolves when the holder should let go: HOLD_AFTER_FIRST_ATTEMPT_MS after the run's first lock attempt, HOLD_AT_MOST_MS after its start, or when it ends. */
+async function holdPeriod(lab: Lab, run: string, startedAt: number, finished: Promise<unknown>): Promise<void> {
+  const stop = new AbortController();
+  const firstAttempt = lab.log
+    .waitFor((q) => q.run === run && q.service === 'dynamodb' && q.operation === 'PutItem' && q.lockId === lab.store.lockId, { signal: stop.signal })
+    .then((q) => delay(Math.max(0, q.at + HOLD_AFTER_FIRST_ATTEMPT_MS - Date.now()), undefined, { signal: stop.signal }));
+  const bound = delay(Math.max(0, startedAt + HOLD_AT_MOST_MS - Date.now()), undefined, { signal: stop.signal }).then(async () => {
+    // At the bound: if the pipeline has just tried the lock, keep the safe spacing from that attempt.
+    const attempt = lab.log.requests.find((q) => q.run === run && q.operation === 'PutItem' && q.lockId === lab.store.lockId);
+    if (attempt) await firstAttempt;
+  });
+  try {
+    await Promise.race([firstAttempt, bound, finished, new Promise((_, reject) => lab.signal.addEventListener('abort', () => reject(lab.signal.reason), { once: true }))]);
+  } finally {
+    stop.abort();
+    await Promise.allSettled([firstAttempt, bound]);
+  }
+}
+
+export async function learnerChallenge3(lab: Lab, replay: Replay3Run): Promise<Learner3> {
+  const docFile = await lab.file('challenge3/LOCKING.md');
+  const doc = { doc: await readSubmissionText(docFile), ...(docFile.state === 'present' ? {} : { docProblem: docFile.problem }) };
+  const loaded = await loadPipeline(lab);
+  if ('problem' in loaded) return { ok: false, problem: loaded.problem, ...doc };
+  const { file, source } = loaded;
+
+  // Scenario 1: the lock is held when the pipeline starts.
+  const holderWs = await lab.workspace();
+  const holder = await startLockHolder(holderWs, { vars: { release: 'c3-holder' }, signal: lab.signal });
+  lab.defer(async () => {
+    if (!holder.process.exited()) await holder.kill();
+  });
+  lab.event('lock-held', `another apply holds lock ${holder.lock.ID}`);
+  const ci = ciEnvironment();
+  const run = 'c3:contention';
+  const startedAt = Date.now();
+  const running = lab.runLearner(file, { workspaceDir: replay.workspaceDir, extraEnv: ci.env, label: `${source.label} (run under contention)`, run });
+  await holdPeriod(lab, run, startedAt, running.catch(() => undefined));
+  const releasedAt = Date.now();
+  const holderResult = await holder.release();
+  lab.event('lock-released', `the holding apply finished (exit ${holderResult.exitCode})`);
+  const contentionRun = await running;
+  const stateAfter = await lab.reader.readState();
+  // The pair must start from a free lock: a lock left by the first run (or the holder) is removed, and said so.
+  const leftover = await lab.reader.readLock();
+  if (leftover) {
+    await lab.reader.deleteLockItem();
+    lab.event('note', `removed lock ${leftover.info?.ID ?? leftover.raw.slice(0, 40)} left after the first run, before the concurrent runs`);
+  }
+
+  // Scenario 2: two runs started together.
+  const cis = [ciEnvironment(), ciEnvironment()];
+  const pairRuns = await Promise.all(
+    cis.map((pairCi, index) =>
+      lab.runLearner(file, { workspaceDir: replay.workspaceDir, extraEnv: pairCi.env, label: `${source.label} (concurrent run ${index + 1})`, run: `c3:pair-${index + 1}` }),
+    ),
+  );
+  const timeoutMs = lab.context.scriptTimeoutMs;
+  return {
+    ok: true,
+    pipeline: source,
+    contention: {
+      ...pipelineRun(contentionRun, ci.release, timeoutMs),
+      holderRun: HARNESS_RUN,
+      releasedAt,
+      heldMs: releasedAt - holder.heldAt,
+      holderExit: holderResult.exitCode ?? null,
+      stateAfter,
+    },
+    pair: pairRuns.map((ran, index) => pipelineRun(ran, cis[index]!.release, timeoutMs)),
+    requests: [...lab.log.requests],
+    lockAfterPair: await lab.reader.readLock(),
+    stateAfterPair: await lab.reader.readState(),
+    digestAfterPair: await lab.reader.readDigest(),
+    ...doc,
+  };
+}

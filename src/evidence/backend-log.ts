@@ -1,0 +1,156 @@
+// What every client of a grading asked the backend, in the order the answers
+// came back. A relay (relay.ts) appends one BackendRequest per HTTP exchange;
+// the checks and the lock history (lock-history.ts) read the list. The log is
+// append-only so that evidence cannot be rewritten after the fact.
+
+export type BackendService = 's3' | 'dynamodb';
+export type ClientKind = 'terraform' | 'tofu' | 'aws-cli' | 'sdk-js' | 'other';
+
+export interface BackendRequest {
+  /** Order of arrival in this log (0, 1, 2, ...): requests[i].seq === i. */
+  seq: number;
+  /** Epoch ms: the request head was received. */
+  at: number;
+  /** Epoch ms: the response was fully sent (or the exchange failed). */
+  endAt: number;
+  /** Label of the relay it came through, e.g. 'harness', 'c2:recover.sh'. */
+  run: string;
+  /** Id of the inbound TCP connection (unique per log, across relays). */
+  connection: number;
+  service: BackendService;
+  /**
+   * DynamoDB: the X-Amz-Target operation (PutItem, GetItem, ...).
+   * S3: GetObject, PutObject, DeleteObject, DeleteObjects, HeadObject, ListObjects (v1 and v2),
+   * ListBuckets, CreateBucket, DeleteBucket, HeadBucket, CopyObject, or 'Other:<METHOD>'.
+   */
+  operation: string;
+  /** DynamoDB TableName. */
+  table?: string;
+  /** DynamoDB Key.LockID.S (Item.LockID.S for PutItem). */
+  lockId?: string;
+  /** S3 bucket, from the path or from a virtual-host name. */
+  bucket?: string;
+  /** S3 object key, URL-decoded. */
+  key?: string;
+  /** DynamoDB ConditionExpression/Expected present; S3 If-None-Match/If-Match header present. */
+  conditional: boolean;
+  /** HTTP status of the response (502 when the relay could not complete the exchange). */
+  status: number;
+  /** DynamoDB __type after '#'; S3 XML <Code>; for HEAD errors the status name ('NotFound'); 'RelayError'. */
+  errorType?: string;
+  userAgent: string;
+  client: ClientKind;
+  /** DynamoDB PutItem: the S attributes of Item; GetItem/DeleteItem/UpdateItem: the S attributes of Key. */
+  item?: Record<string, string>;
+  /** DynamoDB ConditionExpression text. */
+  condition?: string;
+  /** S3 PutObject request body as utf8 when <= 1 MiB (aws-chunked framing removed). */
+  body?: string;
+  /** DynamoDB GetItem response body when <= 64 KiB, so a reader of the lock is visible. */
+  responseBody?: string;
+  /** The client went away before the response was fully sent (the backend may still have acted). */
+  clientAborted?: boolean;
+  /** For errorType 'RelayError': what failed (e.g. 'connect ECONNREFUSED 127.0.0.1:1'). */
+  relayError?: string;
+}
+
+/** The request fields a relay knows; the log assigns seq. */
+export type NewBackendRequest = Omit<BackendRequest, 'seq'>;
+
+type Listener = (request: BackendRequest) => void;
+
+// The client is named by the first product token we recognise in the
+// User-Agent. OpenTofu is checked before Terraform because a fork's user agent
+// could mention both; the AWS CLI before the SDKs because aws-cli v2 embeds
+// botocore and other SDK names.
+const CLIENT_MARKERS: Array<[string, ClientKind]> = [
+  ['OpenTofu/', 'tofu'],
+  ['Terraform/', 'terraform'],
+  ['aws-cli/', 'aws-cli'],
+  ['aws-sdk-js', 'sdk-js'],
+];
+
+export function classifyClient(userAgent: string): ClientKind {
+  for (const [marker, kind] of CLIENT_MARKERS) if (userAgent.includes(marker)) return kind;
+  return 'other';
+}
+
+export class BackendLog {
+  private readonly list: BackendRequest[] = [];
+  private readonly listeners = new Set<Listener>();
+  private connections = 0;
+
+  /** Every request so far, oldest answer first. */
+  get requests(): readonly BackendRequest[] {
+    return this.list;
+  }
+
+  /** A fresh id for an inbound TCP connection (ids are unique in this log, whichever relay accepted it). */
+  nextConnectionId(): number {
+    this.connections += 1;
+    return this.connections;
+  }
+
+  append(request: NewBackendRequest): BackendRequest {
+    const entry: BackendRequest = { seq: this.list.length, ...request };
+    this.list.push(entry);
+    // A throwing listener must not lose the entry for the others, nor break the relay.
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(entry);
+      } catch {
+        // ignored on purpose: listeners are observers
+      }
+    }
+    return entry;
+  }
+
+  /** Calls listener for every request appended from now on; returns the unsubscribe function. */
+  onRequest(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Resolves with the first request (already logged or future) matching pred; rejects when signal aborts. */
+  waitFor(pred: (request: BackendRequest) => boolean, options: { signal?: AbortSignal } = {}): Promise<BackendRequest> {
+    const { signal } = options;
+    let found: BackendRequest | undefined;
+    try {
+      found = this.list.find(pred);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (found) return Promise.resolve(found);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        unsubscribe();
+        reject(signal?.reason);
+      };
+      const unsubscribe = this.onRequest((request) => {
+        let matched: boolean;
+        try {
+          matched = pred(request);
+        } catch (error) {
+          // A predicate that throws ends the wait instead of leaving it pending forever.
+          unsubscribe();
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+          return;
+        }
+        if (!matched) return;
+        unsubscribe();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(request);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The requests that came through the relay labelled run. */
+  forRun(run: string): BackendRequest[] {
+    return this.list.filter((request) => request.run === run);
+  }
+}

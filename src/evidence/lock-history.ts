@@ -1,0 +1,206 @@
+// Who held the state lock when, and who wrote the state, read from a
+// BackendLog's requests. Pure functions (no I/O) so each rule has a table test.
+//
+// Timing rule: the backend acts somewhere between a request's `at` and its
+// `endAt`; the relay cannot see exactly when. A lock therefore counts as held
+// from the END of the PutItem that took it (the holder learnt it had it) until
+// the START of the DeleteItem that released it (the releaser gave it up when it
+// asked). This is the narrower, certain interval: a write inside it was surely
+// made under the lock. A write is placed at its request's `at`.
+import type { BackendRequest, ClientKind } from './backend-log.ts';
+
+export interface LockEpisode {
+  run: string;
+  /** endAt of the conditional PutItem that took the lock. */
+  acquiredAt: number;
+  /** at of the DeleteItem that released it; undefined while still held at the end of the log. */
+  releasedAt?: number;
+  /** ID inside the Info JSON the holder wrote (undefined when Info is not JSON or has no ID). */
+  lockInfoId?: string;
+  /** Operation inside that Info (OperationTypeApply, ...). */
+  operation?: string;
+  client: ClientKind;
+  /**
+   * The DeleteItem that released it. Undefined when the episode is still open,
+   * or when it ended without a DeleteItem through a relay (a later acquire
+   * proves the item went away unseen: then releasedAt is that acquire's time).
+   */
+  releasedBy?: { run: string; client: ClientKind; conditional: boolean; at: number };
+  /** seq of the acquiring PutItem. */
+  acquireSeq: number;
+}
+
+export type AttemptOutcome = 'acquired' | 'refused' | 'error';
+
+export interface LockAttempt {
+  seq: number;
+  at: number;
+  endAt: number;
+  outcome: AttemptOutcome;
+  conditional: boolean;
+  status: number;
+  errorType?: string;
+  client: ClientKind;
+}
+
+export interface StateWrite {
+  seq: number;
+  at: number;
+  run: string;
+  client: ClientKind;
+  /** 'state': the S3 state object; 'digest': the DynamoDB "-md5" item. */
+  target: 'state' | 'digest';
+  operation: string;
+  status: number;
+  succeeded: boolean;
+  /** The writer's run held the lock when it sent the write (per lockEpisodes). */
+  lockedByWriter: boolean;
+}
+
+function succeeded(request: BackendRequest): boolean {
+  return request.status >= 200 && request.status < 300;
+}
+
+function isDynamoDb(request: BackendRequest, operation: string, lockId: string): boolean {
+  return request.service === 'dynamodb' && request.operation === operation && request.lockId === lockId;
+}
+
+// The Info attribute is terraform's LockInfo JSON, but a learner may write
+// anything there (or nothing); only string fields are taken.
+function parseInfo(info: string | undefined): { id?: string; operation?: string } {
+  if (info === undefined) return {};
+  try {
+    const parsed: unknown = JSON.parse(info);
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    const { ID, Operation } = parsed as Record<string, unknown>;
+    return {
+      ...(typeof ID === 'string' ? { id: ID } : {}),
+      ...(typeof Operation === 'string' ? { operation: Operation } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The lock's episodes in time order: a successful conditional PutItem on
+ * lockId opens one, a successful DeleteItem on lockId closes the open one.
+ * A DeleteItem with no open episode (nothing held) changes nothing.
+ */
+export function lockEpisodes(requests: readonly BackendRequest[], lockId: string): LockEpisode[] {
+  type Event = { time: number; seq: number; kind: 'acquire' | 'release'; request: BackendRequest };
+  const events: Event[] = [];
+  for (const request of requests) {
+    if (!succeeded(request)) continue;
+    if (isDynamoDb(request, 'PutItem', lockId) && request.conditional) {
+      events.push({ time: request.endAt, seq: request.seq, kind: 'acquire', request });
+    } else if (isDynamoDb(request, 'DeleteItem', lockId)) {
+      events.push({ time: request.at, seq: request.seq, kind: 'release', request });
+    }
+  }
+  events.sort((a, b) => a.time - b.time || a.seq - b.seq);
+
+  const episodes: LockEpisode[] = [];
+  let open: LockEpisode | undefined;
+  for (const { time, kind, request } of events) {
+    if (kind === 'release') {
+      if (!open) continue;
+      open.releasedAt = time;
+      open.releasedBy = { run: request.run, client: request.client, conditional: request.conditional, at: request.at };
+      open = undefined;
+      continue;
+    }
+    // A second acquire while one is open: the item was removed where no relay
+    // saw it (the backend's own console, an expired table...). Close the old
+    // episode at the new acquire, without a releaser.
+    if (open) open.releasedAt = time;
+    const info = parseInfo(request.item?.Info);
+    open = {
+      run: request.run,
+      acquiredAt: time,
+      client: request.client,
+      acquireSeq: request.seq,
+      ...(info.id !== undefined ? { lockInfoId: info.id } : {}),
+      ...(info.operation !== undefined ? { operation: info.operation } : {}),
+    };
+    episodes.push(open);
+  }
+  return episodes;
+}
+
+/** Every PutItem on lockId sent through run, oldest first, with what came of it. */
+export function lockAttempts(requests: readonly BackendRequest[], lockId: string, run: string): LockAttempt[] {
+  return requests
+    .filter((request) => request.run === run && isDynamoDb(request, 'PutItem', lockId))
+    .sort((a, b) => a.at - b.at || a.seq - b.seq)
+    .map((request) => {
+      const outcome: AttemptOutcome = succeeded(request)
+        ? 'acquired'
+        : request.errorType === 'ConditionalCheckFailedException'
+          ? 'refused'
+          : 'error';
+      return {
+        seq: request.seq,
+        at: request.at,
+        endAt: request.endAt,
+        outcome,
+        conditional: request.conditional,
+        status: request.status,
+        client: request.client,
+        ...(request.errorType !== undefined ? { errorType: request.errorType } : {}),
+      };
+    });
+}
+
+function episodeAt(episodes: readonly LockEpisode[], at: number): LockEpisode | undefined {
+  return episodes.find((episode) => episode.acquiredAt <= at && (episode.releasedAt === undefined || at < episode.releasedAt));
+}
+
+/** The run holding the lock at time `at` (epoch ms), or undefined when nobody held it. */
+export function holderAt(requests: readonly BackendRequest[], lockId: string, at: number): string | undefined {
+  return episodeAt(lockEpisodes(requests, lockId), at)?.run;
+}
+
+export interface StateTarget {
+  bucket: string;
+  /** The state object's key (with any workspace prefix). */
+  key: string;
+  /** The digest item's LockID: "<bucket>/<key>-md5". */
+  digestLockId: string;
+  /** The lock's LockID; "<bucket>/<key>" by default (lock-protocol.md §1). */
+  lockId?: string;
+}
+
+const STATE_WRITES = new Set(['PutObject', 'CopyObject', 'DeleteObject']);
+const DIGEST_WRITES = new Set(['PutItem', 'DeleteItem', 'UpdateItem']);
+
+/**
+ * Every write of the state object (S3 PutObject/CopyObject/DeleteObject on the
+ * key) and of the digest item (PutItem/DeleteItem/UpdateItem on its LockID),
+ * failed ones included, each judged: did the writer's run hold the lock then?
+ */
+export function stateWrites(requests: readonly BackendRequest[], target: StateTarget): StateWrite[] {
+  const episodes = lockEpisodes(requests, target.lockId ?? `${target.bucket}/${target.key}`);
+  const writes: StateWrite[] = [];
+  for (const request of requests) {
+    let kind: StateWrite['target'] | undefined;
+    if (request.service === 's3' && request.bucket === target.bucket && request.key === target.key && STATE_WRITES.has(request.operation)) {
+      kind = 'state';
+    } else if (request.service === 'dynamodb' && request.lockId === target.digestLockId && DIGEST_WRITES.has(request.operation)) {
+      kind = 'digest';
+    }
+    if (!kind) continue;
+    writes.push({
+      seq: request.seq,
+      at: request.at,
+      run: request.run,
+      client: request.client,
+      target: kind,
+      operation: request.operation,
+      status: request.status,
+      succeeded: succeeded(request),
+      lockedByWriter: episodeAt(episodes, request.at)?.run === request.run,
+    });
+  }
+  return writes.sort((a, b) => a.at - b.at || a.seq - b.seq);
+}

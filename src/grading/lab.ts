@@ -1,0 +1,144 @@
+// One challenge's lab: its own bucket and lock table, a recording relay in
+// front of the backend for every client (the harness's terraform and each
+// learner run), the workspaces it made, the learner runner and the timeline.
+// Everything stays in memory: the challenge's evidence is typed data, never a
+// file a learner script could reach. Disposing the lab removes what it made.
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createLabStore, deleteLabStore, LabStoreReader, type LabStore } from '../backend/lab-store.ts';
+import { BackendLog } from '../evidence/backend-log.ts';
+import { startRelay } from '../evidence/relay.ts';
+import { runLearnerInSandbox, type LearnerRun, type LearnerRunOptions } from '../learner/learner-run.ts';
+import { createWorkspace, type Workspace } from '../workspace/workspace.ts';
+import type { GradingContext } from './context.ts';
+import { findSubmissionFile, type SubmissionFile } from './submission-file.ts';
+import type { ChallengeNumber, ScriptRun, TimelineEvent, TimelineKind } from './types.ts';
+
+/** The run label of the harness's own terraform in the backend log. */
+export const HARNESS_RUN = 'harness';
+
+export class Lab implements AsyncDisposable {
+  readonly context: GradingContext;
+  readonly challenge: ChallengeNumber;
+  /** The store as the backend knows it (the harness reads it directly, not through a relay). */
+  readonly store: LabStore;
+  readonly reader: LabStoreReader;
+  /** Every request the lab's clients made to the backend, attributed by relay. */
+  readonly log = new BackendLog();
+  /** A folder private to this challenge, inside the grading's run folder. */
+  readonly root: string;
+  readonly timeline: TimelineEvent[] = [];
+  readonly scripts: ScriptRun[] = [];
+  readonly signal: AbortSignal;
+  private readonly disposers: Array<() => Promise<void>> = [];
+  private harnessStore?: LabStore;
+  private runCount = 0;
+
+  private constructor(context: GradingContext, challenge: ChallengeNumber, store: LabStore, root: string, signal: AbortSignal) {
+    this.context = context;
+    this.challenge = challenge;
+    this.store = store;
+    this.reader = new LabStoreReader(store);
+    this.root = root;
+    this.signal = signal;
+  }
+
+  static async open(context: GradingContext, challenge: ChallengeNumber, signal: AbortSignal): Promise<Lab> {
+    const root = await mkdtemp(path.join(context.runDir, `c${challenge}-`));
+    const store = await createLabStore(backendOf(context), { prefix: `c${challenge}` });
+    return new Lab(context, challenge, store, root, signal);
+  }
+
+  /** The store as seen through a relay labelled `run`: endpoints point at the relay. */
+  async relayedStore(run: string): Promise<{ store: LabStore; ports: number[]; close(): Promise<void> }> {
+    const relay = await startRelay({ log: this.log, run, upstream: this.store.backend.endpoints });
+    const { endpoints } = relay;
+    const single = this.store.backend.endpoints.single ? { single: endpoints.s3 } : {};
+    const store: LabStore = { ...this.store, backend: { ...this.store.backend, endpoints: { ...endpoints, ...single } } };
+    return { store, ports: relay.ports, close: () => relay.close() };
+  }
+
+  /** A new initialised workspace for the harness; its terraform talks to the backend through the harness relay. */
+  async workspace(): Promise<Workspace> {
+    if (!this.harnessStore) {
+      const relayed = await this.relayedStore(HARNESS_RUN);
+      this.harnessStore = relayed.store;
+      this.disposers.push(relayed.close);
+    }
+    const ws = await createWorkspace({ store: this.harnessStore, terraform: this.context.terraform, parentDir: this.root });
+    if (!this.context.keep) this.disposers.push(() => ws.dispose());
+    return ws;
+  }
+
+  event(kind: TimelineKind, detail: string): void {
+    this.timeline.push({ at_ms: Date.now() - this.context.startedAt, challenge: this.challenge, kind, detail });
+    if (!this.context.progress) return;
+    const seconds = ((Date.now() - this.context.startedAt) / 1000).toFixed(1).padStart(5);
+    process.stderr.write(`lockgrader [${seconds} s] challenge ${this.challenge}: ${kind}${detail ? ` — ${detail}` : ''}\n`);
+  }
+
+  file(relative: string): Promise<SubmissionFile> {
+    return findSubmissionFile(this.context.submission, relative);
+  }
+
+  /**
+   * Runs a learner script in the sandbox, reaching the backend only through its
+   * own relay (labelled `run`), so every request it makes is attributed to it.
+   */
+  async runLearner(file: SubmissionFile & { state: 'present' }, options: Omit<LearnerRunOptions, 'run' | 'relayed' | 'root'> & { label?: string; run?: string }): Promise<LearnerRun> {
+    this.runCount += 1;
+    const label = options.label ?? file.relative;
+    const run = options.run ?? `c${this.challenge}:${this.runCount}:${path.basename(file.relative)}`;
+    const scriptRoot = await mkdtemp(path.join(this.root, 'learner-'));
+    const relayed = await this.relayedStore(run);
+    this.event('script-start', label);
+    try {
+      const result = await runLearnerInSandbox(this.context, file, {
+        ...options,
+        run,
+        root: scriptRoot,
+        relayed,
+        signal: options.signal ?? this.signal,
+      });
+      this.event('script-end', `${label} exit=${result.run.exitCode ?? result.run.signal}${result.run.timedOut ? ' (time limit)' : ''}`);
+      for (const inv of result.invocations) {
+        this.timeline.push({
+          at_ms: inv.started_at - this.context.startedAt,
+          challenge: this.challenge,
+          kind: 'learner-terraform',
+          detail: `${inv.tool} ${inv.args.join(' ')} → ${inv.exit_code ?? 'killed'}`,
+        });
+      }
+      this.scripts.push({
+        challenge: this.challenge,
+        script: label,
+        exit_code: result.run.exitCode,
+        signal: result.run.signal,
+        timed_out: result.run.timedOut,
+        duration_ms: Math.round(result.run.durationMs),
+        output: result.run.output,
+        output_truncated: result.run.truncated,
+      });
+      return { ...result, label };
+    } finally {
+      await relayed.close();
+      if (!this.context.keep) await rm(scriptRoot, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Runs `cleanup` when the lab is disposed (before the store is deleted). */
+  defer(cleanup: () => Promise<void>): void {
+    this.disposers.push(cleanup);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (const dispose of this.disposers.reverse()) await dispose().catch(() => undefined);
+    this.reader.close();
+    await deleteLabStore(this.store).catch(() => undefined);
+    if (!this.context.keep) await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function backendOf(context: GradingContext): LabStore['backend'] {
+  return { ...context.backend, startMs: 0, stop: async () => undefined };
+}

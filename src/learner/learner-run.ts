@@ -1,0 +1,83 @@
+// One learner run: the learner's environment (a copy of the working directory,
+// the recording terraform, aws, jq), the sandbox around it (grader folders
+// hidden, its only network the run's own relay) and the run itself.
+import type { LabStore } from '../backend/lab-store.ts';
+import type { GradingContext } from '../grading/context.ts';
+import type { SubmissionFile } from '../grading/submission-file.ts';
+import type { Invocation } from '../grading/types.ts';
+import { REPO_ROOT } from '../paths.ts';
+import { stripAnsi } from '../util/ansi.ts';
+import { prepareLearnerEnvironment, type LearnerEnvironment } from './environment.ts';
+import { readInvocations } from './invocations.ts';
+import { startPortForwards } from './port-forward.ts';
+import { prepareScriptFile } from './prepare-script.ts';
+import { runLearnerScript, type ScriptRunResult } from './run-script.ts';
+import type { SandboxMounts } from './sandbox.ts';
+
+export interface LearnerRunOptions {
+  /** The backend log's label for this run. */
+  run: string;
+  /** A fresh folder for this run (its working copy, HOME, bin, records). */
+  root: string;
+  /** The store as seen through this run's relay. */
+  relayed: { store: LabStore; ports: number[] };
+  /** The initialised working directory the learner gets a copy of. */
+  workspaceDir: string;
+  extraEnv?: Record<string, string>;
+  /** Files outside the submission the script may read (the contention log). */
+  readable?: string[];
+  timeoutMs?: number;
+  /** Called once the learner's environment is ready, just before the script starts. */
+  onStarted?: (environment: LearnerEnvironment) => void;
+  signal?: AbortSignal;
+}
+
+export interface LearnerRun {
+  /** How the run is named in feedback and the results' scripts. */
+  label: string;
+  /** The backend log's label of this run. */
+  runLabel: string;
+  /** Output carries the harness's notes (CRLF converted, output cut, leftovers). */
+  run: ScriptRunResult;
+  /** What the recording wrapper recorded: hints for feedback, never proof. */
+  invocations: Invocation[];
+  environment: LearnerEnvironment;
+}
+
+export async function runLearnerInSandbox(context: GradingContext, file: SubmissionFile & { state: 'present' }, options: LearnerRunOptions): Promise<Omit<LearnerRun, 'label'>> {
+  const environment = await prepareLearnerEnvironment({
+    root: options.root,
+    store: options.relayed.store,
+    workspaceDir: options.workspaceDir,
+    submissionCopy: context.submission,
+    terraformBinary: context.terraform.path,
+    extraEnv: options.extraEnv,
+    tokenPrefix: context.runId,
+  });
+  const prepared = await prepareScriptFile(file.path, options.root);
+  const sandboxed = context.sandbox.kind !== 'none';
+  const network = sandboxed && context.sandbox.networkIsolation ? await startPortForwards(options.relayed.ports, options.root) : undefined;
+  const mounts: SandboxMounts | undefined = sandboxed
+    ? {
+        hidden: [REPO_ROOT, context.runDir, ...context.sandbox.hidden],
+        readable: [context.submission, prepared.path, file.path, context.terraform.path, environment.binDir, ...environment.toolPaths, ...(options.readable ?? [])],
+        writable: [environment.cwd, environment.home, environment.recordDir],
+        forwards: network?.forwards,
+      }
+    : undefined;
+  options.onStarted?.(environment);
+  const ran = await runLearnerScript({
+    script: prepared.path,
+    cwd: environment.cwd,
+    env: environment.env,
+    timeoutMs: options.timeoutMs ?? context.scriptTimeoutMs,
+    sandbox: mounts,
+    signal: options.signal,
+  }).finally(() => network?.close());
+  const notes = [...prepared.notes];
+  if (ran.leftoverKilled > 0) notes.push(`ended ${ran.leftoverKilled} process(es) the script left running`);
+  const cut = ran.truncated ? `\n[lockgrader] output cut: kept the first ${ran.output.length} bytes of ${ran.totalBytes}` : '';
+  const run = { ...ran, output: stripAnsi(`${notes.length ? `[lockgrader] ${notes.join('; ')}\n` : ''}${ran.output}${cut}`) };
+  const invocations = await readInvocations(environment.recordsFile);
+  return { runLabel: options.run, run, invocations, environment };
+}
