@@ -22,6 +22,9 @@ const SAME_COMMAND_GAP_MS = 17_000;
 
 type Ok = Extract<Learner3, { ok: true }>;
 
+/** Writes to the lock table that no terraform command makes (the relay does not read lock IDs out of batches). */
+const TABLE_TAMPERING = new Set(['BatchWriteItem', 'TransactWriteItems', 'DeleteTable', 'UpdateItem', 'UpdateTable']);
+
 function judge(learner: Learner3, body: (ok: Ok) => Verdict): Verdict {
   return learner.ok ? body(learner) : fail(learner.problem);
 }
@@ -239,6 +242,10 @@ export function judgeNoForceUnlock(r: Replay3, learner: Learner3): Verdict {
       const by = broken.releasedBy.client === 'aws-cli' ? 'deleted the lock item with the AWS CLI' : 'ran force-unlock';
       return fail(`the pipeline ${by} and so broke a lock held by another run (${broken.operation ?? 'unknown operation'}): a pipeline that breaks locks can corrupt a run that is still applying.`);
     }
+    const byHand = ok.requests.find(
+      (q) => runs.some((run) => run.run === q.run) && q.service === 'dynamodb' && q.table === r.names.table && TABLE_TAMPERING.has(q.operation) && q.status < 300,
+    );
+    if (byHand) return fail(`the pipeline changed the lock table by hand (DynamoDB ${byHand.operation}): only terraform takes and releases locks; a pipeline that edits the table can break a lock held by a run that is still applying.`);
     const ran = runs.flatMap((run) => forceUnlocks(run.records));
     if (ran.length > 0) return fail(`the pipeline ran ${describeInvocation(ran[0]!.invocation)}: a pipeline that force-unlocks can break the lock of a run that is still applying.`);
     const written = findForceUnlock(ok.pipeline.text);

@@ -59,19 +59,25 @@ export type NewBackendRequest = Omit<BackendRequest, 'seq'>;
 
 type Listener = (request: BackendRequest) => void;
 
-// The client is named by the first product token we recognise in the
-// User-Agent. OpenTofu is checked before Terraform because a fork's user agent
-// could mention both; the AWS CLI before the SDKs because aws-cli v2 embeds
-// botocore and other SDK names.
-const CLIENT_MARKERS: Array<[string, ClientKind]> = [
-  ['OpenTofu/', 'tofu'],
-  ['Terraform/', 'terraform'],
-  ['aws-cli/', 'aws-cli'],
-  ['aws-sdk-js', 'sdk-js'],
-];
-
+// The client is named from where its product tokens stand in the User-Agent,
+// not from a word anywhere in it: the AWS CLI appends learner-controlled text
+// (AWS_EXECUTION_ENV becomes "exec-env/...", user_agent_extra), so the first
+// token decides for the CLI and the JS SDK, and terraform/tofu are recognised
+// only as the Go SDK programs they are, named before the aws-sdk-go token
+// ("APN/1.0 HashiCorp/1.0 Terraform/1.11.4 (+https://www.terraform.io)
+// aws-sdk-go-v2/1.36.0 ...", "APN/1.0 OpenTofu/1.11.5 aws-sdk-go-v2/..."). A
+// program that forges the whole header (its own SigV4 client) is not stopped
+// here; docs/grading.md says what that does and does not earn.
 export function classifyClient(userAgent: string): ClientKind {
-  for (const [marker, kind] of CLIENT_MARKERS) if (userAgent.includes(marker)) return kind;
+  const ua = userAgent.trim();
+  const first = ua.split(/\s+/)[0] ?? '';
+  if (first.startsWith('aws-cli/')) return 'aws-cli';
+  if (first.startsWith('aws-sdk-js/')) return 'sdk-js';
+  const sdk = /(^|\s)aws-sdk-go(-v2)?\//.exec(ua);
+  if (!sdk) return 'other';
+  const products = ua.slice(0, sdk.index);
+  if (/(^|\s)OpenTofu\/\d/.test(products)) return 'tofu';
+  if (/(^|\s)Terraform\/\d/.test(products)) return 'terraform';
   return 'other';
 }
 

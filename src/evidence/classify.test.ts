@@ -23,6 +23,12 @@ describe('classifyClient', () => {
     ['aws-sdk-js/3.1169.0 ua/2.1 os/linux#6.18 lang/js md/nodejs#24.21.0 api/dynamodb#3.1169.0', 'sdk-js'],
     ['Boto3/1.38.0 md/Botocore#1.38.0', 'other'],
     ['curl/8.5.0', 'other'],
+    // Forgeries a learner can make without writing a SigV4 client: text appended to the CLI's own header.
+    ['aws-cli/2.9.19 Python/3.11.2 Linux/6.18 exec-env/Terraform/1.11.4 command/dynamodb.delete-item', 'aws-cli'],
+    ['aws-cli/2.9.19 Python/3.11.2 APN/1.0 HashiCorp/1.0 Terraform/1.11.4 aws-sdk-go-v2/1.36.0', 'aws-cli'],
+    ['aws-sdk-js/3.1169.0 Terraform/1.11.4', 'sdk-js'],
+    ['curl/8.5.0 Terraform/1.11.4', 'other'],
+    ['Terraform/1.11.4 (no Go SDK token)', 'other'],
     ['', 'other'],
   ])('%j → %s', (userAgent, kind) => {
     expect(classifyClient(userAgent)).toBe(kind);

@@ -115,6 +115,11 @@ export async function verifyFixtures(options: {
           });
           result ??= graded.result;
           if (signature(graded.result) === signature(result)) identical += 1;
+          else {
+            const first = result;
+            const differing = graded.result.checks.filter((check) => first.checks.find((c) => c.id === check.id)?.status !== check.status);
+            for (const check of differing) problems.push(`grading ${run + 1}: ${check.id} was ${check.status} (first grading: ${first.checks.find((c) => c.id === check.id)?.status}): ${check.feedback}`);
+          }
         } catch (error) {
           problems.push(`grading ${run + 1} failed: ${(error as Error).message}`);
         }

@@ -1,6 +1,6 @@
 // `lockgrader grade` end to end: exit codes, the results file and the JUnit
 // report (read back with an XML parser, as a JUnit consumer would).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -92,7 +92,9 @@ describe('--keep', () => {
     expect(run.exitCode).toBe(0);
     const kept = /kept the grading's folder.*: (\S+)/.exec(run.stderr)?.[1];
     expect(kept).toBeDefined();
-    expect(JSON.parse(await readFile(path.join(kept!, 'context.json'), 'utf8'))).toMatchObject({ runDir: kept });
+    // The submission copy and the challenge's folder (workspace, learner copy) are kept; no context file exists any more.
+    expect(await readdir(path.join(kept!, 'submission'))).toContain('expected.json');
+    expect((await readdir(kept!)).some((name) => name.startsWith('c1-'))).toBe(true);
     await rm(kept!, { recursive: true, force: true });
   }, 300_000);
 });
