@@ -28,6 +28,7 @@ interface Child {
   exitCode: number | null;
   wallMs: number;
   peakRssMb: number;
+  peakPssMb: number;
   peakProcesses: number;
   peak: string;
   stdout: string;
@@ -47,7 +48,7 @@ function runLockgrader(args: string[]): Promise<Child> {
     child.stderr.resume();
     child.once('close', (code) => {
       sampler.stop();
-      resolve({ exitCode: code, wallMs: performance.now() - started, peakRssMb: sampler.peakRssKb / 1024, peakProcesses: sampler.peakProcesses, peak: printPeak(sampler.peakByName), stdout });
+      resolve({ exitCode: code, wallMs: performance.now() - started, peakRssMb: sampler.peakRssKb / 1024, peakPssMb: sampler.peakPssKb / 1024, peakProcesses: sampler.peakProcesses, peak: printPeak(sampler.peakByName), stdout });
     });
   });
 }
@@ -76,11 +77,12 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run += 1) {
       const graded = await grade(work, `full-${run}`, []);
       full.push(graded);
-      console.log(`  full grading ${run + 1}          ${seconds(graded.wallMs)}  score ${graded.result?.score}/${graded.result?.max_score}  peak ${graded.peakRssMb.toFixed(0)} MB, ${graded.peakProcesses} processes (${graded.peak})`);
+      console.log(`  full grading ${run + 1}          ${seconds(graded.wallMs)}  score ${graded.result?.score}/${graded.result?.max_score}  peak RSS ${graded.peakRssMb.toFixed(0)} MB / PSS ${graded.peakPssMb.toFixed(0)} MB, ${graded.peakProcesses} processes (${graded.peak})`);
     }
     const fullWallMs = median(full.map((run) => run.wallMs));
     const slowestSingleMs = Math.max(...Object.values(singles));
     const peakRssMb = Math.max(...full.map((run) => run.peakRssMb));
+    const peakPssMb = Math.max(...full.map((run) => run.peakPssMb));
     const baseline = full[0]?.result ? signature(full[0].result) : '';
     const fullAgree = full.every((run) => run.result && signature(run.result) === baseline);
     console.log(`  full gradings agree: ${fullAgree ? 'yes' : 'NO'}`);
@@ -95,12 +97,18 @@ async function main(): Promise<void> {
     const many = await runLockgrader(['grade-many', ...copies, '--concurrency', '4', '--out', out]);
     const manyResults = await Promise.all(copies.map((copy) => readFile(path.join(out, `${path.basename(copy)}.json`), 'utf8').then((text) => JSON.parse(text) as GradeResult, () => undefined)));
     const manyAgree = manyResults.every((result) => result && signature(result) === baseline);
+    manyResults.forEach((result, index) => {
+      if (!result) console.log(`  grade-many: ${path.basename(copies[index]!)} wrote no results`);
+      else if (signature(result) !== baseline) {
+        for (const check of result.checks.filter((c) => c.status !== 'pass' && c.status !== 'skipped')) console.log(`  grade-many: ${path.basename(copies[index]!)} ${check.id} ${check.status}: ${check.feedback.slice(0, 300)}`);
+      }
+    });
     const perMinute = (copies.length * 60_000) / many.wallMs;
-    console.log(`  grade-many c=4, 8 copies   ${seconds(many.wallMs)}  ${perMinute.toFixed(1)} gradings/min, peak ${many.peakRssMb.toFixed(0)} MB; every check agrees with the full gradings: ${manyAgree ? 'yes' : 'NO'}`);
+    console.log(`  grade-many c=4, 8 copies   ${seconds(many.wallMs)}  ${perMinute.toFixed(1)} gradings/min, peak RSS ${many.peakRssMb.toFixed(0)} MB / PSS ${many.peakPssMb.toFixed(0)} MB; every check agrees with the full gradings: ${manyAgree ? 'yes' : 'NO'}`);
 
-    const list = targets({ fullWallMs, slowestSingleMs, peakRssMb, perMinute, agree: manyAgree && fullAgree });
+    const list = targets({ fullWallMs, slowestSingleMs, peakRssMb, peakPssMb, perMinute, agree: manyAgree && fullAgree });
     printTargets(list);
-    const report = { runs, singles_ms: singles, full_wall_ms: Math.round(fullWallMs), peak_rss_mb: Math.round(peakRssMb), per_minute: Number(perMinute.toFixed(1)), many_peak_rss_mb: Math.round(many.peakRssMb), agree: manyAgree && fullAgree, targets: list };
+    const report = { runs, singles_ms: singles, full_wall_ms: Math.round(fullWallMs), peak_rss_mb: Math.round(peakRssMb), peak_pss_mb: Math.round(peakPssMb), per_minute: Number(perMinute.toFixed(1)), many_peak_rss_mb: Math.round(many.peakRssMb), agree: manyAgree && fullAgree, targets: list };
     if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(JSON.stringify(report));
   } finally {

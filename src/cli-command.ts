@@ -1,7 +1,7 @@
 import { repoPath } from './paths.ts';
 
-/** Exactly what bin/lockgrader's shebang passes to node (Jest's ESM needs vm modules). */
-export const LOCKGRADER_NODE_FLAGS = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning'] as const;
+/** Exactly what bin/lockgrader's shebang passes to node. */
+export const LOCKGRADER_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
 
 // The argv that runs the lockgrader CLI as a child process with this Node:
 // [command, args] for spawn/execa.

@@ -16,6 +16,16 @@ function readStat(pid: string): { pid: number; ppid: number; comm: string } | un
   }
 }
 
+/** Proportional set size: shared pages (the terraform binary, libraries) divided among the processes sharing them. */
+function readPssKb(pid: number): number {
+  try {
+    const match = /^Pss:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 function readRssKb(pid: number): number {
   try {
     const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
@@ -27,6 +37,8 @@ function readRssKb(pid: number): number {
 
 export class TreeSampler {
   peakRssKb = 0;
+  /** Peak of the tree's summed PSS: what the grading takes from the machine, shared pages counted once. */
+  peakPssKb = 0;
   peakProcesses = 0;
   /** At the peak: RSS and count by process name. */
   peakByName = new Map<string, { kb: number; count: number }>();
@@ -53,6 +65,7 @@ export class TreeSampler {
     }
     if (!comms.has(this.rootPid)) return;
     let rss = 0;
+    let pss = 0;
     let count = 0;
     const byName = new Map<string, { kb: number; count: number }>();
     const queue = [this.rootPid];
@@ -60,6 +73,7 @@ export class TreeSampler {
       const pid = queue.pop()!;
       const kb = readRssKb(pid);
       rss += kb;
+      pss += readPssKb(pid);
       count += 1;
       const comm = comms.get(pid) ?? '?';
       const named = byName.get(comm) ?? { kb: 0, count: 0 };
@@ -67,6 +81,7 @@ export class TreeSampler {
       queue.push(...(children.get(pid) ?? []));
     }
     this.peakProcesses = Math.max(this.peakProcesses, count);
+    this.peakPssKb = Math.max(this.peakPssKb, pss);
     if (rss > this.peakRssKb) {
       this.peakRssKb = rss;
       this.peakByName = byName;
