@@ -36,6 +36,16 @@ function allRuns(ok: Ok): PipelineRun[] {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const lastLines = (text: string, n = 6) => stripAnsi(text).trimEnd().split('\n').slice(-n).join('\n');
 
+/** terraform's own "Error:" lines (with the line after each), else the last lines of the output. */
+function errorLines(output: string): string {
+  const lines = stripAnsi(output).split('\n').map((line) => line.replace(/^[│╷╵]\s?/, '').trimEnd());
+  const picked: string[] = [];
+  lines.forEach((line, index) => {
+    if (/^Error: /.test(line)) picked.push(line, ...lines.slice(index + 1, index + 4).filter((next) => next.trim() !== ''));
+  });
+  return picked.length ? `terraform said:\n${picked.slice(0, 8).join('\n')}` : `Its last output:\n${lastLines(output)}`;
+}
+
 function notes(ok: Ok): string {
   return ok.pipeline.notes.length ? ` Notes: ${ok.pipeline.notes.join('; ')}.` : '';
 }
@@ -143,7 +153,7 @@ function whyFailed(run: PipelineRun): string {
   const lockTimeoutMs = failedRecord ? (failedRecord.parsed.lockTimeoutMs ?? 0) : undefined;
   const failure = classifyTerraformFailure(run.script.output, run.script.exitCode, { lockTimeoutMs });
   const which = failedRecord ? `${describeInvocation(failedRecord.invocation)}: ` : '';
-  if (failure.kind === 'other') return `${which}it failed for a reason other than the lock or a stale plan. Its last output:\n${lastLines(run.script.output)}`;
+  if (failure.kind === 'other') return `${which}it failed for a reason other than the lock or a stale plan. ${errorLines(run.script.output)}`;
   return `${which}${describeFailure(failure, { lockTimeoutMs })}`;
 }
 
@@ -162,11 +172,19 @@ export function judgeWaitsThroughContention(r: Replay3, learner: Learner3): Verd
   });
 }
 
-/** A failure that is fine for one of two concurrent runs: the lock, or a plan made stale by the other. */
-function cleanFailure(run: PipelineRun): boolean {
+/**
+ * A failure that is fine for one of two concurrent runs: the lock, or a plan
+ * made stale by the other. That includes terraform's own race, where its
+ * PutItem was refused but the other run's lock was gone before terraform read
+ * it ("Error acquiring the state lock" without Lock Info, which terraform does
+ * not retry): the backend shows the refusal.
+ */
+function cleanFailure(run: PipelineRun, ok: Ok, r: Replay3): boolean {
   const failedRecord = run.records.find((rec) => rec.invocation.exit_code !== undefined && rec.invocation.exit_code !== 0);
   const kind = classifyTerraformFailure(run.script.output, run.script.exitCode, { lockTimeoutMs: failedRecord?.parsed.lockTimeoutMs }).kind;
-  return kind === 'lock-timeout' || kind === 'lock-refused' || kind === 'stale-plan';
+  if (kind === 'lock-timeout' || kind === 'lock-refused' || kind === 'stale-plan') return true;
+  const refused = ok.requests.some((q) => q.run === run.run && q.operation === 'PutItem' && q.lockId === r.names.lockId && q.errorType === 'ConditionalCheckFailedException');
+  return refused && /Error acquiring the state lock/.test(run.script.output);
 }
 
 export function judgeSerializedRuns(r: Replay3, learner: Learner3): Verdict {
@@ -175,7 +193,7 @@ export function judgeSerializedRuns(r: Replay3, learner: Learner3): Verdict {
     ok.pair.forEach((run, index) => {
       const name = `concurrent run ${index + 1}`;
       if (run.script.timedOut) problems.push(`${name} did not finish within its time limit`);
-      else if (run.script.exitCode !== 0 && !cleanFailure(run)) problems.push(`${name} failed (exit ${run.script.exitCode ?? run.script.signal}): ${whyFailed(run)}`);
+      else if (run.script.exitCode !== 0 && !cleanFailure(run, ok, r)) problems.push(`${name} failed (exit ${run.script.exitCode ?? run.script.signal}): ${whyFailed(run)}`);
     });
     if (!ok.pair.some((run) => applyEpisodes(ok, r, run.run).length > 0)) problems.push('neither run applied (the backend saw no apply take the lock and write the state)');
     if (ok.lockAfterPair) {

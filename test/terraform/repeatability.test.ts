@@ -31,8 +31,10 @@ test(`${RUNS} back-to-back gradings of the reference agree and leave nothing beh
   };
   process.stdout.write(
     `repeatability: ${outcome?.repeats?.identical} of ${outcome?.repeats?.runs} gradings identical in ${seconds.toFixed(1)} s; ` +
-      `leftover processes ${leftover.processes.length}, ports ${leftover.ports.length}, temp folders ${leftover.temp.length}\n`,
+      `leftover processes ${leftover.processes.length}, ports ${leftover.ports.length}, temp folders ${leftover.temp.length}\n` +
+      (outcome?.problems ?? []).map((problem) => `  ${problem}\n`).join(''),
   );
+  expect(outcome?.problems).toEqual([]);
   expect(run.exitCode).toBe(0);
   expect(outcome?.repeats).toEqual({ runs: RUNS, identical: RUNS });
   expect(outcome?.score).toBe(100);
