@@ -5,7 +5,9 @@
 // file a learner script could reach. Disposing the lab removes what it made.
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { startEmbeddedBackend } from '../backend/embedded.ts';
 import { createLabStore, deleteLabStore, LabStoreReader, type LabStore } from '../backend/lab-store.ts';
+import type { StartedBackend } from '../backend/types.ts';
 import { BackendLog } from '../evidence/backend-log.ts';
 import { startRelay } from '../evidence/relay.ts';
 import { runLearnerInSandbox, type LearnerRun, type LearnerRunOptions } from '../learner/learner-run.ts';
@@ -32,6 +34,7 @@ export class Lab implements AsyncDisposable {
   readonly signal: AbortSignal;
   private readonly disposers: Array<() => Promise<void>> = [];
   private harnessStore?: LabStore;
+  private ownBackend?: StartedBackend;
   private runCount = 0;
 
   private constructor(context: GradingContext, challenge: ChallengeNumber, store: LabStore, root: string, signal: AbortSignal) {
@@ -43,10 +46,26 @@ export class Lab implements AsyncDisposable {
     this.signal = signal;
   }
 
+  /**
+   * On the embedded backend every challenge gets an emulator of its own
+   * (a few ms and no measurable memory each): challenges run in parallel,
+   * and a learner script of one challenge must not reach another's bucket or
+   * table. Its relays are the only way in, and they lead to its own emulator.
+   * Other backend kinds are shared; each challenge still has its own bucket
+   * and table there.
+   */
   static async open(context: GradingContext, challenge: ChallengeNumber, signal: AbortSignal): Promise<Lab> {
     const root = await mkdtemp(path.join(context.runDir, `c${challenge}-`));
-    const store = await createLabStore(backendOf(context), { prefix: `c${challenge}` });
-    return new Lab(context, challenge, store, root, signal);
+    const own = context.backend.kind === 'embedded' ? await startEmbeddedBackend() : undefined;
+    try {
+      const store = await createLabStore(own ?? backendOf(context), { prefix: `c${challenge}` });
+      const lab = new Lab(context, challenge, store, root, signal);
+      if (own) lab.ownBackend = own;
+      return lab;
+    } catch (error) {
+      await own?.stop();
+      throw error;
+    }
   }
 
   /** The store as seen through a relay labelled `run`: endpoints point at the relay. */
@@ -135,6 +154,7 @@ export class Lab implements AsyncDisposable {
     for (const dispose of this.disposers.reverse()) await dispose().catch(() => undefined);
     this.reader.close();
     await deleteLabStore(this.store).catch(() => undefined);
+    await this.ownBackend?.stop();
     if (!this.context.keep) await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
   }
 }
