@@ -45,8 +45,8 @@ export function detectSandbox(env: NodeJS.ProcessEnv = process.env): Promise<San
         binary: 'bwrap',
         networkIsolation,
         description:
-          `${version.stdout.trim() || 'bubblewrap'}: read-only system, private /tmp and HOME, grader files hidden, own PID namespace; ` +
-          (networkIsolation ? 'own network namespace reaching only the backend' : 'network not isolated (socat not found)'),
+          `${version.stdout.trim() || 'bubblewrap'}: read-only system, private /tmp and HOME, grader files and caches hidden, own PID, IPC and UTS namespaces; ` +
+          'own network namespace reaching only the run\'s recording relay to the backend',
       };
     }
     const why = probe.failed && probe.exitCode === undefined ? 'bwrap not found' : `bwrap failed: ${probe.stderr.trim().slice(0, 200)}`;
