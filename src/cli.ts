@@ -12,7 +12,7 @@ const USAGE = `usage:
                    [--gradescope FILE] [--report FILE.html] [--fail-under SCORE] [--rubric FILE] [--reveal] [--quiet] [--keep]
   lockgrader grade-many SUBMISSION_DIR... [--list FILE] [--concurrency N] [--out DIR]
                    [--challenges 1,2,3] [--script-timeout SECONDS]
-                   # N gradings at once on one shared backend; one results JSON per folder in --out
+                   # N gradings at once, each with its own emulators and sandbox; one results JSON per folder in --out
                    # (default reports/grade-many/NAME.json). Exit 0 all graded; 3 any grading error;
                    # 2 usage error or a folder missing/unreadable (listed, skipped, the rest graded; 2 wins over 3)
   lockgrader verify [FIXTURE...] [--fixtures DIR] [--repeat N] [--json FILE] [--junit FILE]

@@ -1,16 +1,13 @@
-// `lockgrader grade-many`: grades many submissions at once on ONE shared
-// embedded backend. Each grading runs as its own `lockgrader grade` child
-// process (gradeSubmission hands Jest its context through process.env, so two
-// gradings must never share a process), joined to the backend this process
-// starts with --backend endpoint. Every challenge of every grading gets its own
-// bucket and lock table, so gradings sharing the backend cannot see each other.
+// `lockgrader grade-many`: grades many submissions at once, each as its own
+// `lockgrader grade` child process with its own embedded emulators (one per
+// challenge) and its own sandbox: a hostile submission cannot reach the
+// buckets and tables of the gradings next to it, a crash takes one grading
+// down, and the batch is not serialised through one backend process.
 import { lockgraderCommand } from '../cli-command.ts';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { startEmbeddedBackend } from '../backend/embedded.ts';
-import type { StartedBackend } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
 import { parseChallenges } from '../grading/checks.ts';
@@ -260,7 +257,6 @@ export async function gradeManyCommand(argv: string[]): Promise<number> {
   if (queue.length > 0) {
     // Found once, handed to every grading: they all use the same binary.
     const terraform = await locateTerraform();
-    const backend: StartedBackend = await startEmbeddedBackend();
     const children = new Set<ReturnType<typeof spawn>>();
     let stopping: NodeJS.Signals | undefined;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -271,16 +267,11 @@ export async function gradeManyCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const endpoint = `s3=${backend.endpoints.s3},dynamodb=${backend.endpoints.dynamodb}`;
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: backend.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: backend.credentials.secretAccessKey,
-        AWS_REGION: backend.credentials.region,
-        LOCKGRADER_TERRAFORM: terraform.path,
-      };
-      delete env.LOCKGRADER_CONTEXT;
-      const childArgs = ['--backend', 'endpoint', '--endpoint', endpoint, ...gradeArgs];
+      const env: NodeJS.ProcessEnv = { ...process.env, LOCKGRADER_TERRAFORM: terraform.path };
+      // Every grading has its own embedded emulators (one per challenge, in its
+      // own process): no grading can reach another's buckets or tables, and no
+      // single backend process serialises the whole batch.
+      const childArgs = ['--backend', 'embedded', ...gradeArgs];
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < queue.length && !stopping) {
@@ -294,7 +285,6 @@ export async function gradeManyCommand(argv: string[]): Promise<number> {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      await backend.stop();
     }
     if (stopping) {
       console.error(`grade-many: stopped by ${stopping}; ${queue.length - outcomes.filter((o) => o.status !== 'missing').length} submission(s) not graded`);

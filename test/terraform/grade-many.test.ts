@@ -1,5 +1,5 @@
 // `lockgrader grade-many` end to end: two copies of the reference and one
-// known-bad fixture graded two at a time on one shared embedded backend; one
+// known-bad fixture graded two at a time, each with its own embedded emulators; one
 // results file each, with exactly the statuses the fixtures' expected.json name.
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,7 +52,7 @@ describe('grade-many --concurrency 2: two references and c2-unlock-only', () => 
     const fixture = name.startsWith('reference') ? repoPath('fixtures/submissions/reference') : (submissions[name] as string);
     const expectation = await readExpectation(fixture);
     expect(result.status).toBe('graded');
-    expect(result.environment.backend).toBe('endpoint');
+    expect(result.environment.backend).toBe('embedded');
     const asked = Object.entries(expectation.checks).filter(([id]) => CHALLENGES.includes(Number(id.slice(1, 2))));
     expect(asked.length).toBeGreaterThan(0);
     const got = Object.fromEntries(asked.map(([id]) => [id, result.checks.find((check) => check.id === id)?.status]));
