@@ -30,13 +30,15 @@ let detected: Promise<SandboxInfo> | undefined;
 export function detectSandbox(env: NodeJS.ProcessEnv = process.env): Promise<SandboxInfo> {
   if (env.LOCKGRADER_SANDBOX === 'none') return Promise.resolve(noSandbox('LOCKGRADER_SANDBOX=none'));
   detected ??= (async (): Promise<SandboxInfo> => {
-    const probe = await execa('bwrap', ['--ro-bind', '/', '/', '--tmpfs', '/tmp', '--proc', '/proc', '--dev', '/dev', '--unshare-pid', '--die-with-parent', '/bin/true'], {
+    // LOCKGRADER_BWRAP names another bubblewrap (tests point it at nothing to see a machine without one).
+    const bwrap = env.LOCKGRADER_BWRAP ?? 'bwrap';
+    const probe = await execa(bwrap, ['--ro-bind', '/', '/', '--tmpfs', '/tmp', '--proc', '/proc', '--dev', '/dev', '--unshare-pid', '--die-with-parent', '/bin/true'], {
       reject: false,
       timeout: 10_000,
     });
     if (probe.exitCode === 0) {
-      const version = await execa('bwrap', ['--version'], { reject: false });
-      const net = await execa('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-net', 'socat', '-V'], { reject: false, timeout: 10_000 });
+      const version = await execa(bwrap, ['--version'], { reject: false });
+      const net = await execa(bwrap, ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-net', 'socat', '-V'], { reject: false, timeout: 10_000 });
       const networkIsolation = net.exitCode === 0;
       if (!networkIsolation) return unavailable('socat not found: the sandbox could not reach the backend through its own network namespace');
       return {

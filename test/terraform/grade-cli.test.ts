@@ -117,3 +117,24 @@ describe('doctor', () => {
     expect(report.sandbox).toMatch(/bubblewrap|none/);
   }, 120_000);
 });
+
+describe('sandbox by default', () => {
+  test('a machine without a sandbox refuses to grade; --no-sandbox grades and the results say so', async () => {
+    const out = await mkdtemp(path.join(tmpdir(), 'lockgrader-nosandbox-test-'));
+    try {
+      const env = { LOCKGRADER_BWRAP: '/nonexistent/bwrap' };
+      const refused = await runCli(['grade', repoPath('fixtures/submissions/reference'), '--challenges', '1', '--quiet'], { env });
+      expect(refused.exitCode).toBe(3);
+      expect(refused.stderr).toMatch(/learner scripts must run in a sandbox and none can run here .*--no-sandbox/s);
+      const json = path.join(out, 'results.json');
+      const graded = await runCli(['grade', repoPath('fixtures/submissions/reference'), '--challenges', '1', '--quiet', '--no-sandbox', '--json', json], { env });
+      expect(graded.exitCode).toBe(0);
+      const result = JSON.parse(await readFile(json, 'utf8')) as { environment: { sandbox_kind: string; sandbox: string }; score: number };
+      expect(result.environment.sandbox_kind).toBe('none');
+      expect(result.environment.sandbox).toMatch(/^none \(--no-sandbox\)/);
+      expect(result.score).toBe(20);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
