@@ -63,6 +63,24 @@ export function parseLockInfo(raw: string): LockInfo | undefined {
   }
 }
 
+/** A state object's body with what the checks read of it (any text: a learner may write anything). */
+export function stateObject(body: string): StateObject {
+  let json: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    json = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return {
+    body,
+    md5: createHash('md5').update(body, 'utf8').digest('hex'),
+    json,
+    serial: typeof json?.serial === 'number' ? json.serial : undefined,
+    lineage: typeof json?.lineage === 'string' ? json.lineage : undefined,
+  };
+}
+
 export function createClients(backend: StartedBackend): { ddb: DynamoDBClient; s3: S3Client } {
   const credentials = { accessKeyId: backend.credentials.accessKeyId, secretAccessKey: backend.credentials.secretAccessKey };
   const region = backend.credentials.region;
@@ -179,21 +197,7 @@ export class LabStoreReader {
   async readState(): Promise<StateObject | undefined> {
     try {
       const result = await this.s3.send(new GetObjectCommand({ Bucket: this.store.bucket, Key: this.store.key }));
-      const body = (await result.Body?.transformToString('utf8')) ?? '';
-      const md5 = createHash('md5').update(body, 'utf8').digest('hex');
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = JSON.parse(body) as Record<string, unknown>;
-      } catch {
-        json = undefined;
-      }
-      return {
-        body,
-        md5,
-        json,
-        serial: typeof json?.serial === 'number' ? json.serial : undefined,
-        lineage: typeof json?.lineage === 'string' ? json.lineage : undefined,
-      };
+      return stateObject((await result.Body?.transformToString('utf8')) ?? '');
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
         return undefined;

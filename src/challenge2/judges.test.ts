@@ -180,7 +180,7 @@ describe('c2.state-intact', () => {
     ['intact', ran(honest), 'pass', /lineage kept, serial 1 -> 3, digest matches/],
     ['bucket deleted', ran(honest, { damage: ['the state bucket b was deleted'] }), 'fail', /cannot be intact: the state bucket b was deleted by your script/],
     ['state gone', ran(honest, { stateAfter: undefined }), 'fail', /gone from the bucket/],
-    ['not JSON', ran(honest, { stateAfter: state('garbage'), digestAfter: state('garbage').md5 }), 'fail', /no longer valid JSON/],
+    ['not JSON', ran(honest, { stateAfter: state('garbage'), digestAfter: state('garbage').md5 }), 'fail', /no longer a JSON state document/],
     ['lineage changed', ran(honest, { stateAfter: state(stateBody(3, 'v2', 'L2')), digestAfter: state(stateBody(3, 'v2', 'L2')).md5 }), 'fail', /lineage changed \(L1 -> L2\)/],
     ['serial went back', ran(honest, { stateAfter: state(stateBody(0, 'v2')), digestAfter: state(stateBody(0, 'v2')).md5 }), 'fail', /serial went back \(1 -> 0\)/],
     ['digest missing', ran(honest, { digestAfter: undefined }), 'fail', /digest item is missing/],

@@ -132,7 +132,7 @@ export function judgeStateIntact(r: Replay2, learner: Learner2): Verdict {
   return judge(learner, ({ stateAfter, digestAfter, damage }) => {
     if (damage.length) return fail(`the state cannot be intact: ${damage.join('; ')} by your script`);
     if (!stateAfter) return fail('the state object is gone from the bucket after recover.sh');
-    if (!stateAfter.json) return fail('the state object is no longer valid JSON');
+    if (!stateAfter.json) return fail('the state object is no longer a JSON state document');
     const problems: string[] = [];
     if (stateAfter.lineage !== r.stateBefore?.lineage) problems.push(`its lineage changed (${r.stateBefore?.lineage} -> ${stateAfter.lineage}): the state was replaced, not updated`);
     if ((stateAfter.serial ?? -1) < (r.stateBefore?.serial ?? 0)) problems.push(`its serial went back (${r.stateBefore?.serial} -> ${stateAfter.serial})`);

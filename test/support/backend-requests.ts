@@ -1,6 +1,7 @@
 // Builds BackendRequest lists for judge table tests: each step is one request
 // at a given ms, lasting 5 ms; seq is its position.
 import { createHash } from 'node:crypto';
+import { stateObject } from '../../src/backend/lab-store.ts';
 import type { BackendRequest, ClientKind } from '../../src/evidence/backend-log.ts';
 
 export const BUCKET = 'lab-bucket';
@@ -54,20 +55,6 @@ export function apply(at: number, run: string, id: string, body: string, extra: 
 
 export const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
 
-export function state(body: string): { body: string; md5: string; serial: number | undefined; lineage: string | undefined; json: Record<string, unknown> | undefined } {
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(body) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return {
-    body,
-    md5: md5(body),
-    json,
-    serial: typeof json?.serial === 'number' ? json.serial : undefined,
-    lineage: typeof json?.lineage === 'string' ? json.lineage : undefined,
-  };
-}
+export const state = stateObject;
 
 export const stateBody = (serial: number, release: string, lineage = 'L1') => JSON.stringify({ version: 4, serial, lineage, outputs: { release: { value: release, type: 'string' } } });
