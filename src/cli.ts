@@ -1,23 +1,13 @@
 // Parses the command line and hands over to one command module. Exit codes
 // (contract): 0 graded; 1 graded below --fail-under; 2 usage error or
 // unreadable submission; 3 the grading could not complete.
+import { usageText } from './commands/option-tables.ts';
 import { exitStatusOf, isLockgraderError } from './errors.ts';
 import { RUN_TOKEN_VARIABLE } from './learner/run-script.ts';
 import { runExitCleanups } from './util/exit-cleanup.ts';
 import { killDescendants, killProcessesWithToken } from './util/kill-by-token.ts';
 
-const USAGE = `usage:
-  lockgrader grade SUBMISSION_DIR [--challenges 1,2,3] [--backend embedded|localstack|endpoint]
-                   [--endpoint URL] [--script-timeout SECONDS] [--json FILE] [--junit FILE]
-                   [--gradescope FILE] [--report FILE.html] [--fail-under SCORE] [--rubric FILE] [--reveal] [--quiet] [--keep]
-  lockgrader grade-many SUBMISSION_DIR... [--list FILE] [--concurrency N] [--out DIR]
-                   [--challenges 1,2,3] [--script-timeout SECONDS]
-                   # N gradings at once, each with its own emulators and sandbox; one results JSON per folder in --out
-                   # (default reports/grade-many/NAME.json). Exit 0 all graded; 3 any grading error;
-                   # 2 usage error or a folder missing/unreadable (listed, skipped, the rest graded; 2 wins over 3)
-  lockgrader verify [FIXTURE...] [--fixtures DIR] [--repeat N] [--json FILE] [--junit FILE]
-  lockgrader doctor [--json]
-  lockgrader serve-backend     # the embedded backend as a service; prints its endpoints as JSON`;
+const USAGE = usageText();
 
 // Interrupted: end every process the grading started (terraform and learner
 // scripts run detached, so: all descendants, and scripts by run token), remove

@@ -1,4 +1,5 @@
-import { parseArgs } from 'node:util';
+import { COMMANDS, parseArgsOptions } from './option-tables.ts';
+import { parseCommandArgs } from './parse-command-args.ts';
 import { backendAvailability } from '../backend/index.ts';
 import { startEmbeddedBackend } from '../backend/embedded.ts';
 import { localstackImage } from '../backend/localstack.ts';
@@ -116,7 +117,7 @@ export function renderDoctorText(report: DoctorReport): string[] {
 }
 
 export async function doctorCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } } });
+  const { values } = parseCommandArgs(argv, parseArgsOptions(COMMANDS.doctor.options));
   const report = await doctorReport();
   if (values.json) {
     console.log(JSON.stringify(report, null, 2));

@@ -9,6 +9,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { LockgraderError } from '../errors.ts';
+import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
 import { parseChallenges } from '../grading/checks.ts';
 import type { GradeResult } from '../grading/types.ts';
@@ -220,13 +221,7 @@ async function collectSubmissions(positionals: string[], listFile: string | unde
 }
 
 export async function gradeManyCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs(argv, {
-    list: { type: 'string' },
-    concurrency: { type: 'string' },
-    out: { type: 'string' },
-    challenges: { type: 'string' },
-    'script-timeout': { type: 'string' },
-  });
+  const parsed = parseCommandArgs(argv, parseArgsOptions(COMMANDS['grade-many'].options));
   const { values, positionals } = parsed;
   const concurrency = parseConcurrency(values.concurrency, availableParallelism());
   const scriptTimeout = parseScriptTimeout(values['script-timeout']);

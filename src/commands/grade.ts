@@ -1,5 +1,6 @@
 import { parseBackendKind } from '../backend/index.ts';
 import { LockgraderError } from '../errors.ts';
+import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
 import { loadRubric, parseChallenges } from '../grading/checks.ts';
 import { gradeSubmission } from '../grading/grade.ts';
@@ -25,25 +26,7 @@ function printSummary(result: GradeResult): void {
 }
 
 export async function gradeCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs(argv, {
-    challenges: { type: 'string' },
-    backend: { type: 'string', default: 'embedded' },
-    endpoint: { type: 'string' },
-    'script-timeout': { type: 'string' },
-    json: { type: 'string' },
-    junit: { type: 'string' },
-    gradescope: { type: 'string' },
-    report: { type: 'string' },
-    'fail-under': { type: 'string' },
-    rubric: { type: 'string' },
-    reveal: { type: 'boolean', default: false },
-    quiet: { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false },
-    verbose: { type: 'boolean', default: false },
-    workers: { type: 'string' },
-    'no-sandbox': { type: 'boolean', default: false },
-    'lab-variant': { type: 'string', default: 'dynamodb' },
-  });
+  const parsed = parseCommandArgs(argv, parseArgsOptions(COMMANDS['grade'].options));
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new LockgraderError('USAGE', 'grade takes exactly one SUBMISSION_DIR');
   const challenges = parseChallenges(values.challenges);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseBackendKind } from '../backend/index.ts';
+import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
 import { repoPath } from '../paths.ts';
 import { verifyFixtures, type FixtureOutcome } from '../grading/verify.ts';
@@ -20,15 +21,7 @@ function formatFixture(outcome: FixtureOutcome): string {
 }
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs(argv, {
-    fixtures: { type: 'string' },
-    junit: { type: 'string' },
-    json: { type: 'string' },
-    backend: { type: 'string', default: 'embedded' },
-    endpoint: { type: 'string' },
-    repeat: { type: 'string' },
-    'no-sandbox': { type: 'boolean', default: false },
-  });
+  const parsed = parseCommandArgs(argv, parseArgsOptions(COMMANDS['verify'].options));
   const { values, positionals } = parsed;
   const root = path.resolve(values.fixtures ?? repoPath('fixtures/submissions'));
   const outcomes = await verifyFixtures({

@@ -1,0 +1,102 @@
+// Every command's options, in one table each: the parser takes its
+// configuration from here and `lockgrader --help` is generated from the same
+// rows, so the usage text cannot drift from what is parsed.
+
+export type OptionRow =
+  | { type: 'string'; /** The value's placeholder in the usage text. */ value?: string; default?: string; help: string }
+  | { type: 'boolean'; value?: undefined; default?: boolean; help: string };
+
+/** What node:util parseArgs takes for one row. */
+type ParseRow<R extends OptionRow> = R extends { type: 'boolean' } ? { type: 'boolean'; default?: boolean } : { type: 'string'; default?: string };
+
+export interface CommandTable {
+  /** The positional arguments, as the usage shows them. */
+  positionals: string;
+  summary: string;
+  options: Readonly<Record<string, OptionRow>>;
+}
+
+const CHALLENGES = { type: 'string', value: '1,2,3', help: 'the challenges to grade (default all)' } as const;
+const SCRIPT_TIMEOUT = { type: 'string', value: 'SECONDS', help: "a learner script's time limit (default 120)" } as const;
+const BACKEND = { type: 'string', value: 'embedded|localstack|endpoint', default: 'embedded', help: 'where the lab state lives' } as const;
+const ENDPOINT = { type: 'string', value: 'URL', help: 'with --backend endpoint: URL, or s3=URL,dynamodb=URL' } as const;
+const NO_SANDBOX = { type: 'boolean', default: false, help: 'run learner scripts unconfined (the results say so)' } as const;
+
+export const COMMANDS = {
+  grade: {
+    positionals: 'SUBMISSION_DIR',
+    summary: 'grade one submission; exit 0 graded, 1 below --fail-under, 2 usage, 3 grading could not complete',
+    options: {
+      challenges: CHALLENGES,
+      backend: BACKEND,
+      endpoint: ENDPOINT,
+      'script-timeout': SCRIPT_TIMEOUT,
+      json: { type: 'string', value: 'FILE', help: 'the results file' },
+      junit: { type: 'string', value: 'FILE', help: 'JUnit XML' },
+      gradescope: { type: 'string', value: 'FILE', help: "Gradescope's results.json" },
+      report: { type: 'string', value: 'FILE.html', help: 'an HTML report with the lock timeline' },
+      'fail-under': { type: 'string', value: 'SCORE', help: 'exit 1 when the score is below' },
+      rubric: { type: 'string', value: 'FILE', help: 'points per check id ({"points": {...}})' },
+      'lab-variant': { type: 'string', value: 'dynamodb', default: 'dynamodb', help: 'the lab variant (only dynamodb in this version)' },
+      reveal: { type: 'boolean', default: false, help: 'hidden values in the feedback (authors)' },
+      quiet: { type: 'boolean', default: false, help: 'no summary, no progress lines' },
+      keep: { type: 'boolean', default: false, help: "keep the grading's folder and print its path" },
+      workers: { type: 'string', value: 'N', help: '1: grade the challenges one after another' },
+      'no-sandbox': NO_SANDBOX,
+    },
+  },
+  'grade-many': {
+    positionals: 'SUBMISSION_DIR...',
+    summary: 'N gradings at once, each with its own emulators and sandbox; one results JSON per folder (exit 0 all graded, 3 any error, 2 a folder missing)',
+    options: {
+      list: { type: 'string', value: 'FILE', help: 'more folders, one per line' },
+      concurrency: { type: 'string', value: 'N', help: 'gradings at once (default: the cores)' },
+      out: { type: 'string', value: 'DIR', help: 'where the results go (default reports/grade-many)' },
+      challenges: CHALLENGES,
+      'script-timeout': SCRIPT_TIMEOUT,
+    },
+  },
+  verify: {
+    positionals: '[FIXTURE...]',
+    summary: "every fixture against its expected.json (the lab's regression matrix)",
+    options: {
+      fixtures: { type: 'string', value: 'DIR', help: 'the fixtures folder (default fixtures/submissions)' },
+      repeat: { type: 'string', value: 'N', help: 'grade each N times; all must agree' },
+      json: { type: 'string', value: 'FILE', help: 'the outcomes as JSON' },
+      junit: { type: 'string', value: 'FILE', help: 'JUnit XML' },
+      backend: BACKEND,
+      endpoint: ENDPOINT,
+      'no-sandbox': NO_SANDBOX,
+    },
+  },
+  doctor: {
+    positionals: '',
+    summary: 'which terraform/tofu, backends, sandbox and learner tools this machine has',
+    options: { json: { type: 'boolean', default: false, help: 'as JSON' } },
+  },
+  'serve-backend': {
+    positionals: '',
+    summary: 'the embedded backend as a service; prints its endpoints as JSON',
+    options: {},
+  },
+} as const satisfies Record<string, CommandTable>;
+
+/** node:util parseArgs options from a table (type and default only). */
+export function parseArgsOptions<T extends Record<string, OptionRow>>(options: T): { [K in keyof T]: ParseRow<T[K]> } {
+  return Object.fromEntries(
+    Object.entries(options).map(([name, row]) => [name, { type: row.type, ...(row.default !== undefined ? { default: row.default } : {}) }]),
+  ) as { [K in keyof T]: ParseRow<T[K]> };
+}
+
+/** The usage text of every command, generated from the tables. */
+export function usageText(): string {
+  const lines = ['usage:'];
+  for (const [name, table] of Object.entries(COMMANDS) as Array<[string, CommandTable]>) {
+    lines.push(`  lockgrader ${name}${table.positionals ? ` ${table.positionals}` : ''}`, `      ${table.summary}`);
+    for (const [option, row] of Object.entries(table.options)) {
+      const flag = `--${option}${row.type === 'string' ? ` ${row.value ?? 'VALUE'}` : ''}`;
+      lines.push(`      ${flag.padEnd(42)} ${row.help}`);
+    }
+  }
+  return lines.join('\n');
+}
