@@ -1,6 +1,6 @@
 // Challenge 1's evidence, as typed data: what the replay did (the holder's
 // lock, the refused plan) and what the learner reported.
-import type { LockInfo } from '../backend/lab-store.ts';
+import type { LockInfo } from '../backend/lock-info.ts';
 import type { LockAnswer } from './answers.ts';
 
 export interface Replay1 {

@@ -1,7 +1,7 @@
 // Challenge 2's evidence, as typed data. Lock-related checks are decided
 // from `requests` (what the backend saw, attributed by relay); the recorded
 // terraform commands only add detail to the feedback.
-import type { LockInfo, StateObject } from '../backend/lab-store.ts';
+import type { LockInfo, StateObject } from '../backend/lock-info.ts';
 import type { ParsedRecord } from '../analysis/invocation-facts.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
 

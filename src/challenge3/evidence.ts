@@ -1,7 +1,7 @@
 // Challenge 3's evidence, as typed data: the pipeline's three runs (one under
 // contention, two started together), every backend request of the challenge
 // attributed to its run, the recorded commands (hints), and LOCKING.md.
-import type { LockInfo, StateObject } from '../backend/lab-store.ts';
+import type { LockInfo, StateObject } from '../backend/lock-info.ts';
 import type { ParsedRecord } from '../analysis/invocation-facts.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
 import type { ScriptFacts, StoreNames } from '../challenge2/evidence.ts';
