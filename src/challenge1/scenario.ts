@@ -34,9 +34,9 @@ export async function replayChallenge1(lab: Lab): Promise<Replay1Run> {
   lab.defer(async () => {
     if (!holder.process.exited()) await holder.kill();
   });
-  lab.event('lock-held', `apply holds lock ${holder.lock.ID} (${holder.lock.Operation})`);
+  lab.event('lock-held', `apply holds lock ${holder.lock.ID} (${holder.lock.Operation})`, { lock_id: holder.lock.ID });
   const plan = await ws.run(planArgs({ lockTimeout: '0s' }), { signal: lab.signal });
-  lab.event('plan-failed', `concurrent plan exited ${plan.exitCode}`);
+  lab.event('plan-failed', `concurrent plan exited ${plan.exitCode}`, { exit: String(plan.exitCode ?? plan.signal) });
   const lockDuringPlan = (await lab.reader.readLock())?.info;
   const contentionLog = path.join(lab.root, 'contention.log');
   await writeFile(contentionLog, plan.all);
@@ -73,7 +73,7 @@ export async function learnerChallenge1(lab: Lab, replay: Replay1Run): Promise<L
     return await transcriptMode(lab);
   } finally {
     await replay.holderProcess.release();
-    lab.event('lock-released', 'the holding apply finished');
+    lab.event('lock-released', 'the holding apply finished', { lock_id: replay.holder.ID });
   }
 }
 

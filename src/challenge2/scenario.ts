@@ -24,9 +24,9 @@ export async function replayChallenge2(lab: Lab): Promise<Replay2Run> {
   const stateBefore = await lab.reader.readState();
   await writeFile(path.join(ws.dir, 'terraform.tfvars'), `release = "${CHANGED_RELEASE}"\n`);
   const holder = await startLockHolder(ws, { signal: lab.signal });
-  lab.event('lock-held', `apply of release ${CHANGED_RELEASE} holds lock ${holder.lock.ID}`);
+  lab.event('lock-held', `apply of release ${CHANGED_RELEASE} holds lock ${holder.lock.ID}`, { lock_id: holder.lock.ID });
   const killed = await holder.kill();
-  lab.event('apply-killed', `SIGKILL to terraform pid ${holder.process.pid}`);
+  lab.event('apply-killed', `SIGKILL to terraform pid ${holder.process.pid}`, { lock_id: holder.lock.ID, exit: 'SIGKILL' });
   const orphan = (await lab.reader.readLock())?.info;
   const { store } = lab;
   return {
@@ -54,7 +54,7 @@ export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<L
   const digestAfter = tableGone ? undefined : await lab.reader.readDigest();
   // The harness's own plan, in the replay's working directory (the learner worked on a copy of it, in the sandbox).
   const plan = await replay.workspace.run(planArgs({ detailedExitCode: true }), { signal: lab.signal });
-  lab.event('harness-plan', `plan -detailed-exitcode exited ${plan.exitCode}`);
+  lab.event('harness-plan', `plan -detailed-exitcode exited ${plan.exitCode}`, { exit: String(plan.exitCode ?? plan.signal) });
   const { run } = ran;
   return {
     ran: true,

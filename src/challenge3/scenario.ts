@@ -127,7 +127,7 @@ export async function learnerChallenge3(lab: Lab, replay: Replay3Run): Promise<L
   lab.defer(async () => {
     if (!holder.process.exited()) await holder.kill();
   });
-  lab.event('lock-held', `another apply holds lock ${holder.lock.ID}`);
+  lab.event('lock-held', `another apply holds lock ${holder.lock.ID}`, { lock_id: holder.lock.ID });
   const ci = ciEnvironment();
   const run = 'c3:contention';
   const startedAt = Date.now();
@@ -135,7 +135,7 @@ export async function learnerChallenge3(lab: Lab, replay: Replay3Run): Promise<L
   await holdPeriod(lab, run, startedAt, running.catch(() => undefined));
   const releasedAt = Date.now();
   const holderResult = await holder.release();
-  lab.event('lock-released', `the holding apply finished (exit ${holderResult.exitCode})`);
+  lab.event('lock-released', `the holding apply finished (exit ${holderResult.exitCode})`, { lock_id: holder.lock.ID, exit: String(holderResult.exitCode ?? holderResult.signal) });
   const contentionRun = await running;
   const stateAfter = await lab.reader.readState();
   // The pair must start from a free lock: a lock left by the first run (or the holder) is removed, and said so.

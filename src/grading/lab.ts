@@ -9,12 +9,13 @@ import { startEmbeddedBackend } from '../backend/embedded.ts';
 import { createLabStore, deleteLabStore, LabStoreReader, type LabStore } from '../backend/lab-store.ts';
 import type { StartedBackend } from '../backend/types.ts';
 import { BackendLog } from '../evidence/backend-log.ts';
+import { lockEpisodes } from '../evidence/lock-history.ts';
 import { startRelay } from '../evidence/relay.ts';
 import { runLearnerInSandbox, type LearnerRun, type LearnerRunOptions } from '../learner/learner-run.ts';
 import { createWorkspace, type Workspace } from '../workspace/workspace.ts';
 import type { GradingContext } from './context.ts';
 import { findSubmissionFile, type SubmissionFile } from './submission-file.ts';
-import type { ChallengeNumber, ScriptRun, TimelineEvent, TimelineKind } from './types.ts';
+import type { ChallengeNumber, ScriptRun, TimelineEvent, TimelineFacts, TimelineKind } from './types.ts';
 
 /** The run label of the harness's own terraform in the backend log. */
 export const HARNESS_RUN = 'harness';
@@ -89,8 +90,8 @@ export class Lab implements AsyncDisposable {
     return ws;
   }
 
-  event(kind: TimelineKind, detail: string): void {
-    this.timeline.push({ at_ms: Date.now() - this.context.startedAt, challenge: this.challenge, kind, detail });
+  event(kind: TimelineKind, detail: string, facts: TimelineFacts = {}): void {
+    this.timeline.push({ at_ms: Date.now() - this.context.startedAt, challenge: this.challenge, kind, detail, ...facts });
     if (!this.context.progress) return;
     const seconds = ((Date.now() - this.context.startedAt) / 1000).toFixed(1).padStart(5);
     process.stderr.write(`lockgrader [${seconds} s] challenge ${this.challenge}: ${kind}${detail ? ` — ${detail}` : ''}\n`);
@@ -110,7 +111,9 @@ export class Lab implements AsyncDisposable {
     const run = options.run ?? `c${this.challenge}:${this.runCount}:${path.basename(file.relative)}`;
     const scriptRoot = await mkdtemp(path.join(this.root, 'learner-'));
     const relayed = await this.relayedStore(run);
-    this.event('script-start', label);
+    const variant = /\(([^)]*)\)\s*$/.exec(label)?.[1];
+    const named = { script: label, ...(variant ? { variant } : {}) };
+    this.event('script-start', label, named);
     try {
       const result = await runLearnerInSandbox(this.context, file, {
         ...options,
@@ -119,13 +122,29 @@ export class Lab implements AsyncDisposable {
         relayed,
         signal: options.signal ?? this.signal,
       });
-      this.event('script-end', `${label} exit=${result.run.exitCode ?? result.run.signal}${result.run.timedOut ? ' (time limit)' : ''}`);
+      const exit = String(result.run.exitCode ?? result.run.signal);
+      this.event('script-end', `${label} exit=${exit}${result.run.timedOut ? ' (time limit)' : ''}`, { ...named, exit, ...(result.run.timedOut ? { timed_out: true } : {}) });
       for (const inv of result.invocations) {
+        const command = inv.args.find((word) => !word.startsWith('-'));
         this.timeline.push({
           at_ms: inv.started_at - this.context.startedAt,
           challenge: this.challenge,
           kind: 'learner-terraform',
           detail: `${inv.tool} ${inv.args.join(' ')} → ${inv.exit_code ?? 'killed'}`,
+          exit: String(inv.exit_code ?? 'killed'),
+          ...(command ? { command } : {}),
+        });
+      }
+      // What the backend saw the run do to a lock it did not take (force-unlock, or a raw delete): that ends an orphaned lock.
+      for (const episode of lockEpisodes(this.log.requests, this.store.lockId)) {
+        const by = episode.releasedBy;
+        if (!by || by.run !== run || episode.run === run) continue;
+        this.timeline.push({
+          at_ms: by.at - this.context.startedAt,
+          challenge: this.challenge,
+          kind: 'lock-released',
+          detail: `the backend saw ${by.client} (${label}) delete the lock ${episode.lockInfoId ?? ''} taken by ${episode.run}`,
+          ...(episode.lockInfoId ? { lock_id: episode.lockInfoId } : {}),
         });
       }
       this.scripts.push({

@@ -70,8 +70,24 @@ export type TimelineKind =
   | 'grader-error'
   | 'note';
 
-/** One event on the lock timeline (HTML report, debugging). */
-export interface TimelineEvent {
+/** What an event is about, as data (the HTML report draws from these, never from `detail`). */
+export interface TimelineFacts {
+  /** lock-held, lock-released, apply-killed: the lock's ID. */
+  lock_id?: string;
+  /** script-end, plan-failed, harness-plan, learner-terraform, lock-released: the exit code, or the signal that ended it. */
+  exit?: string;
+  /** script-start, script-end: how the run is named ("challenge3/pipeline.sh (concurrent run 1)"). */
+  script?: string;
+  /** script-start, script-end: the variant in that name ("concurrent run 1"). */
+  variant?: string;
+  /** script-end: the time limit stopped it. */
+  timed_out?: boolean;
+  /** learner-terraform: the subcommand ("plan", "force-unlock"). */
+  command?: string;
+}
+
+/** One event on the lock timeline (HTML report, debugging): `detail` is for people, the facts for programs. */
+export interface TimelineEvent extends TimelineFacts {
   at_ms: number;
   challenge: ChallengeNumber;
   kind: TimelineKind | string;

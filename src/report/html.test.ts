@@ -204,3 +204,23 @@ describe('placeLabels', () => {
     expect(svg).toContain('lock held 120.00 s');
   });
 });
+
+describe('typed timeline facts', () => {
+  test('labels and bars come from the facts, not the detail text', () => {
+    const typed = (at: number, kind: string, facts: Partial<TimelineEvent>): TimelineEvent => ({ at_ms: at, challenge: 2, kind, detail: 'free text for people', ...facts });
+    expect(eventLabel(typed(0, 'lock-held', { lock_id: 'abcdef01-0000-4000-8000-000000000000' }))).toBe('lock held abcdef01…');
+    expect(eventLabel(typed(0, 'script-end', { script: 'challenge2/recover.sh', exit: '7', timed_out: true }))).toBe('end exit=7 (time limit)');
+    expect(eventLabel(typed(0, 'learner-terraform', { command: 'force-unlock', exit: '0' }))).toBe('force-unlock → 0');
+    expect(eventLabel(typed(0, 'script-start', { script: 'challenge3/pipeline.sh (concurrent run 2)', variant: 'concurrent run 2' }))).toBe('start concurrent run 2');
+    // The orphaned lock ends where the backend saw it deleted, not at a recorded command.
+    const bars = timelineIntervals([
+      typed(100, 'apply-killed', { exit: 'SIGKILL' }),
+      typed(150, 'learner-terraform', { command: 'force-unlock', exit: '0' }),
+      typed(300, 'lock-released', { lock_id: 'x' }),
+      typed(200, 'script-start', { script: 'challenge2/recover.sh' }),
+      typed(400, 'script-end', { script: 'challenge2/recover.sh', exit: '0' }),
+    ]);
+    expect(bars.find((bar) => bar.kind === 'lock-orphaned')).toMatchObject({ start_ms: 100, end_ms: 300, closed: true });
+    expect(bars.find((bar) => bar.kind === 'script-running')).toMatchObject({ start_ms: 200, end_ms: 400, label: 'recover.sh' });
+  });
+});

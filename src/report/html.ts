@@ -61,40 +61,46 @@ function scriptName(detail: string): string {
   return detail.replace(/^challenge\d\//, '');
 }
 
-/** The short label of an event's mark (the full detail is in its tooltip and the event table). */
+/**
+ * The short label of an event's mark (the full detail is in its tooltip and
+ * the event table). Drawn from the event's typed facts; results files written
+ * before events carried them fall back to reading the detail text.
+ */
 export function eventLabel(event: TimelineEvent): string {
   const { kind, detail } = event;
   switch (kind) {
     case 'lock-held': {
-      const id = uuidPrefix(detail);
+      const id = event.lock_id?.slice(0, 8) ?? uuidPrefix(detail);
       return id ? `lock held ${id}…` : 'lock held';
     }
     case 'lock-released':
       return 'lock released';
     case 'apply-killed':
-      return /SIGKILL/.test(detail) ? 'apply SIGKILLed' : 'apply killed';
+      return (event.exit ?? detail).includes('SIGKILL') ? 'apply SIGKILLed' : 'apply killed';
     case 'plan-failed': {
-      const code = /exited (\S+)/.exec(detail)?.[1];
+      const code = event.exit ?? /exited (\S+)/.exec(detail)?.[1];
       return code ? `plan failed (exit ${code})` : 'plan failed';
     }
     case 'script-start': {
       // "challenge3/pipeline.sh (concurrent run 1)" → "start concurrent run 1"; the bar names the script.
-      const variant = /\(([^)]*)\)\s*$/.exec(detail)?.[1];
-      return `start ${variant ?? scriptName(detail)}`;
+      const variant = event.script !== undefined ? event.variant : /\(([^)]*)\)\s*$/.exec(detail)?.[1];
+      return `start ${variant ?? scriptName(event.script ?? detail)}`;
     }
     case 'script-end': {
-      const exit = /exit=(\S+)/.exec(detail)?.[1];
-      return `end${exit ? ` exit=${exit}` : ''}${/time limit/.test(detail) ? ' (time limit)' : ''}`;
+      const exit = event.exit ?? /exit=(\S+)/.exec(detail)?.[1];
+      const limit = event.timed_out ?? /time limit/.test(detail);
+      return `end${exit ? ` exit=${exit}` : ''}${limit ? ' (time limit)' : ''}`;
     }
     case 'learner-terraform': {
       // "terraform plan -input=false -lock-timeout=5m → 0" → "plan → 0" (the mark's colour says it is the learner's terraform/tofu).
+      if (event.command !== undefined) return `${event.command}${event.exit === undefined ? '' : ` → ${event.exit}`}`;
       const words = detail.replace(/\s*→ \S+\s*$/, '').split(' ');
       const command = words.slice(1).find((word) => word !== '' && !word.startsWith('-')) ?? words.join(' ');
       const result = /→ (\S+)\s*$/.exec(detail)?.[1];
       return `${command}${result === undefined ? '' : ` → ${result}`}`;
     }
     case 'harness-plan': {
-      const code = /exited (\S+)/.exec(detail)?.[1];
+      const code = event.exit ?? /exited (\S+)/.exec(detail)?.[1];
       return code ? `harness plan → ${code}` : 'harness plan';
     }
     case 'replay-error':
@@ -104,6 +110,19 @@ export function eventLabel(event: TimelineEvent): string {
     default:
       return kind;
   }
+}
+
+/** Whether an event released an orphaned lock: the backend saw it deleted, or (older results) a recorded force-unlock succeeded. */
+function releasesOrphan(event: TimelineEvent): boolean {
+  if (event.kind === 'lock-released') return true;
+  return event.kind === 'learner-terraform' && event.command === undefined && /\bforce-unlock\b/.test(event.detail) && /→ 0\s*$/.test(event.detail);
+}
+
+/** Whether `end` closes the script run `start` opened. */
+function endsScript(start: TimelineEvent, end: TimelineEvent): boolean {
+  if (end.kind !== 'script-end') return false;
+  if (start.script !== undefined && end.script !== undefined) return start.script === end.script;
+  return end.detail === start.detail || end.detail.startsWith(`${start.detail} `);
 }
 
 // Pairs events into bars: lock-held → the next lock-released or apply-killed
@@ -132,12 +151,12 @@ export function timelineIntervals(events: TimelineEvent[]): TimelineInterval[] {
       label = 'lock held';
     } else if (start.kind === 'apply-killed') {
       kind = 'lock-orphaned';
-      end = closing(start, (event) => event.kind === 'learner-terraform' && /\bforce-unlock\b/.test(event.detail) && /→ 0\s*$/.test(event.detail));
+      end = closing(start, releasesOrphan);
       label = 'orphaned lock';
     } else if (start.kind === 'script-start') {
       kind = 'script-running';
-      end = closing(start, (event) => event.kind === 'script-end' && (event.detail === start.detail || event.detail.startsWith(`${start.detail} `)));
-      label = scriptName(start.detail);
+      end = closing(start, (event) => endsScript(start, event));
+      label = scriptName(start.script ?? start.detail);
     } else {
       continue;
     }
