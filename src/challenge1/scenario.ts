@@ -8,7 +8,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Lab } from '../grading/lab.ts';
 import { readSubmissionText } from '../grading/submission-file.ts';
-import { applyArgs, planArgs } from '../terraform/args.ts';
+import { planArgs } from '../terraform/args.ts';
+import { applyBaseline } from '../terraform/commands/apply.ts';
 import { startLockHolder, type LockHolder } from '../terraform/lock-holder.ts';
 import { parseLockAnswer } from './answers.ts';
 import type { Learner1, Replay1 } from './evidence.ts';
@@ -28,8 +29,7 @@ function holderHostname(): string {
 
 export async function replayChallenge1(lab: Lab): Promise<Replay1Run> {
   const ws = await lab.workspace();
-  const baseline = await ws.run(applyArgs(), { signal: lab.signal });
-  if (baseline.exitCode !== 0) throw new Error(`baseline apply exited ${baseline.exitCode}: ${baseline.all.slice(-1500)}`);
+  await applyBaseline(ws, { signal: lab.signal });
   const holder = await startLockHolder(ws, { vars: { release: 'c1-contention' }, hostname: holderHostname(), signal: lab.signal });
   lab.defer(async () => {
     if (!holder.process.exited()) await holder.kill();

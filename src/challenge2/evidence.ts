@@ -4,6 +4,7 @@
 import type { LockInfo, StateObject } from '../backend/lock-info.ts';
 import type { ParsedRecord } from '../analysis/invocation-facts.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
+import type { PlanOutcome } from '../analysis/plan-outcome.ts';
 
 /** Where the lab's lock, digest and state live. */
 export interface StoreNames {
@@ -56,5 +57,5 @@ export type Learner2 =
       stateAfter: StateObject | undefined;
       digestAfter: string | undefined;
       /** The harness's own plan -detailed-exitcode afterwards. */
-      plan: { exitCode: number | null; output: string };
+      plan: { outcome: PlanOutcome; exitCode: number | null; output: string };
     };

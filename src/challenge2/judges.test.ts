@@ -62,7 +62,7 @@ function ran(steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {
     damage: [],
     stateAfter: state(finalBody),
     digestAfter: state(finalBody).md5,
-    plan: { exitCode: 0, output: 'No changes.' },
+    plan: { outcome: 'no-changes', exitCode: 0, output: 'No changes.' },
     ...extra,
   };
 }
@@ -197,9 +197,9 @@ describe('c2.zero-drift (the change completed by an apply of the script)', () =>
   const pushed = stateBody(3, 'v2');
   test.each([
     ['apply completed the change', ran(honest), 'pass', /state was written by your terraform apply: the interrupted change \(release v2\) was completed/],
-    ['plan still has changes', ran(forceUnlock(2000), { plan: { exitCode: 2, output: '  # terraform_data.deployment must be replaced\n' } }), 'fail', /still has changes \(terraform_data\.deployment must be replaced\).*never completed/],
-    ['plan refused by a held lock', ran([], { plan: { exitCode: 1, output: 'Error: Error acquiring the state lock' } }), 'fail', /could not take the lock/],
-    ['plan failed otherwise', ran([], { plan: { exitCode: 1, output: 'Error: something\nelse' } }), 'fail', /harness's plan failed \(exit 1\): Error: something\nelse/],
+    ['plan still has changes', ran(forceUnlock(2000), { plan: { outcome: 'changes', exitCode: 2, output: '  # terraform_data.deployment must be replaced\n' } }), 'fail', /still has changes \(terraform_data\.deployment must be replaced\).*never completed/],
+    ['plan refused by a held lock', ran([], { plan: { outcome: 'error', exitCode: 1, output: 'Error: Error acquiring the state lock' } }), 'fail', /could not take the lock/],
+    ['plan failed otherwise', ran([], { plan: { outcome: 'error', exitCode: 1, output: 'Error: something\nelse' } }), 'fail', /harness's plan failed \(exit 1\): Error: something\nelse/],
     [
       'state pull | jq | state push (a state-push lock)',
       ran([...forceUnlock(2000), acquire(3000, RUN, 'p', 'state-push'), putState(3020, RUN, pushed), putDigest(3030, RUN), release(3050, RUN)]),

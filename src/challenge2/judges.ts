@@ -147,14 +147,14 @@ export function judgeStateIntact(r: Replay2, learner: Learner2): Verdict {
 export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
   return judge(learner, (ran) => {
     const { plan } = ran;
-    if (plan.exitCode === 2) {
+    if (plan.outcome === 'changes') {
       const pending = /#\s+(\S+)\s+(must be replaced|will be created|will be updated in-place|will be destroyed)/.exec(plan.output);
       return fail(
         `the plan still has changes${pending ? ` (${pending[1]} ${pending[2]})` : ''}: the interrupted apply of release ${r.changedRelease} was never completed. ` +
           'Unlocking alone is not recovery: run apply (with locking on) after force-unlock.',
       );
     }
-    if (plan.exitCode !== 0) {
+    if (plan.outcome === 'error') {
       const locked = /Error acquiring the state lock/.test(plan.output);
       return fail(locked ? "the harness's plan could not take the lock: a lock is still held after recover.sh" : `the harness's plan failed (exit ${plan.exitCode}): ${tail(plan.output, 4)}`);
     }

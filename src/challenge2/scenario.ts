@@ -6,7 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseRecords } from '../analysis/invocation-facts.ts';
 import type { Lab } from '../grading/lab.ts';
-import { applyArgs, planArgs } from '../terraform/args.ts';
+import { planDetailed } from '../terraform/commands/plan.ts';
+import { applyBaseline } from '../terraform/commands/apply.ts';
 import { startLockHolder } from '../terraform/lock-holder.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import type { Learner2, Replay2 } from './evidence.ts';
@@ -19,8 +20,7 @@ export interface Replay2Run extends Replay2 {
 
 export async function replayChallenge2(lab: Lab): Promise<Replay2Run> {
   const ws = await lab.workspace();
-  const baseline = await ws.run(applyArgs(), { signal: lab.signal });
-  if (baseline.exitCode !== 0) throw new Error(`baseline apply exited ${baseline.exitCode}: ${baseline.all.slice(-1500)}`);
+  await applyBaseline(ws, { signal: lab.signal });
   const stateBefore = await lab.reader.readState();
   await writeFile(path.join(ws.dir, 'terraform.tfvars'), `release = "${CHANGED_RELEASE}"\n`);
   const holder = await startLockHolder(ws, { signal: lab.signal });
@@ -53,7 +53,7 @@ export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<L
   const stateAfter = bucketGone ? undefined : await lab.reader.readState();
   const digestAfter = tableGone ? undefined : await lab.reader.readDigest();
   // The harness's own plan, in the replay's working directory (the learner worked on a copy of it, in the sandbox).
-  const plan = await replay.workspace.run(planArgs({ detailedExitCode: true }), { signal: lab.signal });
+  const { outcome, result: plan } = await planDetailed(replay.workspace, { signal: lab.signal });
   lab.event('harness-plan', `plan -detailed-exitcode exited ${plan.exitCode}`, { exit: String(plan.exitCode ?? plan.signal) });
   const { run } = ran;
   return {
@@ -66,6 +66,6 @@ export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<L
     damage,
     stateAfter,
     digestAfter,
-    plan: { exitCode: plan.exitCode ?? null, output: plan.all },
+    plan: { outcome, exitCode: plan.exitCode ?? null, output: plan.all },
   };
 }

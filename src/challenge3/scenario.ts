@@ -15,7 +15,7 @@ import type { Lab } from '../grading/lab.ts';
 import { HARNESS_RUN } from '../grading/lab.ts';
 import { readSubmissionText, type SubmissionFile } from '../grading/submission-file.ts';
 import type { LearnerRun } from '../learner/learner-run.ts';
-import { applyArgs } from '../terraform/args.ts';
+import { applyBaseline } from '../terraform/commands/apply.ts';
 import { startLockHolder } from '../terraform/lock-holder.ts';
 import type { Learner3, PipelineRun, PipelineSource, Replay3 } from './evidence.ts';
 import { planWorkflow, renderWorkflowScript, workflowScanText } from './workflow.ts';
@@ -75,8 +75,7 @@ async function loadPipeline(lab: Lab): Promise<Loaded | { problem: string }> {
 
 export async function replayChallenge3(lab: Lab): Promise<Replay3Run> {
   const ws = await lab.workspace();
-  const baseline = await ws.run(applyArgs(), { signal: lab.signal });
-  if (baseline.exitCode !== 0) throw new Error(`baseline apply exited ${baseline.exitCode}: ${baseline.all.slice(-1500)}`);
+  await applyBaseline(ws, { signal: lab.signal });
   const { store } = lab;
   return {
     names: { bucket: store.bucket, key: store.key, table: store.table, lockId: store.lockId, digestId: store.digestId },
