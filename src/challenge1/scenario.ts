@@ -31,9 +31,7 @@ export async function replayChallenge1(lab: Lab): Promise<Replay1Run> {
   const ws = await lab.workspace();
   await applyBaseline(ws, { signal: lab.signal });
   const holder = await startLockHolder(ws, { vars: { release: 'c1-contention' }, hostname: holderHostname(), signal: lab.signal });
-  lab.defer(async () => {
-    if (!holder.process.exited()) await holder.kill();
-  });
+  lab.defer(async () => holder[Symbol.asyncDispose]());
   lab.event('lock-held', `apply holds lock ${holder.lock.ID} (${holder.lock.Operation})`, { lock_id: holder.lock.ID });
   const plan = await ws.run(planArgs({ lockTimeout: '0s' }), { signal: lab.signal });
   lab.event('plan-failed', `concurrent plan exited ${plan.exitCode}`, { exit: String(plan.exitCode ?? plan.signal) });

@@ -123,9 +123,7 @@ export async function learnerChallenge3(lab: Lab, replay: Replay3Run): Promise<L
   // Scenario 1: the lock is held when the pipeline starts.
   const holderWs = await lab.workspace();
   const holder = await startLockHolder(holderWs, { vars: { release: 'c3-holder' }, signal: lab.signal });
-  lab.defer(async () => {
-    if (!holder.process.exited()) await holder.kill();
-  });
+  lab.defer(async () => holder[Symbol.asyncDispose]());
   lab.event('lock-held', `another apply holds lock ${holder.lock.ID}`, { lock_id: holder.lock.ID });
   const ci = ciEnvironment();
   const run = 'c3:contention';

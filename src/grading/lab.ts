@@ -86,7 +86,7 @@ export class Lab implements AsyncDisposable {
       this.disposers.push(relayed.close);
     }
     const ws = await createWorkspace({ store: this.harnessStore, terraform: this.context.terraform, parentDir: this.root });
-    if (!this.context.keep) this.disposers.push(() => ws.dispose());
+    if (!this.context.keep) this.disposers.push(async () => ws[Symbol.asyncDispose]());
     return ws;
   }
 

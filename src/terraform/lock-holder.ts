@@ -8,8 +8,8 @@ import { applyArgs } from './args.ts';
 import type { CommandResult } from './command-result.ts';
 import type { RunningCommand } from './run.ts';
 
-/** An apply that holds the state lock inside its deploy step until released or killed. */
-export interface LockHolder {
+/** An apply that holds the state lock inside its deploy step until released or killed; disposing kills it if it still runs. */
+export interface LockHolder extends AsyncDisposable {
   process: RunningCommand;
   /** The holder's lock, as read from the lock table once it appeared. */
   lock: LockInfo;
@@ -78,6 +78,13 @@ export async function startLockHolder(workspace: Workspace, options: StartHolder
         const result = await running.result;
         running.killAll();
         return result;
+      },
+      async [Symbol.asyncDispose]() {
+        if (!running.exited()) {
+          running.signal('SIGKILL');
+          await running.result;
+        }
+        running.killAll();
       },
     };
   } catch (error) {

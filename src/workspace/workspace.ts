@@ -9,8 +9,8 @@ import type { CommandResult } from '../terraform/command-result.ts';
 import type { TerraformBinary } from '../terraform/locate.ts';
 import { runTerraform, startTerraform, type RunningCommand } from '../terraform/run.ts';
 
-/** A private, initialised copy of the lab's Terraform module for one scenario. */
-export interface Workspace {
+/** A private, initialised copy of the lab's Terraform module for one scenario; disposing removes it. */
+export interface Workspace extends AsyncDisposable {
   /** The scenario's temp folder (holds dir/, home/ and gates). */
   root: string;
   /** The Terraform working directory. */
@@ -78,6 +78,7 @@ export async function createWorkspace(options: CreateWorkspaceOptions): Promise<
     start: (args, runOptions = {}) =>
       startTerraform(args, { binary: options.terraform.path, cwd: dir, env: { ...env, ...runOptions.env }, timeoutMs: runOptions.timeoutMs ?? timeoutMs, hostname: runOptions.hostname, signal: runOptions.signal }),
     dispose: () => rm(root, { recursive: true, force: true }),
+    [Symbol.asyncDispose]: () => rm(root, { recursive: true, force: true }),
   };
   if (!options.skipInit) {
     const init = await workspace.run(['init', '-input=false', '-no-color', '-backend-config=backend.hcl']);
