@@ -171,10 +171,15 @@ export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
     if (last.body === undefined || md5(last.body) !== final) {
       return fail('the state in the bucket is not the one your script last wrote: it was changed some other way afterwards');
     }
-    const episode = episodes.find((e) => e.run === ran.run && e.acquiredAt <= last.at && (e.releasedAt === undefined || e.releasedAt >= last.at));
+    // The lock the write was made under must have been taken by the same kind of terraform client that wrote
+    // the state: a lock item put by hand (aws dynamodb put-item with an Info claiming OperationTypeApply)
+    // followed by `state push -lock=false` is not an apply.
+    const episode = episodes.find(
+      (e) => e.run === ran.run && e.client === last.client && e.acquiredAt <= last.at && (e.releasedAt === undefined || e.releasedAt >= last.at),
+    );
     if (!isTerraform(last) || !episode || !lastWrite.lockedByWriter) {
       return fail(
-        `the final state was written by ${clientName(last.client)} without holding the lock, so nothing shows it came from an apply that ran the deploy step ` +
+        `the final state was written by ${clientName(last.client)} without holding a lock that terraform itself took, so nothing shows it came from an apply that ran the deploy step ` +
           `(a pushed or hand-written state looks the same): complete release ${r.changedRelease} with terraform apply, locking on`,
       );
     }
