@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { describeInvocation, forceUnlocks, unlockedWrites } from '../analysis/invocation-facts.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
-import { lockEpisodes, stateWrites } from '../evidence/lock-history.ts';
+import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
+import { stateObject } from '../backend/lock-info.ts';
 import { fail, pass, type Verdict } from '../grading/verdict.ts';
 import { stripAnsi } from '../util/ansi.ts';
 import type { Learner2, Replay2 } from './evidence.ts';
@@ -144,6 +145,37 @@ export function judgeStateIntact(r: Replay2, learner: Learner2): Verdict {
   });
 }
 
+/** The id of the lab's deployment (terraform_data.deployment) in a state document. */
+export function deploymentId(state: Record<string, unknown> | undefined): string | undefined {
+  const resources = state?.resources;
+  if (!Array.isArray(resources)) return undefined;
+  for (const resource of resources as Array<Record<string, unknown>>) {
+    if (resource.type !== 'terraform_data' || resource.name !== 'deployment' || !Array.isArray(resource.instances)) continue;
+    const id = (resource.instances[0] as { attributes?: { id?: unknown } } | undefined)?.attributes?.id;
+    return typeof id === 'string' ? id : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The deployment ids that an apply of the learner's run created: state writes
+ * under a lock that terraform took for OperationTypeApply whose deployment id
+ * differs from the state written just before (by anyone).
+ */
+function deployingWrites(ran: Ran, r: Replay2, episodes: LockEpisode[]): string[] {
+  const writes = ran.requests.filter((q) => q.service === 's3' && q.operation === 'PutObject' && q.bucket === r.names.bucket && q.key === r.names.key && q.status === 200 && q.body !== undefined);
+  const ids: string[] = [];
+  let previous = deploymentId(r.stateAfterKill?.json);
+  for (const write of writes) {
+    const parsed = stateObject(write.body ?? '').json;
+    const id = deploymentId(parsed);
+    const episode = episodes.find((e) => e.run === write.run && e.client === write.client && e.acquiredAt <= write.at && (e.releasedAt === undefined || e.releasedAt >= write.at));
+    if (write.run === ran.run && isTerraform(write) && episode?.operation === 'OperationTypeApply' && id !== undefined && id !== previous) ids.push(id);
+    previous = id;
+  }
+  return ids;
+}
+
 export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
   return judge(learner, (ran) => {
     const { plan } = ran;
@@ -186,6 +218,16 @@ export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
     if (episode.operation !== 'OperationTypeApply') {
       return fail(
         `the final state was written under a ${episode.operation ?? 'non-terraform'} lock, not by an apply: a state pushed or edited by hand does not run the deploy step. Run terraform apply to complete release ${r.changedRelease}.`,
+      );
+    }
+    // The deployment in the final state must be one an apply of this run created (its deploy step runs on
+    // replacement): an apply that only caught up with a pushed or edited state changes the outputs, not the deployment.
+    const finalId = deploymentId(ran.stateAfter?.json);
+    const deployed = deployingWrites(ran, r, episodes).some((id) => id === finalId);
+    if (!deployed) {
+      return fail(
+        `the deployment in the final state (id ${finalId ?? 'none'}) was not created by an apply of your script: its deploy step never ran. ` +
+          `The state was changed around terraform (state push, or an edited state) before the apply. Run terraform apply on the real state to complete release ${r.changedRelease}.`,
       );
     }
     return pass(`plan -detailed-exitcode exits 0 and the state was written by your terraform apply: the interrupted change (release ${r.changedRelease}) was completed`);

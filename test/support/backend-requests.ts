@@ -57,4 +57,12 @@ export const md5 = (text: string) => createHash('md5').update(text, 'utf8').dige
 
 export const state = stateObject;
 
-export const stateBody = (serial: number, release: string, lineage = 'L1') => JSON.stringify({ version: 4, serial, lineage, outputs: { release: { value: release, type: 'string' } } });
+/** A state document: the lab's deployment (id `dep-<release>` unless given) and its release output. */
+export const stateBody = (serial: number, release: string, lineage = 'L1', id = `dep-${release}`) =>
+  JSON.stringify({
+    version: 4,
+    serial,
+    lineage,
+    outputs: { release: { value: release, type: 'string' } },
+    resources: [{ mode: 'managed', type: 'terraform_data', name: 'deployment', instances: [{ attributes: { id, input: release, triggers_replace: release } }] }],
+  });
