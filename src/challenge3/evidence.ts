@@ -18,7 +18,10 @@ export interface PipelineRun {
   /** The change it carried (TF_VAR_release). */
   release: string;
   script: ScriptFacts;
+  /** Hints: the recording wrapper's records (written inside the sandbox). */
   records: ParsedRecord[];
+  /** The real terraform processes the grader saw, with the arguments and TF_CLI_ARGS* the kernel had (a subset of what ran). */
+  observed: Array<{ args: string[]; tf_cli_args: Record<string, string> }>;
 }
 
 export interface PipelineSource {

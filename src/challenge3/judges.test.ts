@@ -29,7 +29,7 @@ function inv(args: string[], exit = 0, extra: Partial<Invocation> = {}): Invocat
 const TIMED = [inv(['plan', '-lock-timeout=60s', '-out=tfplan']), inv(['apply', '-lock-timeout=60s', 'tfplan'])];
 
 function run(label: string, release: string, extra: Partial<PipelineRun> = {}): PipelineRun {
-  return { run: label, release, script: { exitCode: 0, signal: null, timedOut: false, durationMs: 9000, output: 'ok\n', timeoutMs: 120_000 }, records: parseRecords(TIMED), ...extra };
+  return { run: label, release, script: { exitCode: 0, signal: null, timedOut: false, durationMs: 9000, output: 'ok\n', timeoutMs: 120_000 }, records: parseRecords(TIMED), observed: [], ...extra };
 }
 
 /** The harness holds until RELEASED; the contention run is refused twice, then plans and applies; the pair serialises. */
@@ -90,6 +90,18 @@ describe('c3.lock-timeout-used', () => {
     ['a refusal right before another run released is terraform\'s race, not a missing timeout', learner([...honestSteps, acquire(40_000, 'harness', 'z'), refused(40_100, P1), release(40_120, 'harness')]), 'pass', /all 6/],
     ['terraform run around the recording wrapper (more locks than recorded commands)', withRecords([inv(['plan', '-lock-timeout=60s'])]), 'fail', /backend saw 2 lock\(s\) taken by terraform in one pipeline run, but only 1 locking command/],
     ['never ran plan or apply', withRecords([], []), 'fail', /never ran terraform plan or apply/],
+    [
+      'forged records say -lock-timeout=60s; the real binary ran without one',
+      learner(honestSteps, { pair: [{ ...ok.pair[0]!, observed: [{ args: ['plan', '-input=false'], tf_cli_args: {} }] }, ok.pair[1]!] }),
+      'fail',
+      /grader saw terraform run as "terraform plan -input=false" with locking on and no valid -lock-timeout \(the recorded commands say otherwise: they are contradicted by what ran\)/,
+    ],
+    [
+      'what the grader saw agrees with the records (TF_CLI_ARGS_plan in the environment)',
+      learner(honestSteps, { pair: [{ ...ok.pair[0]!, observed: [{ args: ['plan'], tf_cli_args: { TF_CLI_ARGS_plan: '-lock-timeout=60s' } }, { args: ['plan', '-lock=false'], tf_cli_args: {} }] }, ok.pair[1]!] }),
+      'pass',
+      /all 6/,
+    ],
     ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/],
   ])('%s', (_name, l, status, feedback) => {
     const verdict = judgeLockTimeoutUsed(replay, l);

@@ -5,6 +5,7 @@
 // configured, and the backend must not contradict them.
 import { describeInvocation, forceUnlocks, unlockedWrites, type ParsedRecord } from '../analysis/invocation-facts.ts';
 import { findForceUnlock, findUnlockedWrites } from '../analysis/script-scan.ts';
+import { parseInvocationArgs } from '../analysis/terraform-args.ts';
 import { classifyTerraformFailure, describeFailure } from '../analysis/terraform-failure.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
 import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
@@ -113,6 +114,18 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
     const unlockedApply = planApply.find((rec) => rec.parsed.subcommand === 'apply' && rec.parsed.lockDisabled);
     if (unlockedApply) {
       return fail(`${describeInvocation(unlockedApply.invocation)} ran with locking off: only a read-only plan may skip the lock; an apply must take it, with a -lock-timeout of at least 10 s to wait for it.`);
+    }
+    // What the grader saw the real binary run with (outside the sandbox) overrules the records.
+    const seen = runs.flatMap((run) => run.observed.map((o) => ({ o, parsed: parseInvocationArgs(o.args, o.tf_cli_args) })));
+    const seenShort = seen.find(
+      ({ parsed }) => (parsed.subcommand === 'plan' || parsed.subcommand === 'apply') && !parsed.lockDisabled && (parsed.lockTimeoutInvalid || (parsed.lockTimeoutMs ?? 0) < MIN_LOCK_TIMEOUT_MS),
+    );
+    if (seenShort) {
+      const env = Object.entries(seenShort.o.tf_cli_args).map(([name, value]) => `${name}=${value} `).join('');
+      const recordsSay = planApply.length > 0 && planApply.every((rec) => (rec.parsed.lockTimeoutMs ?? 0) >= MIN_LOCK_TIMEOUT_MS) ? ' (the recorded commands say otherwise: they are contradicted by what ran)' : '';
+      return fail(
+        `the grader saw terraform run as "${env}terraform ${seenShort.o.args.join(' ')}" with locking on and ${seenShort.parsed.lockTimeoutMs === undefined ? 'no valid -lock-timeout' : `a -lock-timeout of ${seconds(seenShort.parsed.lockTimeoutMs)}`}${recordsSay}. Every plan and apply needs -lock-timeout of at least 10 s.`,
+      );
     }
     const locking = planApply.filter((rec) => !rec.parsed.lockDisabled);
     const invalid = locking.find((rec) => rec.parsed.lockTimeoutInvalid);

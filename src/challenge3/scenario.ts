@@ -91,6 +91,7 @@ function pipelineRun(ran: LearnerRun, release: string, timeoutMs: number): Pipel
     release,
     script: { exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, durationMs: run.durationMs, output: run.output, timeoutMs },
     records: parseRecords(ran.invocations),
+    observed: ran.observed.map(({ args, tf_cli_args }) => ({ args, tf_cli_args })),
   };
 }
 
@@ -128,7 +129,7 @@ export async function learnerChallenge3(lab: Lab, replay: Replay3Run): Promise<L
   const ci = ciEnvironment();
   const run = 'c3:contention';
   const startedAt = Date.now();
-  const running = lab.runLearner(file, { workspaceDir: replay.workspaceDir, extraEnv: ci.env, label: `${source.label} (run under contention)`, run });
+  const running = lab.runLearner(file, { workspaceDir: replay.workspaceDir, extraEnv: ci.env, label: `${source.label} (run under contention)`, run, observeTerraform: true });
   await holdPeriod(lab, run, startedAt, running.catch(() => undefined));
   const releasedAt = Date.now();
   const holderResult = await holder.release();
@@ -146,7 +147,7 @@ export async function learnerChallenge3(lab: Lab, replay: Replay3Run): Promise<L
   const cis = [ciEnvironment(), ciEnvironment()];
   const pairRuns = await Promise.all(
     cis.map((pairCi, index) =>
-      lab.runLearner(file, { workspaceDir: replay.workspaceDir, extraEnv: pairCi.env, label: `${source.label} (concurrent run ${index + 1})`, run: `c3:pair-${index + 1}` }),
+      lab.runLearner(file, { workspaceDir: replay.workspaceDir, extraEnv: pairCi.env, label: `${source.label} (concurrent run ${index + 1})`, run: `c3:pair-${index + 1}`, observeTerraform: true }),
     ),
   );
   const timeoutMs = lab.context.scriptTimeoutMs;

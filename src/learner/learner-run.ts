@@ -9,6 +9,7 @@ import { REPO_ROOT } from '../paths.ts';
 import { stripAnsi } from '../util/ansi.ts';
 import { prepareLearnerEnvironment, type LearnerEnvironment } from './environment.ts';
 import { readInvocations } from './invocations.ts';
+import { TerraformObserver, type ObservedTerraform } from './process-observer.ts';
 import { startPortForwards } from './port-forward.ts';
 import { prepareScriptFile } from './prepare-script.ts';
 import { runLearnerScript, type ScriptRunResult } from './run-script.ts';
@@ -30,6 +31,8 @@ export interface LearnerRunOptions {
   /** Called once the learner's environment is ready, just before the script starts. */
   onStarted?: (environment: LearnerEnvironment) => void;
   signal?: AbortSignal;
+  /** Watch the run's processes for the real terraform binary (process-observer.ts). */
+  observeTerraform?: boolean;
 }
 
 export interface LearnerRun {
@@ -41,6 +44,8 @@ export interface LearnerRun {
   run: ScriptRunResult;
   /** What the recording wrapper recorded: hints for feedback, never proof. */
   invocations: Invocation[];
+  /** The real terraform processes the grader saw in the run's process tree (with observeTerraform). */
+  observed: ObservedTerraform[];
   environment: LearnerEnvironment;
 }
 
@@ -66,7 +71,11 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
       }
     : undefined;
   options.onStarted?.(environment);
+  let observer: TerraformObserver | undefined;
   const ran = await runLearnerScript({
+    onSpawn: (pid) => {
+      if (options.observeTerraform) observer = new TerraformObserver(pid, context.terraform.path);
+    },
     script: prepared.path,
     cwd: environment.cwd,
     env: environment.env,
@@ -74,10 +83,11 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
     sandbox: mounts,
     signal: options.signal,
   }).finally(() => network?.close());
+  const observed = observer?.stop() ?? [];
   const notes = [...prepared.notes];
   if (ran.leftoverKilled > 0) notes.push(`ended ${ran.leftoverKilled} process(es) the script left running`);
   const cut = ran.truncated ? `\n[lockgrader] output cut: kept the first ${ran.output.length} bytes of ${ran.totalBytes}` : '';
   const run = { ...ran, output: stripAnsi(`${notes.length ? `[lockgrader] ${notes.join('; ')}\n` : ''}${ran.output}${cut}`) };
   const invocations = await readInvocations(environment.recordsFile);
-  return { runLabel: options.run, run, invocations, environment };
+  return { runLabel: options.run, run, invocations, observed, environment };
 }

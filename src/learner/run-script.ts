@@ -21,6 +21,8 @@ export interface ScriptRunOptions {
   sandbox?: SandboxMounts;
   /** Aborting ends the script and everything it started, as the time limit does. */
   signal?: AbortSignal;
+  /** Called with the pid of the process everything the script starts descends from (bwrap, or bash). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ScriptRunResult {
@@ -82,6 +84,7 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   child.stdout.on('data', (chunk: Buffer) => {
     stdout.push(chunk);
     output.push(chunk);

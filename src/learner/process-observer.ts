@@ -1,0 +1,102 @@
+// Watches a learner run's process tree from outside the sandbox (/proc, every
+// 20 ms) for the real terraform/tofu binary, and records each such process's
+// arguments and TF_CLI_ARGS* as the kernel has them. The recording wrapper's
+// records live inside the sandbox and can be forged; these cannot. A copy of
+// the binary is recognised by its size, a hard link by its inode. A process
+// that lives less than a poll interval can be missed (terraform's plan and
+// apply live hundreds of ms), so what is observed is a subset of what ran:
+// checks use it to contradict the records, never to require completeness.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+
+export interface ObservedTerraform {
+  pid: number;
+  /** Arguments after the program name. */
+  args: string[];
+  /** TF_CLI_ARGS and TF_CLI_ARGS_<cmd> from the process's environment. */
+  tf_cli_args: Record<string, string>;
+  /** Epoch ms it was first seen. */
+  seen_at: number;
+}
+
+const POLL_MS = 20;
+
+function parentOf(pid: string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function nulList(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\0').filter((part, index, all) => part !== '' || index < all.length - 1);
+  } catch {
+    return [];
+  }
+}
+
+export class TerraformObserver {
+  readonly observed: ObservedTerraform[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private readonly seen = new Set<number>();
+  private readonly binary: { dev: number; ino: number; size: number } | undefined;
+  private readonly rootPid: number;
+
+  constructor(rootPid: number, binaryPath: string) {
+    this.rootPid = rootPid;
+    try {
+      const info = statSync(binaryPath);
+      this.binary = { dev: info.dev, ino: info.ino, size: info.size };
+    } catch {
+      this.binary = undefined;
+    }
+    this.tick();
+    this.timer = setInterval(() => this.tick(), POLL_MS);
+  }
+
+  private isTerraform(pid: number): boolean {
+    if (!this.binary) return false;
+    try {
+      const exe = statSync(`/proc/${pid}/exe`);
+      return (exe.dev === this.binary.dev && exe.ino === this.binary.ino) || exe.size === this.binary.size;
+    } catch {
+      return false;
+    }
+  }
+
+  private tick(): void {
+    const children = new Map<number, number[]>();
+    for (const entry of readdirSync('/proc')) {
+      if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+      const parent = parentOf(entry);
+      if (parent === undefined) continue;
+      const list = children.get(parent);
+      if (list) list.push(Number(entry));
+      else children.set(parent, [Number(entry)]);
+    }
+    const queue = [...(children.get(this.rootPid) ?? [])];
+    while (queue.length > 0) {
+      const pid = queue.pop()!;
+      queue.push(...(children.get(pid) ?? []));
+      if (this.seen.has(pid)) continue;
+      this.seen.add(pid);
+      if (!this.isTerraform(pid)) continue;
+      const argv = nulList(`/proc/${pid}/cmdline`);
+      const env = nulList(`/proc/${pid}/environ`);
+      const tf_cli_args: Record<string, string> = {};
+      for (const variable of env) {
+        const at = variable.indexOf('=');
+        const name = variable.slice(0, at);
+        if (name === 'TF_CLI_ARGS' || name.startsWith('TF_CLI_ARGS_')) tf_cli_args[name] = variable.slice(at + 1);
+      }
+      this.observed.push({ pid, args: argv.slice(1), tf_cli_args, seen_at: Date.now() });
+    }
+  }
+
+  stop(): ObservedTerraform[] {
+    clearInterval(this.timer);
+    return this.observed;
+  }
+}
