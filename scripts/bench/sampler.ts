@@ -1,20 +1,10 @@
 // Samples a process tree every 20 ms from /proc: the sum of VmRSS over the
 // root and all its descendants (terraform, local-exec shells, learner scripts,
 // sandboxes, aws), with the peak kept and what made it up.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { descendantsOf, readProcTable } from '../../src/util/proc-tree.ts';
 
 const SAMPLE_MS = 20;
-
-function readStat(pid: string): { pid: number; ppid: number; comm: string } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const close = text.lastIndexOf(')');
-    const fields = text.slice(close + 2).split(' ');
-    return { pid: Number(pid), ppid: Number(fields[1]), comm: text.slice(text.indexOf('(') + 1, close) };
-  } catch {
-    return undefined;
-  }
-}
 
 /** Proportional set size: shared pages (the terraform binary, libraries) divided among the processes sharing them. */
 function readPssKb(pid: number): number {
@@ -52,33 +42,20 @@ export class TreeSampler {
   }
 
   private sample(): void {
-    const children = new Map<number, number[]>();
-    const comms = new Map<number, string>();
-    for (const entry of readdirSync('/proc')) {
-      if (entry.charCodeAt(0) > 57 || entry.charCodeAt(0) < 48) continue;
-      const stat = readStat(entry);
-      if (!stat) continue;
-      comms.set(stat.pid, stat.comm);
-      const list = children.get(stat.ppid);
-      if (list) list.push(stat.pid);
-      else children.set(stat.ppid, [stat.pid]);
-    }
-    if (!comms.has(this.rootPid)) return;
+    const table = readProcTable();
+    const root = table.find((entry) => entry.pid === this.rootPid);
+    if (!root) return;
     let rss = 0;
     let pss = 0;
     let count = 0;
     const byName = new Map<string, { kb: number; count: number }>();
-    const queue = [this.rootPid];
-    while (queue.length > 0) {
-      const pid = queue.pop()!;
+    for (const { pid, comm } of [root, ...descendantsOf(this.rootPid, table)]) {
       const kb = readRssKb(pid);
       rss += kb;
       pss += readPssKb(pid);
       count += 1;
-      const comm = comms.get(pid) ?? '?';
       const named = byName.get(comm) ?? { kb: 0, count: 0 };
       byName.set(comm, { kb: named.kb + kb, count: named.count + 1 });
-      queue.push(...(children.get(pid) ?? []));
     }
     this.peakProcesses = Math.max(this.peakProcesses, count);
     this.peakPssKb = Math.max(this.peakPssKb, pss);

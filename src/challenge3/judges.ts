@@ -160,12 +160,17 @@ function applyEpisodes(ok: Ok, r: Replay3, run: string): LockEpisode[] {
   );
 }
 
+/** The run's failing recorded command (if any) and what terraform's output says went wrong. */
+function failureOf(run: PipelineRun): { record?: ParsedRecord; lockTimeoutMs?: number; failure: ReturnType<typeof classifyTerraformFailure> } {
+  const record = run.records.find((rec) => rec.invocation.exit_code !== undefined && rec.invocation.exit_code !== 0);
+  const lockTimeoutMs = record ? (record.parsed.lockTimeoutMs ?? 0) : undefined;
+  return { record, lockTimeoutMs, failure: classifyTerraformFailure(run.script.output, run.script.exitCode, { lockTimeoutMs }) };
+}
+
 /** One true sentence on why a failed run failed, from what terraform printed (never a guess from the flags alone). */
 function whyFailed(run: PipelineRun): string {
-  const failedRecord = run.records.find((rec) => rec.invocation.exit_code !== undefined && rec.invocation.exit_code !== 0);
-  const lockTimeoutMs = failedRecord ? (failedRecord.parsed.lockTimeoutMs ?? 0) : undefined;
-  const failure = classifyTerraformFailure(run.script.output, run.script.exitCode, { lockTimeoutMs });
-  const which = failedRecord ? `${describeInvocation(failedRecord.invocation)}: ` : '';
+  const { record, lockTimeoutMs, failure } = failureOf(run);
+  const which = record ? `${describeInvocation(record.invocation)}: ` : '';
   if (failure.kind === 'other') return `${which}it failed for a reason other than the lock or a stale plan. ${errorLines(run.script.output)}`;
   return `${which}${describeFailure(failure, { lockTimeoutMs })}`;
 }
@@ -193,8 +198,7 @@ export function judgeWaitsThroughContention(r: Replay3, learner: Learner3): Verd
  * not retry): the backend shows the refusal.
  */
 function cleanFailure(run: PipelineRun, ok: Ok, r: Replay3): boolean {
-  const failedRecord = run.records.find((rec) => rec.invocation.exit_code !== undefined && rec.invocation.exit_code !== 0);
-  const kind = classifyTerraformFailure(run.script.output, run.script.exitCode, { lockTimeoutMs: failedRecord?.parsed.lockTimeoutMs }).kind;
+  const { kind } = failureOf(run).failure;
   if (kind === 'lock-timeout' || kind === 'lock-refused' || kind === 'stale-plan') return true;
   const refused = ok.requests.some((q) => q.run === run.run && q.operation === 'PutItem' && q.lockId === r.names.lockId && q.errorType === 'ConditionalCheckFailedException');
   return refused && /Error acquiring the state lock/.test(run.script.output);

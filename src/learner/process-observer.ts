@@ -6,7 +6,8 @@
 // that lives less than a poll interval can be missed (terraform's plan and
 // apply live hundreds of ms), so what is observed is a subset of what ran:
 // checks use it to contradict the records, never to require completeness.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { descendantsOf } from '../util/proc-tree.ts';
 
 export interface ObservedTerraform {
   pid: number;
@@ -19,15 +20,6 @@ export interface ObservedTerraform {
 }
 
 const POLL_MS = 20;
-
-function parentOf(pid: string): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
 
 function nulList(file: string): string[] {
   try {
@@ -67,22 +59,10 @@ export class TerraformObserver {
   }
 
   private tick(): void {
-    const children = new Map<number, number[]>();
-    for (const entry of readdirSync('/proc')) {
-      if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-      const parent = parentOf(entry);
-      if (parent === undefined) continue;
-      const list = children.get(parent);
-      if (list) list.push(Number(entry));
-      else children.set(parent, [Number(entry)]);
-    }
-    const queue = [...(children.get(this.rootPid) ?? [])];
-    while (queue.length > 0) {
-      const pid = queue.pop()!;
-      queue.push(...(children.get(pid) ?? []));
-      if (this.seen.has(pid)) continue;
+    for (const { pid } of descendantsOf(this.rootPid)) {
+      // Checked every tick until it is terraform: a fork shows its parent's program until it execs.
+      if (this.seen.has(pid) || !this.isTerraform(pid)) continue;
       this.seen.add(pid);
-      if (!this.isTerraform(pid)) continue;
       const argv = nulList(`/proc/${pid}/cmdline`);
       const env = nulList(`/proc/${pid}/environ`);
       const tf_cli_args: Record<string, string> = {};

@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { descendantsOf } from './proc-tree.ts';
 
 // Finds every process whose environment carries NAME=token (children inherit
 // it, even those that left the process group with setsid or nohup) and
@@ -39,26 +40,8 @@ export async function killProcessesWithToken(name: string, token: string, option
 // SIGKILLs every descendant of `root` (children first found, then theirs),
 // whatever process group they are in. Returns how many.
 export async function killDescendants(root: number = process.pid): Promise<number> {
-  const parents = new Map<number, number>();
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // pid (comm) state ppid ...: comm may hold spaces and parentheses.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (Number.isFinite(ppid)) parents.set(Number(entry), ppid);
-  }
-  const found: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const parent = queue.shift()!;
-    for (const [pid, ppid] of parents) {
-      if (ppid === parent) {
-        found.push(pid);
-        queue.push(pid);
-      }
-    }
-  }
-  for (const pid of found) {
+  const found = descendantsOf(root);
+  for (const { pid } of found) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

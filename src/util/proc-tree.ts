@@ -1,0 +1,53 @@
+// The process table from /proc, read once: each process's parent and name,
+// and the descendants of a process. Linux only; a process that ends while it
+// is read is left out.
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcEntry {
+  pid: number;
+  ppid: number;
+  comm: string;
+}
+
+export function readProcTable(): ProcEntry[] {
+  const entries: ProcEntry[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return entries;
+  }
+  for (const name of names) {
+    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses.
+    const close = stat.lastIndexOf(')');
+    const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+    if (Number.isFinite(ppid)) entries.push({ pid: Number(name), ppid, comm: stat.slice(stat.indexOf('(') + 1, close) });
+  }
+  return entries;
+}
+
+/** Every descendant of `root` in `table`, parents before their children. */
+export function descendantsOf(root: number, table: readonly ProcEntry[] = readProcTable()): ProcEntry[] {
+  const children = new Map<number, ProcEntry[]>();
+  for (const entry of table) {
+    const list = children.get(entry.ppid);
+    if (list) list.push(entry);
+    else children.set(entry.ppid, [entry]);
+  }
+  const found: ProcEntry[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return found;
+}
