@@ -118,6 +118,7 @@ describe('c2.force-unlock-used (decided by what the backend saw)', () => {
   const forged = parseRecords([invocation(['force-unlock', '-force', HELD])]);
   test.each([
     ['terraform read the lock, then deleted it', ran(honest), 'pass', /force-unlock released the orphaned lock 1111.*terraform read the lock item, then delete it/],
+    ['a terraform-looking client with no recorded force-unlock passes, and the feedback says so', ran(forceUnlock(2000), { records: [] }), 'pass', /no force-unlock command went through the terraform on PATH/],
     ['terraform 1.11 deletes without a condition', ran([readLock(2000, RUN), release(2010, RUN, { conditional: false, condition: undefined })]), 'pass', /terraform read the lock item/],
     ['an aws-cli read before a terraform-less delete does not count', ran([readLock(2000, RUN, { client: 'aws-cli' }), release(2010, RUN, { client: 'other' })]), 'fail', /deleted by a program that is not terraform \(DynamoDB DeleteItem\)/],
     ['tofu does the same', ran([...forceUnlock(2000, RUN, { client: 'tofu' }), ...apply(3000, RUN, 'mine', v2)]), 'pass', /tofu read the lock item/],

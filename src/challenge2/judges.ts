@@ -84,7 +84,8 @@ export function judgeForceUnlockUsed(r: Replay2, learner: Learner2): Verdict {
     // (Terraform deletes unconditionally, OpenTofu >= 1.10 on condition that the Info is unchanged: lock-protocol.md §2).
     const readFirst = deleted && ran.requests.some((q) => q.run === ran.run && q.seq < deleted.seq && q.operation === 'GetItem' && q.lockId === r.names.lockId && q.client === deleted.client);
     if (deleted && isTerraform(deleted) && readFirst) {
-      return pass(`force-unlock released the orphaned lock ${r.heldId}: the backend saw ${deleted.client} read the lock item, then delete it`);
+      const unrecorded = unlocks.length === 0 ? ' (no force-unlock command went through the terraform on PATH: the release came from a program presenting itself as terraform)' : '';
+      return pass(`force-unlock released the orphaned lock ${r.heldId}: the backend saw ${deleted.client} read the lock item, then delete it${unrecorded}`);
     }
     if (deleted) {
       return fail(
