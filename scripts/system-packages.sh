@@ -6,8 +6,10 @@
 #   socat       (the sandbox's only network: relays to the backend)
 #   awscli      (an AWS CLI v2, which learner scripts get as `aws`; a v1 does not count)
 #   jq          (learner scripts get it)
-# plus any extra ones named on the command line (`chromium`, or `COMMAND=PACKAGE`
-# when the command is named differently).
+# plus any extra ones named on the command line (`chromium`, `redis-server`, or
+# `COMMAND=PACKAGE` when the command is named differently). Installing
+# Debian's redis-server starts no service on these machines (their policy-rc.d
+# forbids it); the queue tests start their own and stop it by PID.
 #
 # Only what is missing is installed, with apt-get, quietly (apt's output goes to
 # a log file that is shown only when it fails) and with one log line. When not
