@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createClients } from './lab-store.ts';
 import type { StartedBackend } from './types.ts';
 
@@ -29,6 +29,23 @@ export async function probeS3ConditionalWrites(backend: StartedBackend, bucket: 
     const bodyAfter = (await got.Body?.transformToString()) ?? '';
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     return { honoured: secondPutStatus === 412 && bodyAfter === 'first', secondPutStatus, bodyAfter };
+  } finally {
+    s3.destroy();
+    ddb.destroy();
+  }
+}
+
+/** The capability self-test on a bucket of its own (created and removed here): doctor, and backends that claim nothing. */
+export async function selfTestS3ConditionalWrites(backend: StartedBackend): Promise<S3ConditionalWriteProbe> {
+  const { s3, ddb } = createClients(backend);
+  const bucket = `lg-probe-${randomBytes(5).toString('hex')}`;
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    try {
+      return await probeS3ConditionalWrites(backend, bucket);
+    } finally {
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+    }
   } finally {
     s3.destroy();
     ddb.destroy();

@@ -21,6 +21,11 @@ type Dynalite = (options: Record<string, unknown>) => Server;
 // s3rver only accepts this key pair; dynalite accepts any.
 export const EMBEDDED_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1' } as const;
 
+/** Which emulators, and their versions. */
+export function embeddedDescription(): string {
+  return `dynalite ${packageVersion('dynalite')} + s3rver ${packageVersion('s3rver')} (in-process)`;
+}
+
 function packageVersion(name: string): string {
   return (require(`${name}/package.json`) as { version: string }).version;
 }
@@ -59,8 +64,10 @@ export async function startEmbeddedBackend(): Promise<StartedBackend> {
       kind: 'embedded',
       endpoints: { s3: `http://127.0.0.1:${s3Address.port}`, dynamodb: `http://127.0.0.1:${ddbAddress.port}` },
       credentials: { ...EMBEDDED_CREDENTIALS },
-      description: `dynalite ${packageVersion('dynalite')} + s3rver ${packageVersion('s3rver')} (in-process)`,
+      description: embeddedDescription(),
       startMs: performance.now() - started,
+      // s3rver ignores If-None-Match on PUT (measured: every concurrent writer "wins").
+      capabilities: { s3ConditionalWrites: false },
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -36,6 +36,8 @@ export function connectEndpointBackend(url: string | undefined, env: NodeJS.Proc
     },
     description: endpoints.single ? `endpoint ${endpoints.single}` : `endpoints s3=${endpoints.s3} dynamodb=${endpoints.dynamodb}`,
     startMs: 0,
+    // Not claimed: the capability self-test measures it when a lab variant needs it.
+    capabilities: { s3ConditionalWrites: undefined },
     async stop() {
       // Not ours to stop.
     },

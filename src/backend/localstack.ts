@@ -49,6 +49,7 @@ export async function startLocalstackBackend(env: NodeJS.ProcessEnv = process.en
       credentials: { accessKeyId: 'test', secretAccessKey: 'test', region: 'us-east-1' },
       description: `LocalStack ${image} (testcontainers)`,
       startMs: performance.now() - started,
+      capabilities: { s3ConditionalWrites: true },
       async stop() {
         await running.stop();
       },

@@ -12,7 +12,18 @@ export interface BackendCredentials {
   region: string;
 }
 
-export type BackendKind = 'embedded' | 'localstack' | 'endpoint';
+export type BackendKind = 'embedded' | 'moto' | 'localstack' | 'endpoint';
+
+/**
+ * What a backend kind claims it can do. The backend contract suite
+ * (test/terraform/backend-contract.test.ts) measures every claim and fails a
+ * backend whose claim is wrong; undefined means "not claimed" (a backend
+ * someone else runs): the capability self-test decides at grading time.
+ */
+export interface BackendCapabilities {
+  /** S3 PutObject honours If-None-Match: * (412 when the key exists, one winner among concurrent writers): use_lockfile needs it. */
+  s3ConditionalWrites: boolean | undefined;
+}
 
 /** A running backend. Many gradings can share one: each gets its own bucket and table. */
 export interface StartedBackend {
@@ -23,6 +34,26 @@ export interface StartedBackend {
   readonly description: string;
   /** How long start() took. */
   readonly startMs: number;
+  readonly capabilities: BackendCapabilities;
+  stop(): Promise<void>;
+}
+
+/**
+ * What one grading (or a verify run) grades on. The emulators lockgrader runs
+ * itself (embedded, moto) are started per lab: every challenge gets a private
+ * instance (`startPrivate`), stopped with it, so a learner script of one
+ * challenge cannot reach another's bucket or table and nothing of it outlives
+ * the grading. A backend someone else runs (localstack, endpoint) is `shared`;
+ * each lab still has its own bucket and table there.
+ */
+export interface GradingBackend {
+  readonly kind: BackendKind;
+  /** Which emulator and version (the results' environment.backend_description). */
+  readonly description: string;
+  readonly capabilities: BackendCapabilities;
+  readonly shared?: StartedBackend;
+  readonly startPrivate?: () => Promise<StartedBackend>;
+  /** Stops the shared backend when this grading started it (a no-op otherwise). */
   stop(): Promise<void>;
 }
 

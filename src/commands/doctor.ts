@@ -1,7 +1,10 @@
 import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
 import { backendAvailability } from '../backend/index.ts';
-import { startEmbeddedBackend } from '../backend/embedded.ts';
+import { startBackend } from '../backend/index.ts';
+import { selfTestS3ConditionalWrites } from '../backend/capabilities.ts';
+import { LAB_VARIANTS, variantsServed, type LabVariant } from '../backend/lab-variant.ts';
+import type { BackendKind } from '../backend/types.ts';
 import { localstackImage } from '../backend/localstack.ts';
 import { locateTerraform } from '../terraform/locate.ts';
 import { execa } from 'execa';
@@ -12,7 +15,17 @@ import { findOnPath } from '../util/find-on-path.ts';
 export interface DoctorReport {
   node: string;
   terraform: { found: boolean; binary?: string; flavour?: string; version?: string; source?: string; error?: string };
-  backends: Array<{ kind: string; available: boolean; reason: string; start_ms?: number; image?: string }>;
+  backends: Array<{
+    kind: string;
+    available: boolean;
+    reason: string;
+    start_ms?: number;
+    image?: string;
+    /** The lab variants it serves here (measured by the capability self-test for the emulators lockgrader starts). */
+    lab_variants?: LabVariant[];
+    /** Why not every variant. */
+    lab_variants_reason?: string;
+  }>;
   learner_tools: Record<string, string | null>;
   sandbox: string;
   /** The AWS CLI learner scripts get (behind lockgrader's endpoint front): a v2 or none. */
@@ -32,6 +45,32 @@ export interface DoctorReport {
 
 export const AWS_CLI_POLICY = 'v1 is never given to learner scripts';
 
+/** The emulators lockgrader starts itself: doctor starts one, times it and measures its capabilities. */
+const SELF_TESTED: readonly BackendKind[] = ['embedded', 'moto'];
+
+async function selfTest(kind: BackendKind): Promise<Partial<DoctorReport['backends'][number]>> {
+  let backend;
+  try {
+    backend = await startBackend(kind);
+    const startMs = Math.round(backend.startMs * 10) / 10;
+    const probe = await selfTestS3ConditionalWrites(backend);
+    const lab_variants = variantsServed(probe.honoured);
+    const missing = LAB_VARIANTS.filter((variant) => !lab_variants.includes(variant));
+    return {
+      start_ms: startMs,
+      reason: `${backend.description}; started in ${startMs} ms`,
+      lab_variants,
+      ...(missing.length
+        ? { lab_variants_reason: `not ${missing.join(', ')}: its S3 ignores If-None-Match: * (a second conditional PutObject got ${probe.secondPutStatus}, not 412), which use_lockfile needs` }
+        : { lab_variants_reason: 'its S3 refuses a second conditional PutObject with 412 (If-None-Match: *), which use_lockfile needs' }),
+    };
+  } catch (error) {
+    return { available: false, reason: (error as Error).message };
+  } finally {
+    await backend?.stop();
+  }
+}
+
 // Reports which terraform/tofu, which backends can run here (and why not),
 // and which learner tools are present.
 export async function doctorReport(): Promise<DoctorReport> {
@@ -45,16 +84,7 @@ export async function doctorReport(): Promise<DoctorReport> {
   const backends: DoctorReport['backends'] = [];
   for (const availability of await backendAvailability({ endpoint: process.env.LOCKGRADER_ENDPOINT })) {
     const entry: DoctorReport['backends'][number] = { ...availability };
-    if (availability.kind === 'embedded') {
-      try {
-        const backend = await startEmbeddedBackend();
-        entry.start_ms = Math.round(backend.startMs * 10) / 10;
-        entry.reason = `${backend.description}; started in ${entry.start_ms} ms`;
-        await backend.stop();
-      } catch (error) {
-        Object.assign(entry, { available: false, reason: (error as Error).message });
-      }
-    }
+    if (availability.available && SELF_TESTED.includes(availability.kind)) Object.assign(entry, await selfTest(availability.kind));
     if (availability.kind === 'localstack') entry.image = await localstackImage();
     backends.push(entry);
   }
@@ -96,7 +126,10 @@ export function renderDoctorText(report: DoctorReport): string[] {
     `node       ${report.node}`,
     tf.found ? `terraform  ${tf.flavour} ${tf.version} at ${tf.binary} (from ${tf.source})` : `terraform  NOT FOUND: ${tf.error}`,
   ];
-  for (const backend of report.backends) lines.push(`backend    ${backend.kind.padEnd(10)} ${backend.available ? 'yes' : 'no '}  ${backend.reason}`);
+  for (const backend of report.backends) {
+    lines.push(`backend    ${backend.kind.padEnd(10)} ${backend.available ? 'yes' : 'no '}  ${backend.reason}`);
+    if (backend.lab_variants) lines.push(`variants   ${backend.kind.padEnd(10)} ${backend.lab_variants.join(', ')}${backend.lab_variants_reason ? ` (${backend.lab_variants_reason})` : ''}`);
+  }
   lines.push(`sandbox    ${report.sandbox}`);
   const { bubblewrap, socat } = report.sandbox_tools;
   lines.push(

@@ -18,7 +18,7 @@ export interface CommandTable {
 
 const CHALLENGES = { type: 'string', value: '1,2,3', help: 'the challenges to grade (default all)' } as const;
 const SCRIPT_TIMEOUT = { type: 'string', value: 'SECONDS', help: "a learner script's time limit (default 120)" } as const;
-const BACKEND = { type: 'string', value: 'embedded|localstack|endpoint', default: 'embedded', help: 'where the lab state lives' } as const;
+const BACKEND = { type: 'string', value: 'embedded|moto|localstack|endpoint', default: 'embedded', help: 'where the lab state lives (moto: the lockfile variants)' } as const;
 const ENDPOINT = { type: 'string', value: 'URL', help: 'with --backend endpoint: URL, or s3=URL,dynamodb=URL' } as const;
 const NO_SANDBOX = { type: 'boolean', default: false, help: 'run learner scripts unconfined (the results say so)' } as const;
 

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { BackendCredentials, BackendEndpoints, BackendKind } from '../backend/types.ts';
+import type { GradingBackend } from '../backend/types.ts';
 import type { SandboxInfo } from '../learner/sandbox.ts';
 import { repoPath } from '../paths.ts';
 import type { TerraformBinary } from '../terraform/locate.ts';
@@ -17,7 +17,8 @@ export interface GradingContext {
   submission: string;
   /** The submission as given (for messages only; never written). */
   submissionLabel: string;
-  backend: { kind: BackendKind; endpoints: BackendEndpoints; credentials: BackendCredentials; description: string };
+  /** Shared, or started privately by each lab (embedded, moto). */
+  backend: GradingBackend;
   terraform: TerraformBinary;
   /** How learner scripts are confined (kind "none" only with an explicit --no-sandbox). */
   sandbox: SandboxInfo;

@@ -1,4 +1,4 @@
-import type { BackendKind, StartedBackend } from '../backend/types.ts';
+import type { BackendKind, GradingBackend } from '../backend/types.ts';
 import { CHALLENGES } from '../challenges.ts';
 import type { TerraformBinary } from '../terraform/locate.ts';
 import { assembleResult } from './assemble.ts';
@@ -12,8 +12,8 @@ export interface GradeOptions {
   challenges: ChallengeNumber[];
   backendKind?: BackendKind;
   endpoint?: string;
-  /** Share a running backend instead of starting one. */
-  backend?: StartedBackend;
+  /** The backend of many gradings (verify) instead of opening one. */
+  backend?: GradingBackend;
   terraform?: TerraformBinary;
   scriptTimeoutMs?: number;
   rubric: Rubric;

@@ -5,9 +5,9 @@
 // file a learner script could reach. Disposing the lab removes what it made.
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { startEmbeddedBackend } from '../backend/embedded.ts';
 import { createLabStore, deleteLabStore, LabStoreReader, type LabStore } from '../backend/lab-store.ts';
 import type { StartedBackend } from '../backend/types.ts';
+import { LockgraderError } from '../errors.ts';
 import { BackendLog } from '../evidence/backend-log.ts';
 import { lockEpisodes } from '../evidence/lock-history.ts';
 import { startRelay } from '../evidence/relay.ts';
@@ -48,18 +48,18 @@ export class Lab implements AsyncDisposable {
   }
 
   /**
-   * On the embedded backend every challenge gets an emulator of its own
-   * (a few ms and no measurable memory each): challenges run in parallel,
-   * and a learner script of one challenge must not reach another's bucket or
-   * table. Its relays are the only way in, and they lead to its own emulator.
-   * Other backend kinds are shared; each challenge still has its own bucket
-   * and table there.
+   * On the emulators lockgrader runs itself (embedded: a few ms and no
+   * measurable memory each; moto: a server process each) every challenge gets
+   * an instance of its own: challenges run in parallel, and a learner script
+   * of one challenge must not reach another's bucket or table. Its relays are
+   * the only way in, and they lead to its own emulator. Other backend kinds
+   * are shared; each challenge still has its own bucket and table there.
    */
   static async open(context: GradingContext, challenge: ChallengeNumber, signal: AbortSignal): Promise<Lab> {
     const root = await mkdtemp(path.join(context.runDir, `c${challenge}-`));
-    const own = context.backend.kind === 'embedded' ? await startEmbeddedBackend() : undefined;
+    const own = context.backend.startPrivate ? await context.backend.startPrivate() : undefined;
     try {
-      const store = await createLabStore(own ?? backendOf(context), { prefix: `c${challenge}` });
+      const store = await createLabStore(own ?? sharedOf(context), { prefix: `c${challenge}` });
       const lab = new Lab(context, challenge, store, root, signal);
       if (own) lab.ownBackend = own;
       return lab;
@@ -178,6 +178,9 @@ export class Lab implements AsyncDisposable {
   }
 }
 
-function backendOf(context: GradingContext): LabStore['backend'] {
-  return { ...context.backend, startMs: 0, stop: async () => undefined };
+function sharedOf(context: GradingContext): LabStore['backend'] {
+  const { shared } = context.backend;
+  if (!shared) throw new LockgraderError('INTERNAL', `backend ${context.backend.kind} is neither shared nor started per lab`);
+  // The lab does not own it: stopping is the session's business.
+  return { ...shared, stop: async () => undefined };
 }

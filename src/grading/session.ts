@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { cp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { startBackend } from '../backend/index.ts';
-import type { BackendKind, StartedBackend } from '../backend/types.ts';
+import { openGradingBackend } from '../backend/index.ts';
+import type { BackendKind, GradingBackend } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
 import { locateTerraform, type TerraformBinary } from '../terraform/locate.ts';
 import { registerExitCleanup } from '../util/exit-cleanup.ts';
@@ -12,8 +12,8 @@ import { DEFAULT_SCRIPT_TIMEOUT_MS, makeRunDir, type GradingContext } from './co
 
 export interface OpenSessionOptions {
   submission: string;
-  /** A running backend to share (grade-many, tests); else one is started and stopped with the session. */
-  backend?: StartedBackend;
+  /** The backend of many gradings (verify, tests); else one is opened and stopped with the session. */
+  backend?: GradingBackend;
   backendKind?: BackendKind;
   endpoint?: string;
   terraform?: TerraformBinary;
@@ -47,7 +47,7 @@ export async function chooseSandbox(noSandboxAsked: boolean | undefined): Promis
 /** Everything one grading needs, set up; close() (or await using) removes what it made. */
 export interface GradingSession extends AsyncDisposable {
   context: GradingContext;
-  backend: StartedBackend;
+  backend: GradingBackend;
   /** Milliseconds spent starting the backend (0 when shared). */
   backendStartMs: number;
   close(): Promise<void>;
@@ -76,20 +76,20 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
   await assertSubmissionFolder(submission);
   const sandbox = await chooseSandbox(options.noSandbox);
   const runDir = await makeRunDir();
-  let ownedBackend: StartedBackend | undefined;
+  let ownedBackend: GradingBackend | undefined;
   try {
     const copy = path.join(runDir, 'submission');
     await cp(submission, copy, { recursive: true, dereference: false, verbatimSymlinks: true }).catch((error: unknown) => {
       throw new LockgraderError('SUBMISSION_UNREADABLE', `cannot read submission ${submission}: ${(error as Error).message}`, { submission });
     });
     const terraform = options.terraform ?? (await locateTerraform());
-    const backend = options.backend ?? (ownedBackend = await startBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint }));
+    const backend = options.backend ?? (ownedBackend = await openGradingBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint }));
     const context: GradingContext = {
       runDir,
       runId: path.basename(runDir),
       submission: copy,
       submissionLabel: submission,
-      backend: { kind: backend.kind, endpoints: backend.endpoints, credentials: backend.credentials, description: backend.description },
+      backend,
       terraform,
       sandbox,
       scriptTimeoutMs: options.scriptTimeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS,
@@ -110,7 +110,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
     return {
       context,
       backend,
-      backendStartMs: ownedBackend ? ownedBackend.startMs : 0,
+      backendStartMs: ownedBackend?.shared?.startMs ?? 0,
       close,
       [Symbol.asyncDispose]: close,
     };

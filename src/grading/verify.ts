@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startBackend } from '../backend/index.ts';
+import { openGradingBackend } from '../backend/index.ts';
 import type { BackendKind } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
 import { locateTerraform } from '../terraform/locate.ts';
@@ -83,7 +83,7 @@ export async function verifyFixtures(options: {
 }): Promise<FixtureOutcome[]> {
   const fixtures = (await listFixtures(options.root)).filter((dir) => !options.only?.length || options.only.includes(path.basename(dir)));
   const terraform = await locateTerraform();
-  const backend = await startBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint });
+  const backend = await openGradingBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint });
   const outcomes: FixtureOutcome[] = [];
   try {
     for (const dir of fixtures) {

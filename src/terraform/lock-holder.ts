@@ -1,4 +1,4 @@
-import { access, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LabStoreReader, type LockInfo } from '../backend/lab-store.ts';
 import { LockgraderError } from '../errors.ts';
@@ -7,6 +7,7 @@ import type { Workspace } from '../workspace/workspace.ts';
 import { applyArgs } from './args.ts';
 import type { CommandResult } from './command-result.ts';
 import type { RunningCommand } from './run.ts';
+import { exists } from '../util/exists.ts';
 
 /** An apply that holds the state lock inside its deploy step until released or killed; disposing kills it if it still runs. */
 export interface LockHolder extends AsyncDisposable {
@@ -30,15 +31,6 @@ export interface StartHolderOptions {
   /** Hold the lock under this host name (its Who is then not the machine's user@host). */
   hostname?: string;
   signal?: AbortSignal;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // Starts `apply` with the gate armed, then waits for two events: the lock
