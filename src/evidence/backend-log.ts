@@ -32,6 +32,8 @@ export interface BackendRequest {
   bucket?: string;
   /** S3 object key, URL-decoded. */
   key?: string;
+  /** S3 DeleteObjects: the keys its request body names (when the body was read whole). */
+  keys?: string[];
   /** DynamoDB ConditionExpression/Expected present; S3 If-None-Match/If-Match header present. */
   conditional: boolean;
   /** HTTP status of the response (502 when the relay could not complete the exchange). */

@@ -5,6 +5,7 @@ import {
   classifyService,
   decodeAwsChunked,
   decodeContentEncoding,
+  deleteObjectsKeys,
   describeDynamoDbRequest,
   describeS3Request,
   dynamoDbErrorType,
@@ -236,5 +237,16 @@ describe('decodeContentEncoding', () => {
     expect(decodeContentEncoding(gzipSync(body), 'gzip')?.toString()).toBe(body.toString());
     expect(decodeContentEncoding(body, 'gzip')).toBeUndefined();
     expect(decodeContentEncoding(body, 'zstd')).toBeUndefined();
+  });
+});
+
+describe('deleteObjectsKeys', () => {
+  test.each([
+    ['two objects, one with a version', '<Delete><Object><Key>a/b</Key></Object><Object><Key>a/b.tflock</Key><VersionId>1</VersionId></Object></Delete>', ['a/b', 'a/b.tflock']],
+    ['XML entities and a namespace', '<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a&amp;b &lt;c&gt; &#x41;&#66;</Key></Object></Delete>', ['a&b <c> AB']],
+    ['no objects', '<Delete><Quiet>true</Quiet></Delete>', []],
+    ['not XML', 'hello', []],
+  ])('%s', (_name, body, expected) => {
+    expect(deleteObjectsKeys(body)).toEqual(expected);
   });
 });

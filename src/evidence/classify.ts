@@ -230,6 +230,25 @@ function s3Operation(method: string, bucket: string | undefined, key: string | u
   }
 }
 
+const XML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function xmlText(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (whole, entity: string) => {
+    if (entity.startsWith('#x')) return String.fromCodePoint(Number.parseInt(entity.slice(2), 16));
+    if (entity.startsWith('#')) return String.fromCodePoint(Number.parseInt(entity.slice(1), 10));
+    return XML_ENTITIES[entity] ?? whole;
+  });
+}
+
+/**
+ * The object keys an S3 DeleteObjects request body names
+ * (<Delete><Object><Key>k</Key></Object>...</Delete>), XML entities decoded.
+ * A body that names none (or is not that XML) gives [].
+ */
+export function deleteObjectsKeys(body: string): string[] {
+  return [...body.matchAll(/<Object\b[^>]*>[\s\S]*?<Key>([\s\S]*?)<\/Key>[\s\S]*?<\/Object>/g)].map((match) => xmlText(match[1] ?? ''));
+}
+
 /**
  * Whether an S3 request body is in aws-chunked framing (SigV4 streaming:
  * "<hex size>[;chunk-signature=...]\r\n<data>\r\n ... 0\r\n<trailers>\r\n").

@@ -205,7 +205,7 @@ describe('stateWrites', () => {
     expect(stateWrites(log(steps), target)).toEqual(expected);
   });
 
-  test('a workspace key: the lock is "<bucket>/<key>" unless lockId is given', () => {
+  test('a workspace key: the lock is "<bucket>/<key>" unless locks are given', () => {
     const key = 'env:/dev/lab/terraform.tfstate';
     const lock = `${BUCKET}/${key}`;
     const steps = log([
@@ -214,6 +214,105 @@ describe('stateWrites', () => {
       { ...release(200, 'h'), lockId: lock },
     ]);
     expect(stateWrites(steps, { bucket: BUCKET, key, digestLockId: `${lock}-md5` })[0]?.lockedByWriter).toBe(true);
-    expect(stateWrites(steps, { bucket: BUCKET, key, digestLockId: `${lock}-md5`, lockId: LOCK })[0]?.lockedByWriter).toBe(false);
+    expect(stateWrites(steps, { bucket: BUCKET, key, digestLockId: `${lock}-md5`, locks: [LOCK] })[0]?.lockedByWriter).toBe(false);
+  });
+});
+
+// The S3 lock object (use_lockfile): <key>.tflock, taken by a PutObject with
+// If-None-Match: *, read with GetObject, released with DeleteObject — the same
+// episodes as the DynamoDB item, from the S3 requests.
+describe('the .tflock object (lockfile variants)', () => {
+  const OBJECT = { kind: 'object' as const, bucket: BUCKET, key: `${KEY}.tflock` };
+  const ITEM = { kind: 'item' as const, lockId: LOCK };
+  const take = (at: number, run: string, id: string, extra: Partial<BackendRequest> = {}): Step => ({
+    at,
+    run,
+    operation: 'PutObject',
+    bucket: BUCKET,
+    key: `${KEY}.tflock`,
+    conditional: true,
+    body: info(id),
+    ...extra,
+  });
+  const taken412 = (at: number, run: string): Step => ({ ...take(at, run, 'x'), status: 412, errorType: 'PreconditionFailed' });
+  const read = (at: number, run: string, extra: Partial<BackendRequest> = {}): Step => ({ at, run, operation: 'GetObject', bucket: BUCKET, key: `${KEY}.tflock`, ...extra });
+  const drop = (at: number, run: string, extra: Partial<BackendRequest> = {}): Step => ({ at, run, operation: 'DeleteObject', bucket: BUCKET, key: `${KEY}.tflock`, ...extra });
+  const released = (run: string, at: number, client: ClientKind = 'terraform') => ({ run, client, conditional: false, at });
+
+  test.each([
+    [
+      'an apply: If-None-Match put takes it (at the response end), DeleteObject releases it (at the request start); the body is the Lock Info',
+      [take(100, 'h', 'id-1'), putState(120, 'h'), read(150, 'h'), drop(160, 'h')],
+      [{ run: 'h', acquiredAt: 105, releasedAt: 160, lockInfoId: 'id-1', operation: 'OperationTypeApply', client: 'terraform', acquireSeq: 0, releasedBy: released('h', 160) }],
+    ],
+    [
+      'a refused put (412 PreconditionFailed), a 409 conflict, an unconditional put (aws s3 cp) and the state key itself do not acquire',
+      [
+        taken412(50, 'x'),
+        { ...take(60, 'x', 'c'), status: 409, errorType: 'ConditionalRequestConflict' },
+        { ...take(70, 'x', 'u', { client: 'aws-cli' }), conditional: false },
+        { ...take(80, 'x', 's'), key: KEY },
+        { ...take(90, 'x', 'b'), bucket: 'other' },
+      ],
+      [],
+    ],
+    [
+      'the AWS CLI deleting the object (aws s3 rm) releases the orphan: releasedBy names it',
+      [take(100, 'h', 'orphan'), read(200, 'c2', { client: 'aws-cli' }), drop(210, 'c2', { client: 'aws-cli' })],
+      [{ run: 'h', acquiredAt: 105, releasedAt: 210, lockInfoId: 'orphan', operation: 'OperationTypeApply', client: 'terraform', acquireSeq: 0, releasedBy: released('c2', 210, 'aws-cli') }],
+    ],
+    [
+      'a batch DeleteObjects naming the .tflock releases it; one not naming it, a failed delete and a DynamoDB DeleteItem do not',
+      [
+        take(100, 'h', 'id-1'),
+        { at: 110, run: 'x', service: 's3' as const, operation: 'DeleteObjects', bucket: BUCKET, keys: [KEY] },
+        drop(120, 'x', { status: 403, errorType: 'AccessDenied' }),
+        release(130, 'x'),
+        { at: 140, run: 'c2', service: 's3' as const, operation: 'DeleteObjects', bucket: BUCKET, keys: [KEY, `${KEY}.tflock`], client: 'aws-cli' as const },
+      ],
+      [{ run: 'h', acquiredAt: 105, releasedAt: 140, lockInfoId: 'id-1', operation: 'OperationTypeApply', client: 'terraform', acquireSeq: 0, releasedBy: released('c2', 140, 'aws-cli') }],
+    ],
+    [
+      'a body that is not Lock Info (a conditional put by a learner), then tofu',
+      [take(100, 'l', '', { client: 'aws-cli', body: 'mine' }), drop(110, 'l', { client: 'aws-cli' }), take(200, 'h', 'id-2', { client: 'tofu' })],
+      [
+        { run: 'l', acquiredAt: 105, releasedAt: 110, client: 'aws-cli', acquireSeq: 0, releasedBy: released('l', 110, 'aws-cli') },
+        { run: 'h', acquiredAt: 205, lockInfoId: 'id-2', operation: 'OperationTypeApply', client: 'tofu', acquireSeq: 2 },
+      ],
+    ],
+  ])('%s', (_name, steps, expected) => {
+    expect(lockEpisodes(log(steps), OBJECT)).toEqual(expected);
+  });
+
+  test('DynamoDB requests never touch the object, S3 requests never touch the item', () => {
+    const steps = log([take(100, 'h', 'o'), acquire(110, 'h', 'i')]);
+    expect(lockEpisodes(steps, OBJECT).map((e) => e.lockInfoId)).toEqual(['o']);
+    expect(lockEpisodes(steps, ITEM).map((e) => e.lockInfoId)).toEqual(['i']);
+  });
+
+  test('lockAttempts: 412 is a refusal, a relay error is not', () => {
+    const steps = log([take(0, 'a', 'a'), taken412(100, 'b'), { ...take(200, 'b', 'b'), status: 502, errorType: 'RelayError' }, drop(900, 'a'), take(1100, 'b', 'b')]);
+    expect(lockAttempts(steps, OBJECT, 'b').map((a) => a.outcome)).toEqual(['refused', 'error', 'acquired']);
+  });
+
+  test('holderAt follows the object', () => {
+    const steps = log([take(100, 'a', 'a'), drop(200, 'a')]);
+    expect([holderAt(steps, OBJECT, 150), holderAt(steps, OBJECT, 200), holderAt(steps, LOCK, 150)]).toEqual(['a', undefined, undefined]);
+  });
+
+  describe('stateWrites: a write is locked only when its run held every lock of the variant', () => {
+    const lockfile = { bucket: BUCKET, key: KEY, locks: [OBJECT] };
+    const both = { bucket: BUCKET, key: KEY, digestLockId: DIGEST, locks: [OBJECT, ITEM] };
+    test.each([
+      ['lockfile: under the object', lockfile, [take(100, 'h', 'h'), putState(120, 'h'), drop(200, 'h')], [true]],
+      ['lockfile: -lock=false while another run holds the object', lockfile, [take(100, 'a', 'a'), putState(120, 'b'), drop(200, 'a')], [false]],
+      ['lockfile: no digest target, so a digest PutItem is not a state write', lockfile, [take(100, 'h', 'h'), putDigest(130, 'h'), drop(200, 'h')], []],
+      ['both: under the object and the item', both, [take(100, 'h', 'h'), acquire(110, 'h', 'h'), putState(120, 'h'), putDigest(130, 'h'), drop(200, 'h'), release(210, 'h')], [true, true]],
+      ['both: a hand-put item without the object is not a locked write', both, [acquire(100, 'l', 'l', { client: 'aws-cli' }), putState(120, 'l')], [false]],
+      ['both: the object alone (the item held by another run) is not a locked write', both, [acquire(90, 'a', 'a'), take(100, 'l', 'l'), putState(120, 'l')], [false]],
+      ['a DeleteObjects naming the state is a state write', lockfile, [{ at: 100, run: 'x', service: 's3' as const, operation: 'DeleteObjects', bucket: BUCKET, keys: [KEY], client: 'aws-cli' as const }], [false]],
+    ])('%s', (_name, target, steps, locked) => {
+      expect(stateWrites(log(steps), target).map((w) => w.lockedByWriter)).toEqual(locked);
+    });
   });
 });

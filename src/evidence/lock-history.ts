@@ -1,32 +1,42 @@
 // Who held the state lock when, and who wrote the state, read from a
 // BackendLog's requests. Pure functions (no I/O) so each rule has a table test.
+// A lock is a LockTarget (lock-target.ts): the DynamoDB item or the S3
+// .tflock object, read alike; a plain string is the item's LockID.
 //
 // Timing rule: the backend acts somewhere between a request's `at` and its
 // `endAt`; the relay cannot see exactly when. A lock therefore counts as held
-// from the END of the PutItem that took it (the holder learnt it had it) until
-// the START of the DeleteItem that released it (the releaser gave it up when it
-// asked). This is the narrower, certain interval: a write inside it was surely
-// made under the lock. A write is placed at its request's `at`.
+// from the END of the conditional put that took it (the holder learnt it had
+// it) until the START of the delete that released it (the releaser gave it up
+// when it asked). This is the narrower, certain interval: a write inside it was
+// surely made under the lock. A write is placed at its request's `at`.
 import type { BackendRequest, ClientKind } from './backend-log.ts';
+import { isAcquire, isRefusal, isRelease, lockAction, lockInfoText, succeeded, type LockTarget } from './lock-target.ts';
+
+/** A lock: a LockTarget, or the DynamoDB item's LockID. */
+export type LockRef = LockTarget | string;
+
+export function lockTarget(ref: LockRef): LockTarget {
+  return typeof ref === 'string' ? { kind: 'item', lockId: ref } : ref;
+}
 
 export interface LockEpisode {
   run: string;
-  /** endAt of the conditional PutItem that took the lock. */
+  /** endAt of the conditional put (PutItem, PutObject If-None-Match) that took the lock. */
   acquiredAt: number;
-  /** at of the DeleteItem that released it; undefined while still held at the end of the log. */
+  /** at of the delete that released it; undefined while still held at the end of the log. */
   releasedAt?: number;
-  /** ID inside the Info JSON the holder wrote (undefined when Info is not JSON or has no ID). */
+  /** ID inside the Lock Info the holder wrote (undefined when it is not JSON or has no ID). */
   lockInfoId?: string;
   /** Operation inside that Info (OperationTypeApply, ...). */
   operation?: string;
   client: ClientKind;
   /**
-   * The DeleteItem that released it. Undefined when the episode is still open,
-   * or when it ended without a DeleteItem through a relay (a later acquire
-   * proves the item went away unseen: then releasedAt is that acquire's time).
+   * The delete that released it. Undefined when the episode is still open,
+   * or when it ended without a delete through a relay (a later acquire
+   * proves the lock went away unseen: then releasedAt is that acquire's time).
    */
   releasedBy?: { run: string; client: ClientKind; conditional: boolean; at: number };
-  /** seq of the acquiring PutItem. */
+  /** seq of the acquiring put. */
   acquireSeq: number;
 }
 
@@ -48,25 +58,17 @@ export interface StateWrite {
   at: number;
   run: string;
   client: ClientKind;
-  /** 'state': the S3 state object; 'digest': the DynamoDB "-md5" item. */
+  /** 'state': the S3 state object; 'digest': the DynamoDB "-md5" item (where a table exists). */
   target: 'state' | 'digest';
   operation: string;
   status: number;
   succeeded: boolean;
-  /** The writer's run held the lock when it sent the write (per lockEpisodes). */
+  /** The writer's run held every lock of the lab when it sent the write (per lockEpisodes). */
   lockedByWriter: boolean;
 }
 
-function succeeded(request: BackendRequest): boolean {
-  return request.status >= 200 && request.status < 300;
-}
-
-function isDynamoDb(request: BackendRequest, operation: string, lockId: string): boolean {
-  return request.service === 'dynamodb' && request.operation === operation && request.lockId === lockId;
-}
-
-// The Info attribute is terraform's LockInfo JSON, but a learner may write
-// anything there (or nothing); only string fields are taken.
+// The Info attribute or .tflock body is terraform's LockInfo JSON, but a
+// learner may write anything there (or nothing); only string fields are taken.
 function parseInfo(info: string | undefined): { id?: string; operation?: string } {
   if (info === undefined) return {};
   try {
@@ -83,18 +85,18 @@ function parseInfo(info: string | undefined): { id?: string; operation?: string 
 }
 
 /**
- * The lock's episodes in time order: a successful conditional PutItem on
- * lockId opens one, a successful DeleteItem on lockId closes the open one.
- * A DeleteItem with no open episode (nothing held) changes nothing.
+ * The lock's episodes in time order: a successful conditional put of the lock
+ * opens one, a successful delete of it closes the open one. A delete with no
+ * open episode (nothing held) changes nothing.
  */
-export function lockEpisodes(requests: readonly BackendRequest[], lockId: string): LockEpisode[] {
+export function lockEpisodes(requests: readonly BackendRequest[], lock: LockRef): LockEpisode[] {
+  const target = lockTarget(lock);
   type Event = { time: number; seq: number; kind: 'acquire' | 'release'; request: BackendRequest };
   const events: Event[] = [];
   for (const request of requests) {
-    if (!succeeded(request)) continue;
-    if (isDynamoDb(request, 'PutItem', lockId) && request.conditional) {
+    if (isAcquire(request, target)) {
       events.push({ time: request.endAt, seq: request.seq, kind: 'acquire', request });
-    } else if (isDynamoDb(request, 'DeleteItem', lockId)) {
+    } else if (isRelease(request, target)) {
       events.push({ time: request.at, seq: request.seq, kind: 'release', request });
     }
   }
@@ -110,11 +112,11 @@ export function lockEpisodes(requests: readonly BackendRequest[], lockId: string
       open = undefined;
       continue;
     }
-    // A second acquire while one is open: the item was removed where no relay
+    // A second acquire while one is open: the lock was removed where no relay
     // saw it (the backend's own console, an expired table...). Close the old
     // episode at the new acquire, without a releaser.
     if (open) open.releasedAt = time;
-    const info = parseInfo(request.item?.Info);
+    const info = parseInfo(lockInfoText(request, target));
     open = {
       run: request.run,
       acquiredAt: time,
@@ -128,17 +130,14 @@ export function lockEpisodes(requests: readonly BackendRequest[], lockId: string
   return episodes;
 }
 
-/** Every PutItem on lockId sent through run, oldest first, with what came of it. */
-export function lockAttempts(requests: readonly BackendRequest[], lockId: string, run: string): LockAttempt[] {
+/** Every put of the lock sent through run, oldest first, with what came of it. */
+export function lockAttempts(requests: readonly BackendRequest[], lock: LockRef, run: string): LockAttempt[] {
+  const target = lockTarget(lock);
   return requests
-    .filter((request) => request.run === run && isDynamoDb(request, 'PutItem', lockId))
+    .filter((request) => request.run === run && lockAction(request, target) === 'put')
     .sort((a, b) => a.at - b.at || a.seq - b.seq)
     .map((request) => {
-      const outcome: AttemptOutcome = succeeded(request)
-        ? 'acquired'
-        : request.errorType === 'ConditionalCheckFailedException'
-          ? 'refused'
-          : 'error';
+      const outcome: AttemptOutcome = succeeded(request) ? 'acquired' : isRefusal(request) ? 'refused' : 'error';
       return {
         seq: request.seq,
         at: request.at,
@@ -157,18 +156,18 @@ function episodeAt(episodes: readonly LockEpisode[], at: number): LockEpisode | 
 }
 
 /** The run holding the lock at time `at` (epoch ms), or undefined when nobody held it. */
-export function holderAt(requests: readonly BackendRequest[], lockId: string, at: number): string | undefined {
-  return episodeAt(lockEpisodes(requests, lockId), at)?.run;
+export function holderAt(requests: readonly BackendRequest[], lock: LockRef, at: number): string | undefined {
+  return episodeAt(lockEpisodes(requests, lock), at)?.run;
 }
 
 export interface StateTarget {
   bucket: string;
   /** The state object's key (with any workspace prefix). */
   key: string;
-  /** The digest item's LockID: "<bucket>/<key>-md5". */
-  digestLockId: string;
-  /** The lock's LockID; "<bucket>/<key>" by default (lock-protocol.md §1). */
-  lockId?: string;
+  /** The digest item's LockID: "<bucket>/<key>-md5" (only where a lock table exists). */
+  digestLockId?: string;
+  /** The lab's locks (every one must be held by a writer); the item "<bucket>/<key>" by default (lock-protocol.md §1). */
+  locks?: readonly LockRef[];
 }
 
 const STATE_WRITES = new Set(['PutObject', 'CopyObject', 'DeleteObject']);
@@ -176,17 +175,24 @@ const DIGEST_WRITES = new Set(['PutItem', 'DeleteItem', 'UpdateItem']);
 
 /**
  * Every write of the state object (S3 PutObject/CopyObject/DeleteObject on the
- * key) and of the digest item (PutItem/DeleteItem/UpdateItem on its LockID),
- * failed ones included, each judged: did the writer's run hold the lock then?
+ * key, DeleteObjects naming it) and of the digest item (PutItem/DeleteItem/
+ * UpdateItem on its LockID), failed ones included, each judged: did the
+ * writer's run hold every lock of the lab then? (In the `both` variant a
+ * write under only one of the two locks is not a locked write.)
  */
 export function stateWrites(requests: readonly BackendRequest[], target: StateTarget): StateWrite[] {
-  const episodes = lockEpisodes(requests, target.lockId ?? `${target.bucket}/${target.key}`);
+  const locks = target.locks ?? [`${target.bucket}/${target.key}`];
+  const episodes = locks.map((lock) => lockEpisodes(requests, lock));
   const writes: StateWrite[] = [];
   for (const request of requests) {
     let kind: StateWrite['target'] | undefined;
-    if (request.service === 's3' && request.bucket === target.bucket && request.key === target.key && STATE_WRITES.has(request.operation)) {
+    if (
+      request.service === 's3' &&
+      request.bucket === target.bucket &&
+      ((request.key === target.key && STATE_WRITES.has(request.operation)) || (request.operation === 'DeleteObjects' && request.keys?.includes(target.key) === true))
+    ) {
       kind = 'state';
-    } else if (request.service === 'dynamodb' && request.lockId === target.digestLockId && DIGEST_WRITES.has(request.operation)) {
+    } else if (target.digestLockId !== undefined && request.service === 'dynamodb' && request.lockId === target.digestLockId && DIGEST_WRITES.has(request.operation)) {
       kind = 'digest';
     }
     if (!kind) continue;
@@ -199,7 +205,7 @@ export function stateWrites(requests: readonly BackendRequest[], target: StateTa
       operation: request.operation,
       status: request.status,
       succeeded: succeeded(request),
-      lockedByWriter: episodeAt(episodes, request.at)?.run === request.run,
+      lockedByWriter: episodes.length > 0 && episodes.every((held) => episodeAt(held, request.at)?.run === request.run),
     });
   }
   return writes.sort((a, b) => a.at - b.at || a.seq - b.seq);

@@ -194,6 +194,19 @@ describe('forwarding', () => {
     expect(log.requests[0]).toMatchObject({ operation: 'PutObject', key: 'lab/terraform.tfstate.tflock', conditional: true, status: 412, errorType: 'PreconditionFailed', body: '{"ID":"x"}' });
   });
 
+  test('a DeleteObjects body is read for the keys it deletes (a .tflock among them), not kept as a body', async () => {
+    upstream.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/xml' }).end('<DeleteResult/>');
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>lab/terraform.tfstate</Key></Object>' +
+      '<Object><Key>lab/terraform.tfstate.tflock</Key><VersionId>v</VersionId></Object><Quiet>true</Quiet></Delete>';
+    const response = await fetch(`${relay.endpoints.s3}/b?delete`, { method: 'POST', body: xml });
+    expect(response.status).toBe(200);
+    await waitUntil(() => log.requests.length === 1, 'the entry');
+    expect(log.requests[0]).toMatchObject({ operation: 'DeleteObjects', bucket: 'b', keys: ['lab/terraform.tfstate', 'lab/terraform.tfstate.tflock'], status: 200 });
+    expect(log.requests[0]?.body).toBeUndefined();
+    expect(upstream.received[0]?.body.toString()).toBe(xml);
+  });
+
   test('a small response goes to the client in one write, head and body together, even when the upstream split them', async () => {
     // Go's net/http can lose a body that arrives after the head (see relay.ts).
     upstream.handler = (_req, res) => {

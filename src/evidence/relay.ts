@@ -15,6 +15,7 @@ import {
   classifyService,
   decodeAwsChunked,
   decodeContentEncoding,
+  deleteObjectsKeys,
   describeDynamoDbRequest,
   describeS3Request,
   dynamoDbErrorType,
@@ -133,12 +134,13 @@ function relayExchange(req: IncomingMessage, res: ServerResponse, ctx: PortConte
   const s3Facts: S3RequestFacts | undefined = service === 's3' ? describeS3Request(method, url, req.headers, ctx.s3Hosts) : undefined;
 
   // What to keep of the bodies: the whole DynamoDB request (small JSON), an S3
-  // PutObject body (the state document, a .tflock), and response bodies that
-  // carry an error code or the lock a GetItem read.
+  // PutObject body (the state document, a .tflock), a DeleteObjects body (the
+  // keys it deletes: a state or a .tflock may be among them), and response
+  // bodies that carry an error code or the lock a GetItem read.
   const keepRequest =
     service === 'dynamodb'
       ? new Capture(MAX_DYNAMODB_REQUEST)
-      : s3Facts?.operation === 'PutObject'
+      : s3Facts?.operation === 'PutObject' || s3Facts?.operation === 'DeleteObjects'
         ? new Capture(isAwsChunked(req.headers) ? MAX_FRAMED_BODY : MAX_LOGGED_BODY)
         : undefined;
   let keepResponse: Capture | undefined;
@@ -190,7 +192,8 @@ function relayExchange(req: IncomingMessage, res: ServerResponse, ctx: PortConte
       if (s3Facts.key !== undefined) entry.key = s3Facts.key;
       if (requestBody !== undefined) {
         const payload = isAwsChunked(req.headers) ? (decodeAwsChunked(requestBody) ?? requestBody) : requestBody;
-        if (payload.length <= MAX_LOGGED_BODY) entry.body = payload.toString('utf8');
+        if (s3Facts.operation === 'DeleteObjects') entry.keys = deleteObjectsKeys(payload.toString('utf8'));
+        else if (payload.length <= MAX_LOGGED_BODY) entry.body = payload.toString('utf8');
       }
       if (failure === undefined) {
         const type = s3ErrorType(method, entry.status, responseBody);
