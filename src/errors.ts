@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'REPLAY_FAILED'
   | 'SANDBOX_UNAVAILABLE'
   | 'ABORTED'
+  | 'JOB_INVALID'
+  | 'QUEUE_UNAVAILABLE'
+  | 'STORAGE_UNAVAILABLE'
   | 'INTERNAL';
 
 export class LockgraderError extends Error {
@@ -51,6 +54,12 @@ export const EXIT_STATUS: Readonly<Record<ErrorCode, 2 | 3>> = {
   REPLAY_FAILED: 3,
   SANDBOX_UNAVAILABLE: 3,
   ABORTED: 3,
+  // A queue job whose data is not a lockgrader job: retrying cannot help.
+  JOB_INVALID: 2,
+  // Redis could not be reached (enqueue, worker start).
+  QUEUE_UNAVAILABLE: 3,
+  // Object storage holding an upload could not be read (not: the object is missing, which is 2).
+  STORAGE_UNAVAILABLE: 3,
   INTERNAL: 3,
 };
 

@@ -62,9 +62,13 @@ export function parseListText(text: string): string[] {
  * gets "-2", "-3", ... so two folders never share a results file.
  */
 export function resultNames(dirs: readonly string[]): string[] {
+  return uniqueNames(dirs.map((dir) => path.basename(path.resolve(dir)).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '') || 'submission'));
+}
+
+/** The names in order, a repeated one suffixed "-2", "-3", ... */
+export function uniqueNames(bases: readonly string[]): string[] {
   const taken = new Set<string>();
-  return dirs.map((dir) => {
-    const base = path.basename(path.resolve(dir)).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '') || 'submission';
+  return bases.map((base) => {
     let name = base;
     for (let n = 2; taken.has(name); n += 1) name = `${base}-${n}`;
     taken.add(name);

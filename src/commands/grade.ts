@@ -2,6 +2,7 @@ import { parseBackendKind } from '../backend/index.ts';
 import { LockgraderError } from '../errors.ts';
 import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
+import { stopGradingWhenStdinCloses } from './stop-grading.ts';
 import { loadRubric, parseChallenges } from '../grading/checks.ts';
 import { gradeSubmission } from '../grading/grade.ts';
 import type { GradeResult } from '../grading/types.ts';
@@ -40,6 +41,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
       value: values['lab-variant'],
     });
   }
+  if (values['stdin-lifeline']) stopGradingWhenStdinCloses();
   const { result, keptDir } = await gradeSubmission({
     submission: positionals[0] as string,
     challenges,
@@ -52,6 +54,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     noSandbox: values['no-sandbox'],
     progress: !values.quiet && process.stderr.isTTY === true,
     keep: values.keep,
+    ...(values['progress-json'] ? { onProgress: (progress) => process.stdout.write(`${JSON.stringify(progress)}\n`) } : {}),
   });
   if (keptDir) console.error(`lockgrader: kept the grading's folder (workspaces, learner copies, records): ${keptDir}`);
   if (values.json) await writeJsonFile(values.json, result);

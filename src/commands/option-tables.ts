@@ -1,6 +1,7 @@
 // Every command's options, in one table each: the parser takes its
 // configuration from here and `lockgrader --help` is generated from the same
 // rows, so the usage text cannot drift from what is parsed.
+import { DEFAULT_QUEUE_NAME } from '../queue/queue-settings.ts';
 
 export type OptionRow =
   | { type: 'string'; /** The value's placeholder in the usage text. */ value?: string; default?: string; help: string }
@@ -20,6 +21,8 @@ const CHALLENGES = { type: 'string', value: '1,2,3', help: 'the challenges to gr
 const SCRIPT_TIMEOUT = { type: 'string', value: 'SECONDS', help: "a learner script's time limit (default 120)" } as const;
 const BACKEND = { type: 'string', value: 'embedded|moto|localstack|endpoint', default: 'embedded', help: 'where the lab state lives (moto: the lockfile variants)' } as const;
 const ENDPOINT = { type: 'string', value: 'URL', help: 'with --backend endpoint: URL, or s3=URL,dynamodb=URL' } as const;
+const REDIS = { type: 'string', value: 'URL', help: 'redis://[:PASSWORD@]HOST:PORT[/DB] (default $LOCKGRADER_REDIS_URL)' } as const;
+const QUEUE = { type: 'string', value: 'NAME', default: DEFAULT_QUEUE_NAME, help: 'the BullMQ queue' } as const;
 const NO_SANDBOX = { type: 'boolean', default: false, help: 'run learner scripts unconfined (the results say so)' } as const;
 
 export const COMMANDS = {
@@ -43,6 +46,8 @@ export const COMMANDS = {
       keep: { type: 'boolean', default: false, help: "keep the grading's folder and print its path" },
       workers: { type: 'string', value: 'N', help: '1: grade the challenges one after another' },
       'no-sandbox': NO_SANDBOX,
+      'progress-json': { type: 'boolean', default: false, help: 'challenge started/finished as JSON lines on stdout (queue workers)' },
+      'stdin-lifeline': { type: 'boolean', default: false, help: 'stop as on SIGTERM when standard input closes (a worker\'s child)' },
     },
   },
   'grade-many': {
@@ -54,6 +59,34 @@ export const COMMANDS = {
       out: { type: 'string', value: 'DIR', help: 'where the results go (default reports/grade-many)' },
       challenges: CHALLENGES,
       'script-timeout': SCRIPT_TIMEOUT,
+    },
+  },
+  enqueue: {
+    positionals: 'SUBMISSION_DIR|s3://BUCKET/KEY...',
+    summary: 'queue gradings for `lockgrader worker` (BullMQ on Redis); the same content and attempt is queued once (exit 0 queued/all graded, 2 a submission refused or unreadable, 3 a grading failed)',
+    options: {
+      redis: REDIS,
+      queue: QUEUE,
+      challenges: CHALLENGES,
+      attempt: { type: 'string', value: 'N', help: "the learner's attempt, part of the job id (default 1)" },
+      'script-timeout': SCRIPT_TIMEOUT,
+      tries: { type: 'string', value: 'N', help: 'gradings of a job before it fails (default 3)' },
+      backoff: { type: 'string', value: 'SECONDS', help: 'first retry delay, doubling (default 30)' },
+      wait: { type: 'boolean', default: false, help: 'wait for every outcome; print each, write --out DIR/<name>.json' },
+      out: { type: 'string', value: 'DIR', help: 'where --wait writes results (default reports/enqueue)' },
+    },
+  },
+  worker: {
+    positionals: '',
+    summary: 'grade queued jobs, each in its own grade process; SIGTERM: no new jobs, finish or hand back the running ones, exit 0',
+    options: {
+      redis: REDIS,
+      queue: QUEUE,
+      concurrency: { type: 'string', value: 'N', help: 'gradings at once (default: the cores)' },
+      's3-endpoint': { type: 'string', value: 'URL', help: 'S3-compatible store of s3:// jobs (default AWS; AWS_* credentials)' },
+      grace: { type: 'string', value: 'SECONDS', help: 'on SIGTERM, time to finish before handing back (default 20)' },
+      'stalled-seconds': { type: 'string', value: 'SECONDS', help: "a dead worker's job is taken over after this (default 30)" },
+      'time-limit': { type: 'string', value: 'SECONDS', help: "one grading's limit; past it the job is retried (default 720)" },
     },
   },
   verify: {

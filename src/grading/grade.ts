@@ -7,6 +7,16 @@ import { runChallenge } from './run-challenge.ts';
 import { openGradingSession } from './session.ts';
 import type { ChallengeNumber, GradeResult } from './types.ts';
 
+/** A challenge started or finished (what a queue worker reports as its job's progress). */
+export interface GradeProgress {
+  event: 'challenge-started' | 'challenge-finished';
+  challenge: ChallengeNumber;
+  /** challenge-finished: its score and whether a harness fault kept it from being graded. */
+  score?: number;
+  max_score?: number;
+  error?: string;
+}
+
 export interface GradeOptions {
   submission: string;
   challenges: ChallengeNumber[];
@@ -28,6 +38,8 @@ export interface GradeOptions {
   sequential?: boolean;
   /** Aborting ends every process the grading started. */
   signal?: AbortSignal;
+  /** Called as each challenge starts and finishes. */
+  onProgress?: (progress: GradeProgress) => void;
 }
 
 export interface GradeTimings {
@@ -58,9 +70,17 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
   const { context } = session;
   const signal = options.signal ?? new AbortController().signal;
   const asked = [...options.challenges].sort();
+  const run = async (challenge: ChallengeNumber) => {
+    options.onProgress?.({ event: 'challenge-started', challenge });
+    const outcome = await runChallenge(CHALLENGES[challenge], context, signal);
+    const score = outcome.checks.reduce((sum, check) => sum + check.score, 0);
+    const max = outcome.checks.reduce((sum, check) => sum + check.max_score, 0);
+    options.onProgress?.({ event: 'challenge-finished', challenge, score, max_score: max, ...(outcome.error ? { error: outcome.error.code } : {}) });
+    return outcome;
+  };
   const outcomes = [];
-  if (options.sequential) for (const challenge of asked) outcomes.push(await runChallenge(CHALLENGES[challenge], context, signal));
-  else outcomes.push(...(await Promise.all(asked.map((challenge) => runChallenge(CHALLENGES[challenge], context, signal)))));
+  if (options.sequential) for (const challenge of asked) outcomes.push(await run(challenge));
+  else outcomes.push(...(await Promise.all(asked.map(run))));
   const result = assembleResult({
     outcomes,
     challenges: asked,

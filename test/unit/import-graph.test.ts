@@ -32,6 +32,7 @@ const RULES: Array<[RegExp, RegExp, string]> = [
   [/^challenge\d\/scenario\.ts$/, /^challenge\d\/judges\.ts$|^report\//, 'a scenario produces evidence; it does not judge or report'],
   [/^learner\//, /^(challenge\d|evidence|report|commands)\/|^grading\/(lab|run-challenge|grade|assemble|verify)\.ts$/, 'a learner run knows nothing of evidence, judges or reports'],
   [/^report\//, /^(challenge\d|evidence|learner)\/|^grading\/(lab|run-challenge|grade|session)\.ts$/, 'reports read results, nothing earlier'],
+  [/^queue\//, /^(challenge\d|evidence|learner|report|workspace|backend)\/|^grading\/(lab|run-challenge|session|assemble|verify)\.ts$|^challenges\.ts$/, 'a queue worker grades only through `grade` child processes (type imports aside)'],
 ];
 
 describe('the import graph follows the pipeline', () => {
