@@ -55,25 +55,29 @@ async function archiveOf(payload: JobPayload, readS3: S3ArchiveReader): Promise<
   return 'archive' in payload.source ? payload.source.archive : readS3(payload.source.s3);
 }
 
+function describeError(error: unknown): string {
+  const { code, message } = errorRecord(error);
+  return `${code}: ${message}`;
+}
+
 // A failure before grading (bad data, bad archive, storage down): unrecoverable when its code means "the input is wrong".
 function failBeforeGrading(error: unknown): never {
-  const { code, message } = errorRecord(error);
-  if (EXIT_STATUS[code] === 2) throw new UnrecoverableError(`${code}: ${message}`);
-  throw new Error(`${code}: ${message}`);
+  if (EXIT_STATUS[errorRecord(error).code] === 2) throw new UnrecoverableError(describeError(error));
+  throw new Error(describeError(error));
 }
 
 export function gradingProcessor(options: ProcessorOptions) {
   return async (job: GradingJob, token: string | undefined, signal: AbortSignal | undefined): Promise<GradeResult> => {
     const jobSignal = signal ?? new AbortController().signal;
     const label = `job ${job.id} (try ${job.attemptsMade + 1}/${job.opts.attempts ?? 1})`;
-    await sweepDeadWorkerFolders(path.dirname(options.folder.root));
+    for (const dir of await sweepDeadWorkerFolders(path.dirname(options.folder.root))) options.log(`removed ${dir} (its worker is gone)`);
     let payload: JobPayload;
     let archive: Buffer;
     try {
       payload = parseJobData(job.data, job.name);
       archive = await archiveOf(payload, options.readS3);
     } catch (error) {
-      options.log(`failed  ${label}: ${errorRecord(error).message}`);
+      options.log(`failed  ${label}: ${describeError(error)}`);
       failBeforeGrading(error);
     }
     const dir = await options.folder.jobDir();
@@ -82,7 +86,7 @@ export function gradingProcessor(options: ProcessorOptions) {
       try {
         await unpackSubmission(archive, submissionDir);
       } catch (error) {
-        options.log(`failed  ${label} ${payload.name}: ${errorRecord(error).message}`);
+        options.log(`failed  ${label} ${payload.name}: ${describeError(error)}`);
         failBeforeGrading(error);
       }
       const resultsFile = path.join(dir, 'results.json');
