@@ -3,6 +3,7 @@
 // concurrent plan fails; the learner names the holder's Lock ID, Who and
 // Operation — live (identify.sh, run while the lock is still held) or from a
 // transcript (answers.json against their own contention.log: self-reported).
+import { scriptEnd } from '../analysis/script-end.ts';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -63,7 +64,7 @@ export async function learnerChallenge1(lab: Lab, replay: Replay1Run): Promise<L
         return { ok: false, selfReported: false, problem: `challenge1/identify.sh did not finish within its time limit (${Math.round(lab.context.scriptTimeoutMs / 1000)} s)` };
       }
       if (ran.run.exitCode !== 0) {
-        return { ok: false, selfReported: false, problem: `challenge1/identify.sh exited ${ran.run.exitCode ?? ran.run.signal}; it must print the lock as JSON and exit 0` };
+        return { ok: false, selfReported: false, problem: `challenge1/identify.sh ${scriptEnd({ ...ran.run, limitsReached: ran.run.limitHits })}; it must print the lock as JSON and exit 0` };
       }
       const parsed = parseLockAnswer(ran.run.stdout, 'challenge1/identify.sh output');
       return parsed.ok ? { ok: true, answer: parsed.answer, expected, source: 'live' } : { ok: false, selfReported: false, problem: parsed.problem };

@@ -1,3 +1,4 @@
+import type { LimitHit } from '../grading/types.ts';
 // Challenge 2's evidence, as typed data. Lock-related checks are decided
 // from `requests` (what the backend saw, attributed by relay); the recorded
 // terraform commands only add detail to the feedback.
@@ -37,6 +38,8 @@ export interface ScriptFacts {
   durationMs: number;
   output: string;
   timeoutMs: number;
+  /** Resource limits the run reached (memory, disk, processes, CPU). */
+  limitsReached?: LimitHit[];
 }
 
 export type Learner2 =

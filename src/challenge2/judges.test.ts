@@ -90,6 +90,18 @@ describe('c2.script-succeeds', () => {
     ['exit 0', base, 'pass', /exited 0 in 4\.2 s/],
     ['time limit', { ...base, script: { ...base.script, timedOut: true, exitCode: null, signal: 'SIGKILL' } }, 'fail', /did not finish within its time limit \(120 s\).*force-unlock/s],
     ['exit 1', { ...base, script: { ...base.script, exitCode: 1, output: 'a\nb\nError: boom\n' } }, 'fail', /exited 1; it must exit 0\. Its last output:\na\nb\nError: boom/],
+    [
+      'a disk limit',
+      { ...base, script: { ...base.script, exitCode: 1, output: 'No space left on device\n', limitsReached: [{ kind: 'disk' as const, limit: '512 MiB', message: 'filled the 512 MiB disk limit of /tmp' }] } },
+      'fail',
+      /^challenge2\/recover\.sh filled the 512 MiB disk limit of \/tmp and exited 1; it must exit 0/,
+    ],
+    [
+      'a limit reached but the script still exited 0 passes',
+      { ...base, script: { ...base.script, limitsReached: [{ kind: 'processes' as const, limit: '512', message: 'reached the 512-process limit (3 new processes were refused)' }] } },
+      'pass',
+      /recover\.sh exited 0/,
+    ],
     ['missing file', missing, 'fail', /recover\.sh is missing .*nothing was run for challenge 2/],
   ])('%s', (_name, learner, status, feedback) => {
     const verdict = judgeScriptSucceeds(replay, learner);

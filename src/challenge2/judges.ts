@@ -2,6 +2,7 @@
 // rest on what the backend saw through the learner run's own relay; the
 // recorded terraform commands only explain a failure (and a record the
 // backend contradicts is reported as such).
+import { scriptEnd } from '../analysis/script-end.ts';
 import { createHash } from 'node:crypto';
 import { describeInvocation, forceUnlocks, unlockedWrites } from '../analysis/invocation-facts.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
@@ -52,7 +53,7 @@ export function judgeScriptSucceeds(_r: Replay2, learner: Learner2): Verdict {
           'An orphaned lock is never released by its owner (the process is dead), so waiting for it hangs forever: release it with force-unlock.',
       );
     }
-    if (script.exitCode !== 0) return fail(`challenge2/recover.sh exited ${script.exitCode ?? script.signal}; it must exit 0. Its last output:\n${tail(script.output)}`);
+    if (script.exitCode !== 0) return fail(`challenge2/recover.sh ${scriptEnd(script)}; it must exit 0. Its last output:\n${tail(script.output)}`);
     return pass(`recover.sh exited 0 in ${(script.durationMs / 1000).toFixed(1)} s`);
   });
 }

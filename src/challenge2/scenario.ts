@@ -58,7 +58,7 @@ export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<L
   const { run } = ran;
   return {
     ran: true,
-    script: { exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, durationMs: run.durationMs, output: run.output, timeoutMs: lab.context.scriptTimeoutMs },
+    script: { exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, durationMs: run.durationMs, output: run.output, timeoutMs: lab.context.scriptTimeoutMs, limitsReached: run.limitHits ?? [] },
     run: ran.runLabel,
     requests: [...lab.log.requests],
     records: parseRecords(ran.invocations),

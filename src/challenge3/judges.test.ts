@@ -115,6 +115,12 @@ describe('c3.waits-through-contention', () => {
   test.each([
     ['waited and applied after the release', learner(), 'pass', /waited out a lock held for 5\.0 s and applied its change after the release/],
     ['time limit', learner(honestSteps, { contention: { ...ok.contention, script: { ...ok.contention.script, timedOut: true } } }), 'fail', /did not finish within its time limit \(120\.0 s\)/],
+    [
+      'the CPU-time limit',
+      learner(honestSteps, { contention: { ...ok.contention, script: { ...ok.contention.script, exitCode: null, signal: 'SIGKILL', limitsReached: [{ kind: 'cpu', limit: '60 s', message: 'was stopped at the 60 s CPU-time limit' }] } } }),
+      'fail',
+      /^the pipeline was stopped at the 60 s CPU-time limit and exited SIGKILL while another run held the lock/,
+    ],
     ['gave up at once (real terraform output, no timeout)', failed(output('lock-refused-0s'), [inv(['plan'], 1)]), 'fail', /exited 1 .*terraform plan \(exit 1\): it gave up at once because another run held the lock and it had no -lock-timeout/s],
     ['its timeout ran out (real output)', failed(output('lock-timeout-2s-plan'), [inv(['plan', '-lock-timeout=2s'], 1)]), 'fail', /its -lock-timeout of 2 ?s ran out while another run held the lock/],
     ['a flag terraform rejected: nothing ran out', failed(output('flag-lock-timeout-no-unit'), [inv(['plan', '-lock-timeout=300'], 1)]), 'fail', /terraform rejected the command line: invalid value "300" for flag -lock-timeout/],
@@ -149,6 +155,12 @@ describe('c3.serialized-runs', () => {
     ['a lock error without any refusal is not clean (e.g. the table is gone)', pairWith(0, { exitCode: 1, output: 'Error: Error acquiring the state lock\n\nResourceNotFoundException: table not found\n' }), 'fail', /concurrent run 1 failed .*terraform said:\nError: Error acquiring the state lock/s],
     ['"stale" in other output is not a clean failure', pairWith(0, { exitCode: 1, output: 'Error: stale credentials cache\n' }), 'fail', /concurrent run 1 failed \(exit 1\): .*reason other than the lock/s],
     ['a time limit', pairWith(0, { timedOut: true }), 'fail', /concurrent run 1 did not finish within its time limit/],
+    [
+      'a resource limit is named with its value',
+      pairWith(0, { exitCode: 137, output: 'Killed\n', limitsReached: [{ kind: 'memory', limit: '1 GiB', message: 'was stopped at the 1 GiB memory limit (the kernel killed a process of the run)' }] }),
+      'fail',
+      /concurrent run 1 failed \(was stopped at the 1 GiB memory limit \(the kernel killed a process of the run\), exit 137\)/,
+    ],
     ['neither applied', learner(honestSteps.slice(0, 16)), 'fail', /neither run applied/],
     ['a lock left behind by a run', learner(honestSteps, { lockAfterPair: { raw: '{}', info: { ID: 'p2-apply', Operation: 'OperationTypeApply', Info: '', Who: 'w', Version: '', Created: '', Path: '' } } }), 'fail', /a lock was left behind by concurrent run 2 \(OperationTypeApply p2-apply\)/],
     ['a hand-written lock item', learner(honestSteps, { lockAfterPair: { raw: 'junk' } }), 'fail', /left behind \(an item that is not Lock Info\)/],

@@ -3,6 +3,7 @@
 // state write, who deleted whose lock); the effective arguments of the
 // recorded commands (command words plus TF_CLI_ARGS*) say how a run was
 // configured, and the backend must not contradict them.
+import { exitNote, scriptEnd } from '../analysis/script-end.ts';
 import { describeInvocation, forceUnlocks, unlockedWrites, type ParsedRecord } from '../analysis/invocation-facts.ts';
 import { findForceUnlock, findUnlockedWrites } from '../analysis/script-scan.ts';
 import { parseInvocationArgs } from '../analysis/terraform-args.ts';
@@ -179,7 +180,7 @@ export function judgeWaitsThroughContention(r: Replay3, learner: Learner3): Verd
   return judge(learner, (ok) => {
     const run = ok.contention;
     if (run.script.timedOut) return fail(`the pipeline did not finish within its time limit (${seconds(run.script.timeoutMs)}) while another run held the lock for ${seconds(run.heldMs)}.${notes(ok)}`);
-    if (run.script.exitCode !== 0) return fail(`the pipeline exited ${run.script.exitCode ?? run.script.signal} while another run held the lock for ${seconds(run.heldMs)}: ${whyFailed(run)}.${notes(ok)}`);
+    if (run.script.exitCode !== 0) return fail(`the pipeline ${scriptEnd(run.script)} while another run held the lock for ${seconds(run.heldMs)}: ${whyFailed(run)}.${notes(ok)}`);
     const applied = applyEpisodes(ok, r, run.run).filter((e) => e.client === 'terraform' || e.client === 'tofu');
     if (applied.length === 0) return fail(`the pipeline exited 0, but the backend never saw it take the lock for an apply and write the state.${notes(ok)}`);
     if (applied.every((e) => e.acquiredAt < run.releasedAt)) return fail("the pipeline's apply took the lock before the other run released it: it cannot have waited for it");
@@ -210,7 +211,7 @@ export function judgeSerializedRuns(r: Replay3, learner: Learner3): Verdict {
     ok.pair.forEach((run, index) => {
       const name = `concurrent run ${index + 1}`;
       if (run.script.timedOut) problems.push(`${name} did not finish within its time limit`);
-      else if (run.script.exitCode !== 0 && !cleanFailure(run, ok, r)) problems.push(`${name} failed (exit ${run.script.exitCode ?? run.script.signal}): ${whyFailed(run)}`);
+      else if (run.script.exitCode !== 0 && !cleanFailure(run, ok, r)) problems.push(`${name} failed (${exitNote(run.script)}): ${whyFailed(run)}`);
     });
     if (!ok.pair.some((run) => applyEpisodes(ok, r, run.run).length > 0)) problems.push('neither run applied (the backend saw no apply take the lock and write the state)');
     if (ok.lockAfterPair) {

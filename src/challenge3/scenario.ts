@@ -89,7 +89,7 @@ function pipelineRun(ran: LearnerRun, release: string, timeoutMs: number): Pipel
   return {
     run: ran.runLabel,
     release,
-    script: { exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, durationMs: run.durationMs, output: run.output, timeoutMs },
+    script: { exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, durationMs: run.durationMs, output: run.output, timeoutMs, limitsReached: run.limitHits ?? [] },
     records: parseRecords(ran.invocations),
     observed: ran.observed.map(({ args, tf_cli_args }) => ({ args, tf_cli_args })),
   };

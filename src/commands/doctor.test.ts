@@ -1,5 +1,6 @@
 // `lockgrader doctor`'s text from a report: the AWS CLI learners get (a v2,
-// with its version and the v1 policy), jq's version, bubblewrap and socat.
+// with its version and the v1 policy), jq's version, bubblewrap and socat, the
+// learner-run limits and how each is enforced.
 import { describe, expect, test } from '@jest/globals';
 import { AWS_CLI_POLICY, renderDoctorText, type DoctorReport } from './doctor.ts';
 
@@ -19,6 +20,14 @@ function report(overrides: Partial<DoctorReport> = {}): DoctorReport {
     },
     jq: { path: '/usr/bin/jq', version: 'jq-1.6' },
     sandbox_tools: { bubblewrap: '/usr/bin/bwrap', socat: '/usr/bin/socat' },
+    limits: {
+      memory_bytes: 1073741824,
+      disk_bytes: 536870912,
+      processes: 512,
+      cpu_seconds: 60,
+      summary: '1 GiB memory, 512 MiB disk per writable place, 512 processes, 60 s CPU',
+      enforced: { memory: 'cgroup v1 memory controller', disk: 'tmpfs', processes: 'not enforced: no cgroup', cpu: 'RLIMIT_CPU per process only' },
+    },
     ...overrides,
   };
 }
@@ -31,6 +40,11 @@ describe('doctor text', () => {
       'backend    embedded   yes  in-process',
       'sandbox    bubblewrap 0.8.0: ...',
       'sandbox    bwrap /usr/bin/bwrap, socat /usr/bin/socat',
+      'limits     per learner run: 1 GiB memory, 512 MiB disk per writable place, 512 processes, 60 s CPU (--script-memory, --script-disk, --script-processes, --script-cpu)',
+      'limits     memory     cgroup v1 memory controller',
+      'limits     disk       tmpfs',
+      'limits     processes  not enforced: no cgroup',
+      'limits     cpu        RLIMIT_CPU per process only',
       "tool       aws        /usr/bin/aws (AWS CLI 2.9.19, major version 2, behind lockgrader's endpoint front; v1 is never given to learner scripts; not given: aws-cli/1.45.11 at /root/.pyenv/versions/3.11.7/bin/aws)",
       'tool       jq         /usr/bin/jq (jq-1.6)',
     ]);

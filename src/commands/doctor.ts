@@ -9,6 +9,8 @@ import { localstackImage } from '../backend/localstack.ts';
 import { locateTerraform } from '../terraform/locate.ts';
 import { execa } from 'execa';
 import { findAwsClis, LEARNER_TOOLS, resolveAwsCliV2, resolveTool } from '../learner/tools.ts';
+import { detectCgroups } from '../learner/cgroup.ts';
+import { DEFAULT_LIMITS, describeLimits, limitsEnforcement } from '../learner/limits.ts';
 import { detectSandbox } from '../learner/sandbox.ts';
 import { findOnPath } from '../util/find-on-path.ts';
 
@@ -41,6 +43,8 @@ export interface DoctorReport {
   jq: { path: string | null; version: string | null };
   /** The programs the learner-script sandbox needs (Debian bubblewrap and socat). */
   sandbox_tools: { bubblewrap: string | null; socat: string | null };
+  /** The default limits of a learner run and how this machine enforces each. */
+  limits: { memory_bytes: number; disk_bytes: number; processes: number; cpu_seconds: number; summary: string; enforced: Record<string, string> };
 }
 
 export const AWS_CLI_POLICY = 'v1 is never given to learner scripts';
@@ -88,6 +92,7 @@ export async function doctorReport(): Promise<DoctorReport> {
     if (availability.kind === 'localstack') entry.image = await localstackImage();
     backends.push(entry);
   }
+  const sandbox = await detectSandbox();
   const learner_tools: Record<string, string | null> = {};
   for (const tool of LEARNER_TOOLS) learner_tools[tool] = (await resolveTool(tool)) ?? null;
   return {
@@ -95,7 +100,15 @@ export async function doctorReport(): Promise<DoctorReport> {
     terraform,
     backends,
     learner_tools,
-    sandbox: (await detectSandbox()).description,
+    sandbox: sandbox.description,
+    limits: {
+      memory_bytes: DEFAULT_LIMITS.memoryBytes,
+      disk_bytes: DEFAULT_LIMITS.diskBytes,
+      processes: DEFAULT_LIMITS.processes,
+      cpu_seconds: DEFAULT_LIMITS.cpuSeconds,
+      summary: describeLimits(DEFAULT_LIMITS),
+      enforced: limitsEnforcement((await detectCgroups()).reason, sandbox.kind !== 'none'),
+    },
     aws_cli: await awsCliReport(),
     jq: await jqReport(learner_tools.jq ?? null),
     sandbox_tools: {
@@ -135,6 +148,8 @@ export function renderDoctorText(report: DoctorReport): string[] {
   lines.push(
     `sandbox    bwrap ${bubblewrap ?? 'NOT FOUND (apt-get install bubblewrap)'}, socat ${socat ?? 'NOT FOUND (apt-get install socat)'}`,
   );
+  lines.push(`limits     per learner run: ${report.limits.summary} (--script-memory, --script-disk, --script-processes, --script-cpu)`);
+  for (const [what, how] of Object.entries(report.limits.enforced)) lines.push(`limits     ${what.padEnd(10)} ${how}`);
   for (const [tool, where] of Object.entries(report.learner_tools)) {
     let detail = '';
     if (tool === 'aws') {

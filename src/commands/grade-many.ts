@@ -3,6 +3,7 @@
 // challenge) and its own sandbox: a hostile submission cannot reach the
 // buckets and tables of the gradings next to it, a crash takes one grading
 // down, and the batch is not serialised through one backend process.
+import { parseLimitOptions } from '../learner/limits.ts';
 import { lockgraderCommand } from '../cli-command.ts';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
@@ -230,6 +231,7 @@ export async function gradeManyCommand(argv: string[]): Promise<number> {
   const concurrency = parseConcurrency(values.concurrency, availableParallelism());
   const scriptTimeout = parseScriptTimeout(values['script-timeout']);
   if (values.challenges !== undefined) parseChallenges(values.challenges); // usage errors before anything starts
+  parseLimitOptions(values);
   const dirs = await collectSubmissions(positionals, values.list);
   if (dirs.length === 0) throw new LockgraderError('USAGE', 'grade-many needs at least one SUBMISSION_DIR (as arguments or lines of --list FILE)');
   const outDir = path.resolve(values.out ?? DEFAULT_OUT_DIR);
@@ -252,6 +254,10 @@ export async function gradeManyCommand(argv: string[]): Promise<number> {
   const gradeArgs: string[] = [];
   if (values.challenges !== undefined) gradeArgs.push('--challenges', values.challenges);
   if (scriptTimeout !== undefined) gradeArgs.push('--script-timeout', String(scriptTimeout));
+  for (const flag of ['script-memory', 'script-disk', 'script-processes', 'script-cpu'] as const) {
+    const value = values[flag];
+    if (value !== undefined) gradeArgs.push(`--${flag}`, value);
+  }
 
   if (queue.length > 0) {
     // Found once, handed to every grading: they all use the same binary.

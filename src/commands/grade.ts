@@ -1,3 +1,4 @@
+import { parseLimitOptions } from '../learner/limits.ts';
 import { parseBackendKind } from '../backend/index.ts';
 import { LockgraderError } from '../errors.ts';
 import { COMMANDS, parseArgsOptions } from './option-tables.ts';
@@ -35,6 +36,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   const failUnder = positiveNumber('--fail-under', values['fail-under']);
   const workers = positiveNumber('--workers', values.workers);
   const rubric = await loadRubric(values.rubric);
+  const limits = parseLimitOptions(values);
   if (values['lab-variant'] !== 'dynamodb') {
     throw new LockgraderError('USAGE', `--lab-variant ${values['lab-variant']}: this version grades only the dynamodb variant (lockfile and both need a backend that honours If-None-Match: *)`, {
       flag: '--lab-variant',
@@ -55,6 +57,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     progress: !values.quiet && process.stderr.isTTY === true,
     keep: values.keep,
     ...(values['progress-json'] ? { onProgress: (progress) => process.stdout.write(`${JSON.stringify(progress)}\n`) } : {}),
+    limits,
   });
   if (keptDir) console.error(`lockgrader: kept the grading's folder (workspaces, learner copies, records): ${keptDir}`);
   if (values.json) await writeJsonFile(values.json, result);

@@ -23,6 +23,13 @@ const BACKEND = { type: 'string', value: 'embedded|moto|localstack|endpoint', de
 const ENDPOINT = { type: 'string', value: 'URL', help: 'with --backend endpoint: URL, or s3=URL,dynamodb=URL' } as const;
 const REDIS = { type: 'string', value: 'URL', help: 'redis://[:PASSWORD@]HOST:PORT[/DB] (default $LOCKGRADER_REDIS_URL)' } as const;
 const QUEUE = { type: 'string', value: 'NAME', default: DEFAULT_QUEUE_NAME, help: 'the BullMQ queue' } as const;
+/** What each learner run may take (src/learner/limits.ts; docs/grading.md "Resource limits"). */
+const LIMITS = {
+  'script-memory': { type: 'string', value: 'SIZE', help: "a learner run's memory, e.g. 512M (default 1G)" },
+  'script-disk': { type: 'string', value: 'SIZE', help: 'size of each writable place of a run: working copy with HOME, /tmp (default 512M)' },
+  'script-processes': { type: 'string', value: 'N', help: 'processes a run may have at once (default 512)' },
+  'script-cpu': { type: 'string', value: 'SECONDS', help: "a run's CPU time, all its processes together (default 60)" },
+} as const;
 const NO_SANDBOX = { type: 'boolean', default: false, help: 'run learner scripts unconfined (the results say so)' } as const;
 
 export const COMMANDS = {
@@ -34,6 +41,7 @@ export const COMMANDS = {
       backend: BACKEND,
       endpoint: ENDPOINT,
       'script-timeout': SCRIPT_TIMEOUT,
+      ...LIMITS,
       json: { type: 'string', value: 'FILE', help: 'the results file' },
       junit: { type: 'string', value: 'FILE', help: 'JUnit XML' },
       gradescope: { type: 'string', value: 'FILE', help: "Gradescope's results.json" },
@@ -59,6 +67,7 @@ export const COMMANDS = {
       out: { type: 'string', value: 'DIR', help: 'where the results go (default reports/grade-many)' },
       challenges: CHALLENGES,
       'script-timeout': SCRIPT_TIMEOUT,
+      ...LIMITS,
     },
   },
   enqueue: {

@@ -2,6 +2,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { GradingBackend } from '../backend/types.ts';
+import type { CgroupSupport } from '../learner/cgroup.ts';
+import type { ResourceLimits } from '../learner/limits.ts';
 import type { SandboxInfo } from '../learner/sandbox.ts';
 import { repoPath } from '../paths.ts';
 import type { TerraformBinary } from '../terraform/locate.ts';
@@ -23,6 +25,9 @@ export interface GradingContext {
   /** How learner scripts are confined (kind "none" only with an explicit --no-sandbox). */
   sandbox: SandboxInfo;
   scriptTimeoutMs: number;
+  /** What each learner run may take, and whether the kernel can hold it to memory and process limits here. */
+  limits: ResourceLimits;
+  cgroups: CgroupSupport;
   rubric: Rubric;
   /** Authors: show hidden values (the right Lock ID) in feedback. */
   reveal: boolean;

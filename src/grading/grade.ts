@@ -1,5 +1,6 @@
 import type { BackendKind, GradingBackend } from '../backend/types.ts';
 import { CHALLENGES } from '../challenges.ts';
+import { limitsEnforcement, type ResourceLimits } from '../learner/limits.ts';
 import type { TerraformBinary } from '../terraform/locate.ts';
 import { assembleResult } from './assemble.ts';
 import type { Rubric } from './checks.ts';
@@ -40,6 +41,8 @@ export interface GradeOptions {
   signal?: AbortSignal;
   /** Called as each challenge starts and finishes. */
   onProgress?: (progress: GradeProgress) => void;
+  /** What each learner run may take (the rest from DEFAULT_LIMITS). */
+  limits?: Partial<ResourceLimits>;
 }
 
 export interface GradeTimings {
@@ -66,6 +69,7 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
     progress: options.progress,
     keep: options.keep,
     noSandbox: options.noSandbox,
+    limits: options.limits,
   });
   const { context } = session;
   const signal = options.signal ?? new AbortController().signal;
@@ -92,6 +96,13 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
       sandbox: context.sandbox.description,
       sandbox_kind: context.sandbox.kind,
       lab_variant: 'dynamodb',
+      limits: {
+        memory_bytes: context.limits.memoryBytes,
+        disk_bytes: context.limits.diskBytes,
+        processes: context.limits.processes,
+        cpu_seconds: context.limits.cpuSeconds,
+        enforced: limitsEnforcement(context.cgroups.reason, context.sandbox.kind !== 'none'),
+      },
     },
     durationMs: performance.now() - started,
   });

@@ -12,6 +12,7 @@ import { BackendLog } from '../evidence/backend-log.ts';
 import { lockEpisodes } from '../evidence/lock-history.ts';
 import { startRelay } from '../evidence/relay.ts';
 import { runLearnerInSandbox, type LearnerRun, type LearnerRunOptions } from '../learner/learner-run.ts';
+import type { RunUsage } from '../learner/limits.ts';
 import { createWorkspace, type Workspace } from '../workspace/workspace.ts';
 import type { GradingContext } from './context.ts';
 import { findSubmissionFile, type SubmissionFile } from './submission-file.ts';
@@ -123,7 +124,14 @@ export class Lab implements AsyncDisposable {
         signal: options.signal ?? this.signal,
       });
       const exit = String(result.run.exitCode ?? result.run.signal);
-      this.event('script-end', `${label} exit=${exit}${result.run.timedOut ? ' (time limit)' : ''}`, { ...named, exit, ...(result.run.timedOut ? { timed_out: true } : {}) });
+      const limits = (result.run.limitHits ?? []).map((hit) => `${hit.kind} limit`);
+      const stopped = [...(result.run.timedOut ? ['time limit'] : []), ...limits];
+      this.event('script-end', `${label} exit=${exit}${stopped.length ? ` (${stopped.join(', ')})` : ''}`, {
+        ...named,
+        exit,
+        ...(result.run.timedOut ? { timed_out: true } : {}),
+        ...(limits.length ? { limits_reached: (result.run.limitHits ?? []).map((hit) => hit.kind) } : {}),
+      });
       for (const inv of result.invocations) {
         const command = inv.args.find((word) => !word.startsWith('-'));
         this.timeline.push({
@@ -156,6 +164,8 @@ export class Lab implements AsyncDisposable {
         duration_ms: Math.round(result.run.durationMs),
         output: result.run.output,
         output_truncated: result.run.truncated,
+        ...(result.run.limitHits?.length ? { limits_reached: result.run.limitHits } : {}),
+        ...(result.run.usage && Object.keys(result.run.usage).length ? { usage: scriptUsage(result.run.usage) } : {}),
       });
       return { ...result, label };
     } finally {
@@ -183,4 +193,14 @@ function sharedOf(context: GradingContext): LabStore['backend'] {
   if (!shared) throw new LockgraderError('INTERNAL', `backend ${context.backend.kind} is neither shared nor started per lab`);
   // The lab does not own it: stopping is the session's business.
   return { ...shared, stop: async () => undefined };
+}
+
+/** The results' usage block from the run's counters. */
+function scriptUsage(usage: RunUsage): NonNullable<ScriptRun['usage']> {
+  return {
+    ...(usage.peakMemoryBytes !== undefined ? { peak_memory_bytes: usage.peakMemoryBytes } : {}),
+    ...(usage.cpuMs !== undefined ? { cpu_ms: usage.cpuMs } : {}),
+    ...(usage.peakProcesses !== undefined ? { peak_processes: usage.peakProcesses } : {}),
+    ...(usage.diskBytes !== undefined ? { disk_bytes: usage.diskBytes } : {}),
+  };
 }

@@ -7,6 +7,8 @@ import { LockgraderError } from '../errors.ts';
 import { locateTerraform, type TerraformBinary } from '../terraform/locate.ts';
 import { registerExitCleanup } from '../util/exit-cleanup.ts';
 import { defaultRubric, type Rubric } from './checks.ts';
+import { detectCgroups } from '../learner/cgroup.ts';
+import { DEFAULT_LIMITS, type ResourceLimits } from '../learner/limits.ts';
 import { detectSandbox, noSandbox, type SandboxInfo } from '../learner/sandbox.ts';
 import { DEFAULT_SCRIPT_TIMEOUT_MS, makeRunDir, type GradingContext } from './context.ts';
 
@@ -25,6 +27,8 @@ export interface OpenSessionOptions {
   keep?: boolean;
   /** Run learner scripts without a sandbox (must be asked for explicitly). */
   noSandbox?: boolean;
+  /** What each learner run may take (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<ResourceLimits>;
 }
 
 // The sandbox learner scripts run in: detected, or none when asked for; a
@@ -92,6 +96,8 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       backend,
       terraform,
       sandbox,
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      cgroups: await detectCgroups(),
       scriptTimeoutMs: options.scriptTimeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS,
       rubric: options.rubric ?? defaultRubric(),
       reveal: options.reveal ?? false,

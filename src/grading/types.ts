@@ -37,6 +37,23 @@ export interface GradeEnvironment {
   sandbox_kind?: 'bubblewrap' | 'none';
   /** The lab variant graded (contract: dynamodb | lockfile | both). */
   lab_variant?: 'dynamodb' | 'lockfile' | 'both';
+  /** What each learner run was allowed, and how this machine enforced it. */
+  limits?: {
+    memory_bytes: number;
+    disk_bytes: number;
+    processes: number;
+    cpu_seconds: number;
+    enforced: Record<'memory' | 'disk' | 'processes' | 'cpu', string>;
+  };
+}
+
+/** Which limit a run hit, as data for the results and as words for the learner. */
+export interface LimitHit {
+  kind: 'memory' | 'disk' | 'processes' | 'cpu';
+  /** The limit in force, in words ("1 GiB"). */
+  limit: string;
+  /** What happened, for feedback: "a process was killed at the 1 GiB memory limit". */
+  message: string;
 }
 
 /** A learner script's run, kept for the feedback and the reports. */
@@ -51,6 +68,10 @@ export interface ScriptRun {
   /** Capped stdout+stderr. */
   output: string;
   output_truncated: boolean;
+  /** The resource limits the run reached (memory, disk, processes, CPU). */
+  limits_reached?: LimitHit[];
+  /** What the kernel counted for the run. */
+  usage?: { peak_memory_bytes?: number; cpu_ms?: number; peak_processes?: number; disk_bytes?: number };
 }
 
 /** The kinds of timeline events the scenarios emit (the HTML report draws each). */
@@ -82,6 +103,8 @@ export interface TimelineFacts {
   variant?: string;
   /** script-end: the time limit stopped it. */
   timed_out?: boolean;
+  /** script-end: the resource limits it reached. */
+  limits_reached?: ('memory' | 'disk' | 'processes' | 'cpu')[];
   /** learner-terraform: the subcommand ("plan", "force-unlock"). */
   command?: string;
 }

@@ -1,5 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readHead } from '../util/read-head.ts';
 import type { Invocation } from '../grading/types.ts';
+
+/** The records file is writable by the script: only this much of it is read. */
+const MAX_RECORDS_BYTES = 4 * 1024 * 1024;
 
 interface StartRecord { event: 'start'; id: string; tool: string; args: string[]; tf_cli_args?: unknown; cwd: string; pid: number; started_at: number }
 interface EndRecord { event: 'end'; id: string; ended_at: number; exit_code: number | null; signal: string | null }
@@ -17,7 +20,7 @@ function stringMap(value: unknown): Record<string, string> | undefined {
 export async function readInvocations(recordsFile: string): Promise<Invocation[]> {
   let text: string;
   try {
-    text = await readFile(recordsFile, 'utf8');
+    text = await readHead(recordsFile, MAX_RECORDS_BYTES);
   } catch {
     return [];
   }

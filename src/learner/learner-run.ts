@@ -7,7 +7,10 @@ import type { SubmissionFile } from '../grading/submission-file.ts';
 import type { Invocation } from '../grading/types.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { stripAnsi } from '../util/ansi.ts';
+import { RunCgroup } from './cgroup.ts';
 import { prepareLearnerEnvironment, type LearnerEnvironment } from './environment.ts';
+import { readDiskReport } from './disk-report.ts';
+import { limitHits } from './limits.ts';
 import { readInvocations } from './invocations.ts';
 import { TerraformObserver, type ObservedTerraform } from './process-observer.ts';
 import { startPortForwards } from './port-forward.ts';
@@ -62,17 +65,24 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   const prepared = await prepareScriptFile(file.path, options.root);
   const sandboxed = context.sandbox.kind !== 'none';
   const network = sandboxed && context.sandbox.networkIsolation ? await startPortForwards(options.relayed.ports, options.root) : undefined;
+  const { limits } = context;
   const mounts: SandboxMounts | undefined = sandboxed
     ? {
         hidden: [REPO_ROOT, context.runDir, ...context.sandbox.hidden],
         readable: [context.submission, prepared.path, file.path, context.terraform.path, environment.binDir, ...environment.toolPaths, ...(options.readable ?? [])],
-        writable: [environment.cwd, environment.home, environment.recordDir],
+        // Only the records files reach the host's disk (each at most the file-size limit).
+        writable: [environment.recordsFile, environment.diskReport],
+        scratch: { root: options.root, seeded: [environment.cwd, environment.home], sizeBytes: limits.diskBytes, report: environment.diskReport },
         forwards: network?.forwards,
       }
     : undefined;
   options.onStarted?.(environment);
   let observer: TerraformObserver | undefined;
+  await using cgroup = context.cgroups.available ? await RunCgroup.create(context.cgroups, limits) : undefined;
   const ran = await runLearnerScript({
+    cgroup,
+    cpuLimitMs: limits.cpuSeconds * 1000,
+    ulimits: { fileBytes: limits.diskBytes, cpuSeconds: limits.cpuSeconds },
     onSpawn: (pid) => {
       if (options.observeTerraform) observer = new TerraformObserver(pid, context.terraform.path);
     },
@@ -84,10 +94,21 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
     signal: options.signal,
   }).finally(() => network?.close());
   const observed = observer?.stop() ?? [];
+  const disk = sandboxed ? await readDiskReport(environment.diskReport) : { fullPlaces: [], usedBytes: undefined };
+  const counters = { oomKills: 0, forksRefused: 0, cpuLimitReached: false, ...ran.counters, fullPlaces: disk.fullPlaces };
+  const hits = limitHits(counters, limits);
+  const usage = {
+    ...(ran.counters?.peakMemoryBytes !== undefined ? { peakMemoryBytes: ran.counters.peakMemoryBytes } : {}),
+    ...(ran.counters?.cpuMs !== undefined ? { cpuMs: ran.counters.cpuMs } : {}),
+    ...(ran.counters?.peakProcesses !== undefined ? { peakProcesses: ran.counters.peakProcesses } : {}),
+    ...(disk.usedBytes !== undefined ? { diskBytes: disk.usedBytes } : {}),
+  };
   const notes = [...prepared.notes];
+  const name = file.relative;
+  for (const hit of hits) notes.push(`${name} ${hit.message}`);
   if (ran.leftoverKilled > 0) notes.push(`ended ${ran.leftoverKilled} process(es) the script left running`);
   const cut = ran.truncated ? `\n[lockgrader] output cut: kept the first ${ran.output.length} bytes of ${ran.totalBytes}` : '';
-  const run = { ...ran, output: stripAnsi(`${notes.length ? `[lockgrader] ${notes.join('; ')}\n` : ''}${ran.output}${cut}`) };
+  const run = { ...ran, usage, limitHits: hits, output: stripAnsi(`${notes.length ? `[lockgrader] ${notes.join('; ')}\n` : ''}${ran.output}${cut}`) };
   const invocations = await readInvocations(environment.recordsFile);
   return { runLabel: options.run, run, invocations, observed, environment };
 }

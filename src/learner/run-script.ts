@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { killProcessesWithToken } from '../util/kill-by-token.ts';
 import { killProcessGroup } from '../util/process-group.ts';
+import type { CgroupCounters, RunCgroup } from './cgroup.ts';
+import type { LimitHit, RunUsage } from './limits.ts';
 import { bubblewrapArgs, type SandboxMounts } from './sandbox.ts';
 
 export const RUN_TOKEN_VARIABLE = 'LOCKGRADER_RUN_TOKEN';
@@ -23,7 +25,17 @@ export interface ScriptRunOptions {
   signal?: AbortSignal;
   /** Called with the pid of the process everything the script starts descends from (bwrap, or bash). */
   onSpawn?: (pid: number) => void;
+  /** The run's control group: the script starts inside it; its CPU time is watched against cpuLimitMs. */
+  cgroup?: RunCgroup;
+  cpuLimitMs?: number;
+  /** Per-process limits (setrlimit) for everything the script starts: largest file, CPU seconds. */
+  ulimits?: { fileBytes: number; cpuSeconds: number };
 }
+
+/** How often the CPU time of a run's group is read against its limit. */
+const CPU_WATCH_MS = 200;
+/** How long the processes of an ended run get to disappear by themselves. */
+const DRAIN_MS = 300;
 
 export interface ScriptRunResult {
   exitCode: number | null;
@@ -39,6 +51,11 @@ export interface ScriptRunResult {
   totalBytes: number;
   /** Processes still alive after the script ended, killed by the runner. */
   leftoverKilled: number;
+  /** The group's counters when the script ended (with a cgroup). */
+  counters?: CgroupCounters & { cpuLimitReached: boolean };
+  /** Set by the learner run: what the run used, and the limits it reached. */
+  usage?: RunUsage;
+  limitHits?: LimitHit[];
 }
 
 class CappedBuffer {
@@ -78,7 +95,15 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
   const [command, args] = options.sandbox
     ? ['bwrap', bubblewrapArgs(options.sandbox, options.cwd, ['/bin/bash', options.script])]
     : ['/bin/bash', [options.script]];
-  const child = spawn(command, args, {
+  // A small shell (dash: ulimit -f counts 512-byte blocks) joins the run's control group (when there is one) and makes
+  // the run the kernel's first choice when memory runs out, then becomes the script.
+  const join = [
+    ...(options.cgroup?.procsFiles ?? []).map((file) => `echo $$ > '${file}'`),
+    "{ echo 1000 > /proc/self/oom_score_adj; } 2>/dev/null || true",
+    ...(options.ulimits ? [`ulimit -f ${Math.floor(options.ulimits.fileBytes / 512)}`, `ulimit -t ${options.ulimits.cpuSeconds}`] : []),
+    'exec "$0" "$@"',
+  ].join(' && ');
+  const child = spawn('/bin/sh', ['-c', join, command, ...args], {
     cwd: options.cwd,
     env: options.env,
     detached: true,
@@ -101,13 +126,31 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
   }, options.timeoutMs);
   const onAbort = () => killProcessGroup(child.pid, 'SIGKILL');
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  let cpuLimitReached = false;
+  const { cgroup, cpuLimitMs } = options;
+  const cpuWatch =
+    cgroup && cpuLimitMs !== undefined
+      ? setInterval(() => {
+          void cgroup.cpuMs().then(async (used) => {
+            if (used <= cpuLimitMs || cpuLimitReached) return;
+            cpuLimitReached = true;
+            killProcessGroup(child.pid, 'SIGKILL');
+            await cgroup.killAll();
+          });
+        }, CPU_WATCH_MS)
+      : undefined;
   const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   const durationMs = performance.now() - started;
   clearTimeout(limitTimer);
   clearTimeout(killTimer);
+  clearInterval(cpuWatch);
   options.signal?.removeEventListener('abort', onAbort);
   killProcessGroup(child.pid, 'SIGKILL');
-  const leftoverKilled = await killProcessesWithToken(RUN_TOKEN_VARIABLE, token);
+  // What is still in the group once the sandbox's namespace has gone escaped the
+  // process group: the script left it running.
+  const leftInGroup = cgroup && !(await cgroup.drained(DRAIN_MS)) ? await cgroup.killAll() : 0;
+  const leftoverKilled = leftInGroup + (await killProcessesWithToken(RUN_TOKEN_VARIABLE, token));
+  const counters = cgroup ? { ...(await cgroup.counters()), cpuLimitReached } : undefined;
   // The pipes close once every writer is gone; do not wait forever for them.
   await Promise.race([
     pipesClosed,
@@ -125,5 +168,6 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
     truncated: output.truncated,
     totalBytes: output.total,
     leftoverKilled,
+    ...(counters ? { counters } : {}),
   };
 }

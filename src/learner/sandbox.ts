@@ -68,35 +68,73 @@ export function noSandbox(how: string): SandboxInfo {
 }
 
 export interface SandboxMounts {
-  /** Folders the script may write (its working copy, HOME, the records folder). */
+  /** Host files and folders the script may write (the records files, bound one by one). */
   writable: string[];
   /** Files and folders it may read that live under hidden places (the submission copy, the contention log). */
   readable: string[];
   /** Folders hidden behind an empty tmpfs (the grader's repository, its run folder). */
   hidden: string[];
+  /**
+   * The run's folder becomes a tmpfs of sizeBytes inside the sandbox (its disk
+   * limit; /tmp gets the same size), and each seeded folder (the working copy,
+   * HOME) starts as a copy of the host folder of the same path. Nothing the
+   * script writes there reaches the host's disk, and it is gone when the run ends.
+   */
+  scratch?: { root: string; seeded: string[]; sizeBytes: number; report: string };
   /** When set, the script gets its own network namespace where only these loopback ports answer. */
   forwards?: PortForward[];
 }
 
+const SEED_DIR = '.lockgrader-seed';
+
+const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
+
 // The bwrap argument list that runs `command` confined: the whole system
-// read-only, a private /tmp, hidden grader folders, then the writable and
-// readable paths bound back in, its own PID namespace (every process it starts
-// dies with it) and death with the grader.
+// read-only, a private /tmp, hidden grader folders, the run's folder as a
+// size-limited tmpfs seeded with its working copy and HOME, the readable and
+// writable paths bound back in, its own PID namespace (every process it starts
+// dies with it), death with the grader, and (with forwards) its own network.
+// A small launcher prepares the sandbox (ports, seeding), runs the
+// script, and reports how full each writable place was when it ended.
 export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: string[]): string[] {
-  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
+  if (mounts.scratch) args.push('--size', String(mounts.scratch.sizeBytes));
+  args.push('--tmpfs', '/tmp');
   for (const dir of mounts.hidden) args.push('--tmpfs', dir);
+  const scratch = mounts.scratch;
+  if (scratch) {
+    args.push('--size', String(scratch.sizeBytes), '--tmpfs', scratch.root);
+    scratch.seeded.forEach((dir, index) => args.push('--ro-bind', dir, path.join(scratch.root, SEED_DIR, String(index)), '--dir', dir));
+  }
   for (const path of mounts.readable) args.push('--ro-bind', path, path);
   for (const dir of mounts.writable) args.push('--bind', dir, dir);
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--hostname', 'learner', '--new-session', '--die-with-parent', '--chdir', cwd);
-  if (!mounts.forwards) return [...args, '--', ...command];
+  const lines: string[] = [];
   // Own network namespace (bwrap brings up its loopback): socat listens on each
   // backend port and relays to the grader through the unix socket bound in;
   // the script starts once every port answers.
-  for (const forward of mounts.forwards) args.push('--ro-bind', forward.socket, forward.socket);
-  const listeners = mounts.forwards.map(
-    (f) => `socat TCP-LISTEN:${f.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${f.socket} 2>/dev/null &`,
-  );
-  const ready = mounts.forwards.map((f) => `until (exec 3<>/dev/tcp/127.0.0.1/${f.port}) 2>/dev/null; do sleep 0.01; done`);
-  const launcher = [...listeners, ...ready, 'exec "$@"'].join('\n');
-  return [...args, '--unshare-net', '--', '/bin/bash', '-c', launcher, 'lockgrader-sandbox', ...command];
+  for (const forward of mounts.forwards ?? []) {
+    args.push('--ro-bind', forward.socket, forward.socket);
+    lines.push(`socat TCP-LISTEN:${forward.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${forward.socket} 2>/dev/null &`);
+  }
+  for (const forward of mounts.forwards ?? []) lines.push(`until (exec 3<>/dev/tcp/127.0.0.1/${forward.port}) 2>/dev/null; do sleep 0.01; done`);
+  if (scratch) {
+    scratch.seeded.forEach((dir, index) => {
+      lines.push(`cp -a ${quote(path.join(scratch.root, SEED_DIR, String(index)))}/. ${quote(dir)}/ || { echo '[lockgrader] could not prepare ${dir}' >&2; exit 125; }`);
+    });
+  }
+  if (!scratch) {
+    if (lines.length === 0) return [...args, '--', ...command];
+    lines.push('exec "$@"');
+  } else {
+    // Not exec: after the script, say which place was full (the grader reads the report; a
+    // script that forges it only changes its own feedback).
+    lines.push('"$@"', 'code=$?');
+    for (const place of [scratch.root, '/tmp']) {
+      lines.push(`df -B1 --output=used,size ${quote(place)} 2>/dev/null | tail -n 1 | { read -r used size; [ -n "$size" ] && printf '{"place":"%s","used":%d,"size":%d}\\n' ${quote(place)} "$used" "$size" >>${quote(scratch.report)}; } 2>/dev/null`);
+    }
+    lines.push('exit $code');
+  }
+  if (mounts.forwards) args.push('--unshare-net');
+  return [...args, '--', '/bin/bash', '-c', lines.join('\n'), 'lockgrader-sandbox', ...command];
 }

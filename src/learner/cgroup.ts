@@ -1,0 +1,213 @@
+// A control group per learner run (cgroup v1: the memory, pids and cpuacct
+// controllers): the kernel holds the run to its memory and process limits, counts
+// its CPU time, kills inside the group when memory runs out (never the grader,
+// which stays outside), and lists every process of the run so none outlives it.
+// The group is made under the grader's own group of each controller, so a limit a
+// platform put on the grader still covers its learners.
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ResourceLimits } from './limits.ts';
+
+type Controller = 'memory' | 'pids' | 'cpuacct';
+const CONTROLLERS: Controller[] = ['memory', 'pids', 'cpuacct'];
+
+/** Where this grader can make run groups: one folder per controller (its own group there). */
+export interface CgroupSupport {
+  available: boolean;
+  /** cgroup v1 folders to make run groups in, per controller. */
+  parents?: Record<Controller, string>;
+  /** Why run groups cannot be made here (then memory and process limits are not enforced). */
+  reason?: string;
+}
+
+interface Mount { point: string; options: string[] }
+
+async function cgroupMounts(): Promise<{ v1: Map<string, Mount>; v2?: string }> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const v1 = new Map<string, Mount>();
+  let v2: string | undefined;
+  for (const line of text.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const point = left.split(' ')[4] ?? '';
+    const [fstype, , superOptions = ''] = right.split(' ');
+    if (fstype === 'cgroup2') v2 = point;
+    if (fstype !== 'cgroup') continue;
+    const options = superOptions.split(',');
+    for (const option of options) v1.set(option, { point, options });
+  }
+  return { v1, v2 };
+}
+
+/** The grader's own group per v1 controller ("4:memory:/process_api/abc" -> memory: /process_api/abc). */
+async function ownGroups(): Promise<Map<string, string>> {
+  const text = await readFile('/proc/self/cgroup', 'utf8').catch(() => '');
+  const groups = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [, controllers, group] = line.split(':');
+    if (!controllers || group === undefined) continue;
+    for (const controller of controllers.split(',')) groups.set(controller, group);
+  }
+  return groups;
+}
+
+let detected: Promise<CgroupSupport> | undefined;
+
+// Finds the v1 memory, pids and cpuacct hierarchies and proves a run group can be
+// made in each (root, or a delegated hierarchy). cgroup v2 alone is reported as
+// unsupported: this version has only been run on v1 machines.
+export function detectCgroups(env: NodeJS.ProcessEnv = process.env): Promise<CgroupSupport> {
+  if (env.LOCKGRADER_CGROUPS === 'none') return Promise.resolve({ available: false, reason: 'LOCKGRADER_CGROUPS=none' });
+  detected ??= (async (): Promise<CgroupSupport> => {
+    const { v1, v2 } = await cgroupMounts();
+    const own = await ownGroups();
+    const parents: Partial<Record<Controller, string>> = {};
+    const missing: string[] = [];
+    for (const controller of CONTROLLERS) {
+      const mount = v1.get(controller);
+      if (!mount) {
+        missing.push(controller);
+        continue;
+      }
+      parents[controller] = path.join(mount.point, own.get(controller) ?? '/');
+    }
+    if (missing.length > 0) {
+      const why = v2 && missing.length === CONTROLLERS.length
+        ? `only cgroup v2 is mounted (${v2}); this version limits memory and processes through cgroup v1`
+        : `no cgroup v1 hierarchy for ${missing.join(', ')}`;
+      return { available: false, reason: why };
+    }
+    const probe = path.join(parents.memory as string, `lockgrader-probe-${process.pid}`);
+    try {
+      await mkdir(probe);
+      await rmdir(probe);
+    } catch (error) {
+      return { available: false, reason: `cannot make a control group in ${parents.memory}: ${(error as Error).message}` };
+    }
+    return { available: true, parents: parents as Record<Controller, string> };
+  })();
+  return detected;
+}
+
+const readNumber = async (file: string): Promise<number | undefined> => {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  const value = text === undefined ? NaN : Number(text.trim());
+  return Number.isFinite(value) ? value : undefined;
+};
+
+/** "key value" lines (memory.oom_control, pids.events) -> value of key. */
+const readKey = async (file: string, key: string): Promise<number> => {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const line = text.split('\n').find((l) => l.startsWith(`${key} `));
+  return Number(line?.split(' ')[1] ?? 0) || 0;
+};
+
+export interface CgroupCounters {
+  peakMemoryBytes?: number;
+  cpuMs?: number;
+  peakProcesses?: number;
+  oomKills: number;
+  forksRefused: number;
+}
+
+/** One learner run's group in each controller; disposing kills what is left in it and removes it. */
+export class RunCgroup implements AsyncDisposable {
+  readonly dirs: Record<Controller, string>;
+
+  private constructor(dirs: Record<Controller, string>) {
+    this.dirs = dirs;
+  }
+
+  static async create(support: CgroupSupport, limits: ResourceLimits): Promise<RunCgroup> {
+    if (!support.parents) throw new Error('RunCgroup.create: no cgroup support');
+    const name = `lockgrader-${randomUUID()}`;
+    const dirs = Object.fromEntries(CONTROLLERS.map((c) => [c, path.join(support.parents![c], name)])) as Record<Controller, string>;
+    const group = new RunCgroup(dirs);
+    try {
+      for (const dir of Object.values(dirs)) await mkdir(dir);
+      await writeFile(path.join(dirs.memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+      // No swap here either (where the kernel offers memsw), so the limit is the run's whole memory.
+      await writeFile(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(() => undefined);
+      await writeFile(path.join(dirs.pids, 'pids.max'), String(limits.processes));
+    } catch (error) {
+      await group.remove();
+      throw error;
+    }
+    return group;
+  }
+
+  /** The files a process writes its pid to, to join the run's group in every controller. */
+  get procsFiles(): string[] {
+    return Object.values(this.dirs).map((dir) => path.join(dir, 'cgroup.procs'));
+  }
+
+  async cpuMs(): Promise<number> {
+    return ((await readNumber(path.join(this.dirs.cpuacct, 'cpuacct.usage'))) ?? 0) / 1e6;
+  }
+
+  async counters(): Promise<CgroupCounters> {
+    return {
+      peakMemoryBytes: await readNumber(path.join(this.dirs.memory, 'memory.max_usage_in_bytes')),
+      cpuMs: Math.round(await this.cpuMs()),
+      peakProcesses: await readNumber(path.join(this.dirs.pids, 'pids.peak')),
+      oomKills: await readKey(path.join(this.dirs.memory, 'memory.oom_control'), 'oom_kill'),
+      forksRefused: await readKey(path.join(this.dirs.pids, 'pids.events'), 'max'),
+    };
+  }
+
+  async pids(): Promise<number[]> {
+    const text = await readFile(path.join(this.dirs.pids, 'cgroup.procs'), 'utf8').catch(() => '');
+    return text.split('\n').filter(Boolean).map(Number);
+  }
+
+  /** Waits (up to timeoutMs) for the group to empty by itself: a sandbox's processes die with its PID namespace. */
+  async drained(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while ((await this.pids()).length > 0) {
+      if (performance.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return true;
+  }
+
+  /** SIGKILLs every process in the group until none is left; returns how many were killed. */
+  async killAll(): Promise<number> {
+    let killed = 0;
+    for (let round = 0; round < 50; round += 1) {
+      const pids = await this.pids();
+      if (pids.length === 0) return killed;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+          killed += 1;
+        } catch {
+          // already gone
+        }
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return killed;
+  }
+
+  private async remove(): Promise<void> {
+    for (const dir of Object.values(this.dirs)) {
+      for (let attempt = 0; attempt < 20; attempt += 1) {
+        try {
+          await rmdir(dir);
+          break;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') break;
+          // EBUSY: a killed process is still being reaped.
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.killAll();
+    await this.remove();
+  }
+}

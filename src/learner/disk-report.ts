@@ -1,0 +1,36 @@
+import { readHead } from '../util/read-head.ts';
+
+/** How full the run's writable places were when its script ended (the sandbox launcher's report). */
+export interface DiskReport {
+  /** Places at (or within 1 MiB of) their size. */
+  fullPlaces: string[];
+  /** The most any one place held. */
+  usedBytes: number | undefined;
+}
+
+const FULL_MARGIN_BYTES = 1024 * 1024;
+const MAX_REPORT_BYTES = 64 * 1024;
+
+// Reads the launcher's JSON lines ({"place","used","size"}). The file is
+// writable by the script, so what it says only shapes the script's own
+// feedback (a note that it filled its disk), never a verdict.
+export async function readDiskReport(file: string): Promise<DiskReport> {
+  const text = await readHead(file, MAX_REPORT_BYTES).catch(() => '');
+  const fullPlaces: string[] = [];
+  let usedBytes: number | undefined;
+  for (const line of text.split('\n')) {
+    let entry: unknown;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { place, used, size } = entry as Record<string, unknown>;
+    if (typeof place !== 'string' || typeof used !== 'number' || typeof size !== 'number') continue;
+    usedBytes = Math.max(usedBytes ?? 0, used);
+    const label = place === '/tmp' ? '/tmp' : 'its working copy and HOME';
+    if (size > 0 && used >= size - FULL_MARGIN_BYTES && !fullPlaces.includes(label)) fullPlaces.push(label);
+  }
+  return { fullPlaces, usedBytes };
+}
