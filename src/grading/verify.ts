@@ -3,10 +3,28 @@ import path from 'node:path';
 import { openGradingBackend } from '../backend/index.ts';
 import type { BackendKind } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
+import { detectCgroups } from '../learner/cgroup.ts';
+import { parseLimitOptions, type ResourceLimits } from '../learner/limits.ts';
 import { locateTerraform } from '../terraform/locate.ts';
 import { CHECKS, defaultRubric } from './checks.ts';
 import { gradeSubmission } from './grade.ts';
 import type { ChallengeNumber, CheckStatus, GradeResult } from './types.ts';
+
+/** Why a fixture cannot be graded here (its requires), or undefined. */
+async function unmetRequirement(expectation: FixtureExpectation, noSandbox: boolean | undefined): Promise<string | undefined> {
+  if (expectation.requires === undefined) return undefined;
+  if (noSandbox) return `needs a sandbox for learner scripts, and verify ran with --no-sandbox`;
+  if (expectation.requires !== 'limits') return undefined;
+  const cgroups = await detectCgroups();
+  return cgroups.available ? undefined : `needs memory and process limits, which this machine does not enforce (${cgroups.reason})`;
+}
+
+/** A fixture's script_limits, read like the command's --script-* flags. */
+function fixtureLimits(expectation: FixtureExpectation): Partial<ResourceLimits> | undefined {
+  const given = expectation.script_limits;
+  if (!given) return undefined;
+  return parseLimitOptions({ 'script-memory': given.memory, 'script-disk': given.disk, 'script-processes': given.processes, 'script-cpu': given.cpu_seconds });
+}
 
 /** A fixture's expected.json. */
 export interface FixtureExpectation {
@@ -15,8 +33,13 @@ export interface FixtureExpectation {
   checks: Record<string, CheckStatus>;
   /** A shorter script time limit for fixtures that hang on purpose. */
   script_timeout_seconds?: number;
-  /** "sandbox": only graded where learner scripts run sandboxed (the fixture attacks the machine). */
-  requires?: 'sandbox';
+  /**
+   * "sandbox": only graded where learner scripts run sandboxed (the fixture attacks the machine);
+   * "limits": only where the kernel holds memory and process limits too (control groups).
+   */
+  requires?: 'sandbox' | 'limits';
+  /** Limits other than the defaults for this fixture (e.g. a short CPU limit for a fixture that burns CPU). */
+  script_limits?: { memory?: string; disk?: string; processes?: string; cpu_seconds?: string };
 }
 
 export interface FixtureCell {
@@ -89,8 +112,8 @@ export async function verifyFixtures(options: {
     for (const dir of fixtures) {
       const name = path.basename(dir);
       const expectation = await readExpectation(dir);
-      if (expectation.requires === 'sandbox' && options.noSandbox) {
-        const skipped = 'needs a sandbox for learner scripts, and verify ran with --no-sandbox';
+      const skipped = await unmetRequirement(expectation, options.noSandbox);
+      if (skipped) {
         const outcome: FixtureOutcome = { fixture: name, description: expectation.description ?? '', status: 'graded', score: 0, max_score: 0, duration_ms: 0, cells: [], mismatches: [], problems: [], skipped };
         outcomes.push(outcome);
         options.onFixture?.(outcome);
@@ -112,6 +135,7 @@ export async function verifyFixtures(options: {
             rubric: defaultRubric(),
             noSandbox: options.noSandbox,
             scriptTimeoutMs: expectation.script_timeout_seconds === undefined ? undefined : expectation.script_timeout_seconds * 1000,
+            limits: fixtureLimits(expectation),
           });
           result ??= graded.result;
           if (signature(graded.result) === signature(result)) identical += 1;

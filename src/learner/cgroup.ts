@@ -5,7 +5,7 @@
 // The group is made under the grader's own group of each controller, so a limit a
 // platform put on the grader still covers its learners.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResourceLimits } from './limits.ts';
 
@@ -85,9 +85,33 @@ export function detectCgroups(env: NodeJS.ProcessEnv = process.env): Promise<Cgr
     } catch (error) {
       return { available: false, reason: `cannot make a control group in ${parents.memory}: ${(error as Error).message}` };
     }
+    await removeOrphanedGroups(parents as Record<Controller, string>);
     return { available: true, parents: parents as Record<Controller, string> };
   })();
   return detected;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+// Groups left by a grader that was killed (SIGKILL gives it no time to remove
+// them): named lockgrader-<grader pid>-..., removed once that grader is gone.
+// rmdir refuses a group that still has processes, so nothing running is touched.
+async function removeOrphanedGroups(parents: Record<Controller, string>): Promise<void> {
+  for (const parent of Object.values(parents)) {
+    const names = await readdir(parent).catch(() => [] as string[]);
+    for (const name of names) {
+      const pid = Number(/^lockgrader-(\d+)-/.exec(name)?.[1]);
+      if (!pid || alive(pid)) continue;
+      await rmdir(path.join(parent, name)).catch(() => undefined);
+    }
+  }
 }
 
 const readNumber = async (file: string): Promise<number | undefined> => {
@@ -121,7 +145,7 @@ export class RunCgroup implements AsyncDisposable {
 
   static async create(support: CgroupSupport, limits: ResourceLimits): Promise<RunCgroup> {
     if (!support.parents) throw new Error('RunCgroup.create: no cgroup support');
-    const name = `lockgrader-${randomUUID()}`;
+    const name = `lockgrader-${process.pid}-${randomUUID()}`;
     const dirs = Object.fromEntries(CONTROLLERS.map((c) => [c, path.join(support.parents![c], name)])) as Record<Controller, string>;
     const group = new RunCgroup(dirs);
     try {

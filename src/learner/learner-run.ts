@@ -18,6 +18,9 @@ import { prepareScriptFile } from './prepare-script.ts';
 import { runLearnerScript, type ScriptRunResult } from './run-script.ts';
 import type { SandboxMounts } from './sandbox.ts';
 
+/** RLIMIT_FSIZE is the disk limit plus this (see runLearnerScript's ulimits). */
+const FILE_SIZE_MARGIN = 16 * 1024 * 1024;
+
 export interface LearnerRunOptions {
   /** The backend log's label for this run. */
   run: string;
@@ -82,7 +85,8 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   const ran = await runLearnerScript({
     cgroup,
     cpuLimitMs: limits.cpuSeconds * 1000,
-    ulimits: { fileBytes: limits.diskBytes, cpuSeconds: limits.cpuSeconds },
+    // Above the tmpfs size, so a full disk says "No space left" rather than killing the writer with SIGXFSZ.
+    ulimits: { fileBytes: limits.diskBytes + FILE_SIZE_MARGIN, cpuSeconds: limits.cpuSeconds },
     onSpawn: (pid) => {
       if (options.observeTerraform) observer = new TerraformObserver(pid, context.terraform.path);
     },
