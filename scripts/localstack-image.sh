@@ -49,6 +49,7 @@ debootstrap_packages=python3,python3-venv,ca-certificates
 # What runs in the build container, and what the commit sets.
 build_script='
 set -e
+if [ -s /tmp/host-ca.crt ]; then export PIP_CERT=/tmp/host-ca.crt; fi
 python3 -m venv /opt/localstack
 /opt/localstack/bin/pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r /tmp/requirements.txt
 /opt/localstack/bin/python -c "import localstack.constants as c; print(\"localstack\", c.VERSION)"
@@ -113,7 +114,7 @@ mkdir -p "$cache/pip"
 # the build only, never kept in the image.
 ca_bundle="${LOCKGRADER_CA_BUNDLE:-${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}}"
 ca_mount=()
-[ -s "$ca_bundle" ] && ca_mount=(-v "$ca_bundle:/tmp/host-ca.crt:ro" -e PIP_CERT=/tmp/host-ca.crt)
+[ -s "$ca_bundle" ] && ca_mount=(-v "$ca_bundle:/tmp/host-ca.crt:ro")
 log "installing localstack-core[runtime]==2026.3.0 and its pinned dependencies ($(grep -c '^[a-z0-9].*==' "$recipe_dir/requirements.txt") packages, hashes checked)"
 if ! docker run --name "$builder" --network host \
   -v "$cache/pip:/root/.cache/pip" -v "$recipe_dir/requirements.txt:/tmp/requirements.txt:ro" "${ca_mount[@]}" \

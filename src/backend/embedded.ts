@@ -44,25 +44,44 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** dynalite alone on a loopback ephemeral port (the localstack backend's DynamoDB). */
+export interface StartedDynalite {
+  endpoint: string;
+  description: string;
+  stop(): Promise<void>;
+}
+
+// Starts dynalite (DynamoDB) in this process on a loopback ephemeral port.
+export async function startDynalite(): Promise<StartedDynalite> {
+  const dynalite = require('dynalite') as Dynalite;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  try {
+    const address = await listen(server);
+    return { endpoint: `http://127.0.0.1:${address.port}`, description: `dynalite ${packageVersion('dynalite')}`, stop: () => closeServer(server) };
+  } catch (error) {
+    await closeServer(server).catch(() => undefined);
+    throw error;
+  }
+}
+
 // Starts dynalite (DynamoDB) and s3rver (S3) in this process on loopback
 // ephemeral ports. s3rver keeps objects in a private temp folder, removed at stop.
 export async function startEmbeddedBackend(): Promise<StartedBackend> {
   const started = performance.now();
-  const dynalite = require('dynalite') as Dynalite;
   const S3rver = require('s3rver') as S3rverClass;
   const directory = await mkdtemp(path.join(tmpdir(), 'lockgrader-s3-'));
-  const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  let ddb: StartedDynalite | undefined;
   let s3: S3rverInstance | undefined;
   try {
-    const ddbAddress = await listen(ddbServer);
+    ddb = await startDynalite();
     s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
     const s3Address = await s3.run();
-    const s3Server = s3;
+    const [ddbServer, s3Server] = [ddb, s3];
     let stopped = false;
     const unregister = registerExitCleanup(() => rmSync(directory, { recursive: true, force: true }));
     return {
       kind: 'embedded',
-      endpoints: { s3: `http://127.0.0.1:${s3Address.port}`, dynamodb: `http://127.0.0.1:${ddbAddress.port}` },
+      endpoints: { s3: `http://127.0.0.1:${s3Address.port}`, dynamodb: ddbServer.endpoint },
       credentials: { ...EMBEDDED_CREDENTIALS },
       description: embeddedDescription(),
       startMs: performance.now() - started,
@@ -72,12 +91,12 @@ export async function startEmbeddedBackend(): Promise<StartedBackend> {
         if (stopped) return;
         stopped = true;
         unregister();
-        await Promise.allSettled([closeServer(ddbServer), s3Server.close()]);
+        await Promise.allSettled([ddbServer.stop(), s3Server.close()]);
         await rm(directory, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    await closeServer(ddbServer).catch(() => undefined);
+    await ddb?.stop().catch(() => undefined);
     await s3?.close().catch(() => undefined);
     await rm(directory, { recursive: true, force: true });
     throw new LockgraderError('BACKEND_FAILED', `the embedded backend could not start: ${String(error)}`, { kind: 'embedded' }, { cause: error });

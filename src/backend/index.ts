@@ -3,7 +3,16 @@ import { embeddedDescription, startEmbeddedBackend } from './embedded.ts';
 import { connectEndpointBackend } from './endpoint.ts';
 import { localstackAvailability, startLocalstackBackend } from './localstack.ts';
 import { findMoto, motoAvailability, startMotoBackend } from './moto.ts';
+import type { LocalstackNetworkRequest } from './localstack-container.ts';
 import type { BackendAvailability, BackendKind, GradingBackend, StartedBackend } from './types.ts';
+
+/** What starting a backend may need beyond its kind. */
+export interface BackendOptions {
+  /** --endpoint (the endpoint backend). */
+  endpoint?: string;
+  /** --localstack-network (the localstack backend; default LOCKGRADER_LOCALSTACK_NETWORK, else auto). */
+  localstackNetwork?: LocalstackNetworkRequest;
+}
 
 export const BACKEND_KINDS: readonly BackendKind[] = ['embedded', 'moto', 'localstack', 'endpoint'];
 
@@ -13,14 +22,14 @@ export function parseBackendKind(value: string): BackendKind {
 }
 
 /** Starts one running backend of a kind (tests, doctor, the contract suite). */
-export async function startBackend(kind: BackendKind, options: { endpoint?: string } = {}): Promise<StartedBackend> {
+export async function startBackend(kind: BackendKind, options: BackendOptions = {}): Promise<StartedBackend> {
   switch (kind) {
     case 'embedded':
       return startEmbeddedBackend();
     case 'moto':
       return startMotoBackend();
     case 'localstack':
-      return startLocalstackBackend();
+      return startLocalstackBackend({ network: options.localstackNetwork });
     case 'endpoint':
       return connectEndpointBackend(options.endpoint);
   }
@@ -42,7 +51,7 @@ export function sharedBackend(backend: StartedBackend, owned = false): GradingBa
  * starts its own private instance (and a missing moto is reported now, before
  * anything runs). localstack and endpoint are started or joined once, shared.
  */
-export async function openGradingBackend(kind: BackendKind, options: { endpoint?: string } = {}): Promise<GradingBackend> {
+export async function openGradingBackend(kind: BackendKind, options: BackendOptions = {}): Promise<GradingBackend> {
   switch (kind) {
     case 'embedded':
       return {
@@ -69,11 +78,11 @@ export async function openGradingBackend(kind: BackendKind, options: { endpoint?
   }
 }
 
-export async function backendAvailability(options: { endpoint?: string } = {}): Promise<BackendAvailability[]> {
+export async function backendAvailability(options: BackendOptions = {}): Promise<BackendAvailability[]> {
   return [
     { kind: 'embedded', available: true, reason: 'in-process dynalite + s3rver on loopback' },
     await motoAvailability(),
-    await localstackAvailability(),
+    await localstackAvailability({ network: options.localstackNetwork }),
     options.endpoint
       ? { kind: 'endpoint', available: true, reason: `endpoint ${options.endpoint} given` }
       : { kind: 'endpoint', available: false, reason: 'no --endpoint URL given (set LOCKGRADER_ENDPOINT or pass --endpoint)' },

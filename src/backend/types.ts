@@ -25,6 +25,14 @@ export interface BackendCapabilities {
   s3ConditionalWrites: boolean | undefined;
 }
 
+/** Which emulator answers one service, and why when it is not the backend's own. */
+export interface ServiceSource {
+  /** The emulator and its version, e.g. "LocalStack 2026.3.0 (...)" or "dynalite 4.0.0 (in-process)". */
+  servedBy: string;
+  /** Set when the backend's own emulator does not serve this service here: why (another serves it). */
+  substitutedBecause?: string;
+}
+
 /** A running backend. Many gradings can share one: each gets its own bucket and table. */
 export interface StartedBackend {
   readonly kind: BackendKind;
@@ -35,6 +43,8 @@ export interface StartedBackend {
   /** How long start() took. */
   readonly startMs: number;
   readonly capabilities: BackendCapabilities;
+  /** Which emulator serves S3 and which DynamoDB, when they differ from what the kind suggests (localstack). */
+  readonly services?: { s3: ServiceSource; dynamodb: ServiceSource };
   stop(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@
 // test/terraform/grade-cli.test.ts).
 import { describe, expect, test } from '@jest/globals';
 import { runCli } from '../../test/support/cli.ts';
+import { localstackAvailability } from '../backend/localstack.ts';
 import { resolveAwsCliV2 } from '../learner/tools.ts';
 import type { DoctorReport } from './doctor.ts';
 
@@ -34,4 +35,18 @@ describe('doctor', () => {
     if (await resolveAwsCliV2()) expect(aws).toMatch(/AWS CLI 2\.\d+\.\d+, major version 2/);
     expect(run.stdout).toMatch(/^sandbox {4}bwrap .*, socat /m);
   }, 120_000);
+
+  test('--json: the localstack backend ran its self-test (every lab variant, DynamoDB from dynalite and why), or says why it cannot run', async () => {
+    const expected = await localstackAvailability();
+    const run = await runCli(['doctor', '--json']);
+    const entry = (JSON.parse(run.stdout) as DoctorReport).backends.find((backend) => backend.kind === 'localstack');
+    if (!expected.available) {
+      expect(entry).toMatchObject({ available: false, reason: expected.reason, image: expected.image });
+      return;
+    }
+    expect(entry).toMatchObject({ available: true, image: expected.image, network: expected.network, lab_variants: ['dynamodb', 'lockfile', 'both'] });
+    expect(entry?.start_ms).toBeGreaterThan(0);
+    expect(entry?.services?.dynamodb).toEqual({ served_by: expect.stringMatching(/^dynalite /), substituted_because: expect.stringMatching(/DynamoDB Local/) });
+    expect(entry?.reason).toMatch(/^LocalStack \S+ S3 .* started in [\d.]+ ms; DynamoDB from dynalite/);
+  }, 180_000);
 });

@@ -1,11 +1,11 @@
 import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
-import { backendAvailability } from '../backend/index.ts';
-import { startBackend } from '../backend/index.ts';
+import { backendAvailability, startBackend, type BackendOptions } from '../backend/index.ts';
 import { selfTestS3ConditionalWrites } from '../backend/capabilities.ts';
 import { LAB_VARIANTS, variantsServed, type LabVariant } from '../backend/lab-variant.ts';
-import type { BackendKind } from '../backend/types.ts';
-import { localstackImage } from '../backend/localstack.ts';
+import type { BackendKind, StartedBackend } from '../backend/types.ts';
+import type { LocalstackAvailability } from '../backend/localstack.ts';
+import { parseLocalstackNetwork } from '../backend/localstack-container.ts';
 import { locateTerraform } from '../terraform/locate.ts';
 import { execa } from 'execa';
 import { findAwsClis, LEARNER_TOOLS, resolveAwsCliV2, resolveTool } from '../learner/tools.ts';
@@ -22,7 +22,12 @@ export interface DoctorReport {
     available: boolean;
     reason: string;
     start_ms?: number;
+    /** The localstack backend: its image, engine and network mode. */
     image?: string;
+    engine?: string;
+    network?: string;
+    /** Which emulator serves S3 and DynamoDB, and why one is substituted (the localstack backend). */
+    services?: { s3: { served_by: string }; dynamodb: { served_by: string; substituted_because?: string } };
     /** The lab variants it serves here (measured by the capability self-test for the emulators lockgrader starts). */
     lab_variants?: LabVariant[];
     /** Why not every variant. */
@@ -50,19 +55,33 @@ export interface DoctorReport {
 export const AWS_CLI_POLICY = 'v1 is never given to learner scripts';
 
 /** The emulators lockgrader starts itself: doctor starts one, times it and measures its capabilities. */
-const SELF_TESTED: readonly BackendKind[] = ['embedded', 'moto'];
+const SELF_TESTED: readonly BackendKind[] = ['embedded', 'moto', 'localstack'];
 
-async function selfTest(kind: BackendKind): Promise<Partial<DoctorReport['backends'][number]>> {
+function servicesJson(services: NonNullable<StartedBackend['services']>): NonNullable<DoctorReport['backends'][number]['services']> {
+  const { s3, dynamodb } = services;
+  return {
+    s3: { served_by: s3.servedBy },
+    dynamodb: { served_by: dynamodb.servedBy, ...(dynamodb.substitutedBecause ? { substituted_because: dynamodb.substitutedBecause } : {}) },
+  };
+}
+
+async function selfTest(kind: BackendKind, options: BackendOptions): Promise<Partial<DoctorReport['backends'][number]>> {
   let backend;
   try {
-    backend = await startBackend(kind);
+    backend = await startBackend(kind, options);
     const startMs = Math.round(backend.startMs * 10) / 10;
     const probe = await selfTestS3ConditionalWrites(backend);
+    const claim = backend.capabilities.s3ConditionalWrites;
+    if (claim !== undefined && claim !== probe.honoured) {
+      return { available: false, reason: `${backend.description} claims S3 If-None-Match: * ${claim ? 'honoured' : 'ignored'}, but the self-test measured the opposite (second put: ${probe.secondPutStatus}): a bug` };
+    }
+    const substituted = backend.services?.dynamodb.substitutedBecause ? `; DynamoDB from ${backend.services.dynamodb.servedBy}: ${backend.services.dynamodb.substitutedBecause}` : '';
     const lab_variants = variantsServed(probe.honoured);
     const missing = LAB_VARIANTS.filter((variant) => !lab_variants.includes(variant));
     return {
       start_ms: startMs,
-      reason: `${backend.description}; started in ${startMs} ms`,
+      reason: `${backend.description}; started in ${startMs} ms${substituted}`,
+      ...(backend.services ? { services: servicesJson(backend.services) } : {}),
       lab_variants,
       ...(missing.length
         ? { lab_variants_reason: `not ${missing.join(', ')}: its S3 ignores If-None-Match: * (a second conditional PutObject got ${probe.secondPutStatus}, not 412), which use_lockfile needs` }
@@ -77,7 +96,7 @@ async function selfTest(kind: BackendKind): Promise<Partial<DoctorReport['backen
 
 // Reports which terraform/tofu, which backends can run here (and why not),
 // and which learner tools are present.
-export async function doctorReport(): Promise<DoctorReport> {
+export async function doctorReport(options: BackendOptions = {}): Promise<DoctorReport> {
   let terraform: DoctorReport['terraform'];
   try {
     const found = await locateTerraform();
@@ -86,10 +105,14 @@ export async function doctorReport(): Promise<DoctorReport> {
     terraform = { found: false, error: (error as Error).message };
   }
   const backends: DoctorReport['backends'] = [];
-  for (const availability of await backendAvailability({ endpoint: process.env.LOCKGRADER_ENDPOINT })) {
+  const backendOptions: BackendOptions = { endpoint: process.env.LOCKGRADER_ENDPOINT, ...options };
+  for (const availability of await backendAvailability(backendOptions)) {
     const entry: DoctorReport['backends'][number] = { ...availability };
-    if (availability.available && SELF_TESTED.includes(availability.kind)) Object.assign(entry, await selfTest(availability.kind));
-    if (availability.kind === 'localstack') entry.image = await localstackImage();
+    if (availability.kind === 'localstack') {
+      const { image, engine, network } = availability as LocalstackAvailability;
+      Object.assign(entry, { image, ...(engine ? { engine } : {}), ...(network ? { network } : {}) });
+    }
+    if (availability.available && SELF_TESTED.includes(availability.kind)) Object.assign(entry, await selfTest(availability.kind, backendOptions));
     backends.push(entry);
   }
   const sandbox = await detectSandbox();
@@ -166,7 +189,7 @@ export function renderDoctorText(report: DoctorReport): string[] {
 
 export async function doctorCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, parseArgsOptions(COMMANDS.doctor.options));
-  const report = await doctorReport();
+  const report = await doctorReport({ localstackNetwork: parseLocalstackNetwork(values['localstack-network'] ?? process.env.LOCKGRADER_LOCALSTACK_NETWORK) });
   if (values.json) {
     console.log(JSON.stringify(report, null, 2));
   } else {

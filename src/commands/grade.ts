@@ -1,5 +1,6 @@
 import { parseLimitOptions } from '../learner/limits.ts';
 import { parseBackendKind } from '../backend/index.ts';
+import { parseLocalstackNetwork } from '../backend/localstack-container.ts';
 import { LockgraderError } from '../errors.ts';
 import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
@@ -49,6 +50,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     challenges,
     backendKind: parseBackendKind(values.backend ?? 'embedded'),
     endpoint: values.endpoint ?? process.env.LOCKGRADER_ENDPOINT,
+    localstackNetwork: parseLocalstackNetwork(values['localstack-network'] ?? process.env.LOCKGRADER_LOCALSTACK_NETWORK),
     scriptTimeoutMs: scriptTimeout === undefined ? undefined : scriptTimeout * 1000,
     rubric,
     reveal: values.reveal,

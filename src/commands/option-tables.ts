@@ -30,6 +30,11 @@ const LIMITS = {
   'script-processes': { type: 'string', value: 'N', help: 'processes a run may have at once (default 512)' },
   'script-cpu': { type: 'string', value: 'SECONDS', help: "a run's CPU time, all its processes together (default 60)" },
 } as const;
+const LOCALSTACK_NETWORK = {
+  type: 'string',
+  value: 'auto|host|bridge',
+  help: 'with --backend localstack: bridge (mapped port) or host network (default: LOCKGRADER_LOCALSTACK_NETWORK, else auto)',
+} as const;
 const NO_SANDBOX = { type: 'boolean', default: false, help: 'run learner scripts unconfined (the results say so)' } as const;
 
 export const COMMANDS = {
@@ -40,6 +45,7 @@ export const COMMANDS = {
       challenges: CHALLENGES,
       backend: BACKEND,
       endpoint: ENDPOINT,
+      'localstack-network': LOCALSTACK_NETWORK,
       'script-timeout': SCRIPT_TIMEOUT,
       ...LIMITS,
       json: { type: 'string', value: 'FILE', help: 'the results file' },
@@ -108,13 +114,14 @@ export const COMMANDS = {
       junit: { type: 'string', value: 'FILE', help: 'JUnit XML' },
       backend: BACKEND,
       endpoint: ENDPOINT,
+      'localstack-network': LOCALSTACK_NETWORK,
       'no-sandbox': NO_SANDBOX,
     },
   },
   doctor: {
     positionals: '',
     summary: 'which terraform/tofu, backends, sandbox and learner tools this machine has',
-    options: { json: { type: 'boolean', default: false, help: 'as JSON' } },
+    options: { json: { type: 'boolean', default: false, help: 'as JSON' }, 'localstack-network': LOCALSTACK_NETWORK },
   },
   'serve-backend': {
     positionals: '',

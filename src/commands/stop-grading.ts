@@ -24,7 +24,11 @@ async function stopGradingAndExit(why: string, code: number): Promise<void> {
 /** SIGINT exits 130, SIGTERM 143, after ending the grading's processes. */
 export function stopGradingOnSignals(): void {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(signal, () => void stopGradingAndExit(signal, code));
+    // `on`, not `once` (a repeated signal is ignored by the guard above):
+    // signal-exit, loaded by testcontainers' file lock, re-sends the signal when
+    // it sees no other listener left, killing the process before this clean-up
+    // has run (a LocalStack container would be left behind).
+    process.on(signal, () => void stopGradingAndExit(signal, code));
   }
 }
 

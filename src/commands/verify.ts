@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseBackendKind } from '../backend/index.ts';
+import { parseLocalstackNetwork } from '../backend/localstack-container.ts';
 import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
 import { repoPath } from '../paths.ts';
@@ -29,6 +30,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     only: positionals,
     backendKind: parseBackendKind(values.backend ?? 'embedded'),
     endpoint: values.endpoint ?? process.env.LOCKGRADER_ENDPOINT,
+    localstackNetwork: parseLocalstackNetwork(values['localstack-network'] ?? process.env.LOCKGRADER_LOCALSTACK_NETWORK),
     repeat: values.repeat === undefined ? undefined : Number(values.repeat),
     noSandbox: values['no-sandbox'],
     onFixture: (outcome) => console.log(formatFixture(outcome)),

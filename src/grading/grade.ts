@@ -1,3 +1,4 @@
+import type { LocalstackNetworkRequest } from '../backend/localstack-container.ts';
 import type { BackendKind, GradingBackend } from '../backend/types.ts';
 import { CHALLENGES } from '../challenges.ts';
 import { limitsEnforcement, type ResourceLimits } from '../learner/limits.ts';
@@ -23,6 +24,8 @@ export interface GradeOptions {
   challenges: ChallengeNumber[];
   backendKind?: BackendKind;
   endpoint?: string;
+  /** With the localstack backend: its network mode (host, bridge, auto). */
+  localstackNetwork?: LocalstackNetworkRequest;
   /** The backend of many gradings (verify) instead of opening one. */
   backend?: GradingBackend;
   terraform?: TerraformBinary;
@@ -62,6 +65,7 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
     backend: options.backend,
     backendKind: options.backendKind,
     endpoint: options.endpoint,
+    localstackNetwork: options.localstackNetwork,
     terraform: options.terraform,
     scriptTimeoutMs: options.scriptTimeoutMs,
     rubric: options.rubric,

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { cp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { openGradingBackend } from '../backend/index.ts';
+import type { LocalstackNetworkRequest } from '../backend/localstack-container.ts';
 import type { BackendKind, GradingBackend } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
 import { locateTerraform, type TerraformBinary } from '../terraform/locate.ts';
@@ -18,6 +19,8 @@ export interface OpenSessionOptions {
   backend?: GradingBackend;
   backendKind?: BackendKind;
   endpoint?: string;
+  /** With the localstack backend: its network mode (host, bridge, auto). */
+  localstackNetwork?: LocalstackNetworkRequest;
   terraform?: TerraformBinary;
   scriptTimeoutMs?: number;
   rubric?: Rubric;
@@ -87,7 +90,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       throw new LockgraderError('SUBMISSION_UNREADABLE', `cannot read submission ${submission}: ${(error as Error).message}`, { submission });
     });
     const terraform = options.terraform ?? (await locateTerraform());
-    const backend = options.backend ?? (ownedBackend = await openGradingBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint }));
+    const backend = options.backend ?? (ownedBackend = await openGradingBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint, localstackNetwork: options.localstackNetwork }));
     const context: GradingContext = {
       runDir,
       runId: path.basename(runDir),

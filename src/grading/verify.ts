@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openGradingBackend } from '../backend/index.ts';
+import type { LocalstackNetworkRequest } from '../backend/localstack-container.ts';
 import type { BackendKind } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
 import { detectCgroups } from '../learner/cgroup.ts';
@@ -98,6 +99,8 @@ export async function verifyFixtures(options: {
   only?: string[];
   backendKind?: BackendKind;
   endpoint?: string;
+  /** With the localstack backend: its network mode (host, bridge, auto). */
+  localstackNetwork?: LocalstackNetworkRequest;
   /** Grade each fixture this many times (default 1); all must agree. */
   repeat?: number;
   /** Grade without a sandbox (explicit); fixtures that need one are skipped. */
@@ -106,7 +109,7 @@ export async function verifyFixtures(options: {
 }): Promise<FixtureOutcome[]> {
   const fixtures = (await listFixtures(options.root)).filter((dir) => !options.only?.length || options.only.includes(path.basename(dir)));
   const terraform = await locateTerraform();
-  const backend = await openGradingBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint });
+  const backend = await openGradingBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint, localstackNetwork: options.localstackNetwork });
   const outcomes: FixtureOutcome[] = [];
   try {
     for (const dir of fixtures) {

@@ -1,51 +1,56 @@
 // The backend contract: what the lab needs from any AWS backend, run against
-// every backend available here, and every capability a backend claims
-// measured (a claim the backend does not live up to fails). Backends that
-// cannot run are reported as skipped with the reason (printed, and in the
-// test's name); in CI the ones lockgrader installs itself (embedded, moto)
-// must run.
+// every backend kind, and every capability a backend claims measured (a claim
+// the backend does not live up to fails). `endpoint` joins LOCKGRADER_ENDPOINT
+// when it is set, else a `lockgrader serve-backend` this suite starts as its own
+// process; `localstack` needs a container engine and its image (.ci/run
+// provides both). A backend that cannot run is skipped with the reason
+// (printed, and in the test's name); in CI that is a failure (nothing is
+// skipped there).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
+  DynamoDBClient,
   GetItemCommand,
+  ListTablesCommand,
   PutItemCommand,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { backendAvailability, startBackend } from '../../src/backend/index.ts';
 import { probeS3ConditionalWrites } from '../../src/backend/capabilities.ts';
+import { CONTAINER_LABELS, connectEngine, type ContainerEngine } from '../../src/backend/container-engine.ts';
+import { connectEndpointBackend } from '../../src/backend/endpoint.ts';
 import { createClients, createLabStore, deleteLabStore, type LabStore } from '../../src/backend/lab-store.ts';
 import type { BackendAvailability, BackendKind, StartedBackend } from '../../src/backend/types.ts';
-import { inCi } from '../support/ci.ts';
+import { describeUnrunnable } from '../support/ci.ts';
+import { listeningPorts } from '../support/leftovers.ts';
+import { serveBackend, type ServedBackend } from '../support/serve-backend.ts';
 
 const availability: BackendAvailability[] = await backendAvailability({ endpoint: process.env.LOCKGRADER_ENDPOINT });
-/** Installed by the project's own set-up (./dev, .ci/run): never skipped in CI. */
-const INSTALLED_BY_SETUP: readonly BackendKind[] = ['embedded', 'moto'];
+
+// How this suite gets a running backend of each kind, and what it must stop afterwards.
+async function openBackend(kind: BackendKind): Promise<{ backend: StartedBackend; served?: ServedBackend }> {
+  if (kind !== 'endpoint') return { backend: await startBackend(kind) };
+  if (process.env.LOCKGRADER_ENDPOINT) return { backend: await startBackend('endpoint', { endpoint: process.env.LOCKGRADER_ENDPOINT }) };
+  const served = await serveBackend();
+  return { backend: connectEndpointBackend(served.endpoint, served.env), served };
+}
 
 for (const entry of availability) {
-  if (!entry.available && inCi() && INSTALLED_BY_SETUP.includes(entry.kind)) {
-    describe(`backend ${entry.kind}`, () => {
-      test('runs in CI', () => {
-        throw new Error(`backend ${entry.kind} must run in CI (.ci/run installs it): ${entry.reason}`);
-      });
-    });
+  if (!entry.available && entry.kind !== 'endpoint') {
+    describeUnrunnable(`backend ${entry.kind}`, entry.reason);
     continue;
   }
-  if (!entry.available) {
-    process.stdout.write(`backend contract: ${entry.kind} SKIPPED: ${entry.reason}\n`);
-    describe(`backend ${entry.kind}`, () => {
-      test.skip(`skipped: ${entry.reason}`, () => undefined);
-    });
-    continue;
-  }
-  describe(`backend ${entry.kind}`, () => {
+  const title = entry.kind === 'endpoint' ? `backend endpoint (${process.env.LOCKGRADER_ENDPOINT ?? 'a lockgrader serve-backend process'})` : `backend ${entry.kind}`;
+  describe(title, () => {
     let backend: StartedBackend;
+    let served: ServedBackend | undefined;
     let store: LabStore;
     let ddb: DynamoDBClient;
     let s3: S3Client;
     beforeAll(async () => {
-      backend = await startBackend(entry.kind, { endpoint: process.env.LOCKGRADER_ENDPOINT });
+      ({ backend, served } = await openBackend(entry.kind));
+      process.stdout.write(`backend contract: ${entry.kind}: ${backend.description}, started in ${Math.round(backend.startMs)} ms\n`);
       store = await createLabStore(backend);
       ({ ddb, s3 } = createClients(backend));
     }, 180_000);
@@ -54,6 +59,7 @@ for (const entry of availability) {
       s3?.destroy();
       if (store) await deleteLabStore(store);
       await backend?.stop();
+      await served?.stop();
     });
 
     const lockItem = (info: string) => ({ LockID: { S: store.lockId }, Info: { S: info } });
@@ -132,5 +138,52 @@ for (const entry of availability) {
       const claim = backend.capabilities.s3ConditionalWrites;
       if (claim !== undefined) expect(winners.every((count) => count === 1)).toBe(claim);
     }, 60_000);
+
+    if (entry.kind !== 'localstack') return;
+
+    describe('LocalStack in its container', () => {
+      let engine: ContainerEngine;
+      const ours = async () =>
+        (await engine.client.container.dockerode.listContainers({ all: true, filters: { label: [`${CONTAINER_LABELS.ownerPid}=${process.pid}`] } })).filter(
+          (container) => container.Labels[CONTAINER_LABELS.backend] === 'localstack',
+        );
+      beforeAll(async () => {
+        engine = await connectEngine();
+      });
+
+      test("LocalStack's own DynamoDB is not used: it answers 501, and the backend says what serves DynamoDB instead and why", async () => {
+        const own = new DynamoDBClient({ endpoint: backend.endpoints.s3, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+        try {
+          await expect(own.send(new ListTablesCommand({}))).rejects.toMatchObject({ $metadata: { httpStatusCode: 501 }, message: expect.stringMatching(/'dynamodb' is not enabled/) });
+        } finally {
+          own.destroy();
+        }
+        expect(backend.endpoints.dynamodb).not.toBe(backend.endpoints.s3);
+        expect(backend.services?.dynamodb).toEqual({ servedBy: expect.stringMatching(/^dynalite \d+\.\d+\.\d+ \(in-process\)$/), substitutedBecause: expect.stringMatching(/DynamoDB Local.*licence is not open source/) });
+        expect(backend.services?.s3.servedBy).toMatch(/^LocalStack \d+\.\d+/);
+      });
+
+      test('one container, labelled with this process, on the network the backend names; on the host network it listens on 127.0.0.1 only', async () => {
+        const containers = await ours();
+        expect(containers).toHaveLength(1);
+        const inspected = await engine.client.container.dockerode.getContainer(containers[0]!.Id).inspect();
+        const network = inspected.HostConfig.NetworkMode === 'host' ? 'host' : 'bridge';
+        expect(backend.description).toContain(`${network} network`);
+        if (network === 'host') {
+          expect(inspected.HostConfig.PortBindings ?? {}).toEqual({});
+          const port = new URL(backend.endpoints.s3).port;
+          expect(inspected.Config.Env).toContain(`GATEWAY_LISTEN=127.0.0.1:${port}`);
+          const listening = [...(await listeningPorts())].filter((address) => address.endsWith(`:${port}`));
+          expect(listening).toEqual([`127.0.0.1:${port}`]);
+        } else {
+          expect(Object.keys(inspected.HostConfig.PortBindings ?? {})).toEqual(['4566/tcp']);
+        }
+      });
+
+      test('stop() removes the container', async () => {
+        await backend.stop();
+        expect(await ours()).toEqual([]);
+      });
+    });
   });
 }
