@@ -38,6 +38,16 @@ log() { echo "${LOCKGRADER_LOG_PREFIX:-docker-engine}: $*" >&2; }
 now_ms() { date +%s%3N; }
 seconds_since() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 
+# dockerd leaves the host network namespace bind-mounted at EXEC_ROOT/netns/default
+# after it exits: unmount whatever is mounted under a run folder before removing it.
+remove_run_dir() {
+  local dir="$1" mount
+  for mount in $(awk -v prefix="$dir/" 'index($2, prefix) == 1 { print $2 }' /proc/mounts | sort -r); do
+    umount "$mount" 2>/dev/null || umount -l "$mount"
+  done
+  rm -rf "$dir"
+}
+
 ping_engine() { curl -sf --max-time 2 --unix-socket "$1" http://engine/_ping >/dev/null 2>&1; }
 
 # Waits (up to $2 seconds) until the engine on socket $1 answers /_ping, or dockerd $3 dies.
@@ -78,7 +88,7 @@ start_engine() {
   local data_root="$cache_root/docker/$slot"
   local socket="$run_dir/docker.sock" pidfile="$run_dir/dockerd.pid"
   # The slot's lock is ours, so whatever is in its run folder is left from a dockerd that died.
-  rm -rf "$run_dir"
+  remove_run_dir "$run_dir"
   mkdir -p "$run_dir" "$data_root"
   local started; started="$(now_ms)"
   # dockerd inherits descriptor 9 (the slot lock) and holds it for its lifetime.
@@ -123,7 +133,7 @@ stop_engine() {
   [ -n "$pid" ] || { log "stop: no PID (pass it, or set LOCKGRADER_DOCKERD_PID)"; return 1; }
   local run_dir
   run_dir="$(run_dir_of "$pid")" || { log "stop: pid $pid is not a dockerd started by this script (no pidfile under $run_root names it)"; return 1; }
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] || { log "stop: pid $pid is not running (already stopped)"; rm -rf "$run_dir"; return 0; }
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] || { log "stop: pid $pid is not running (already stopped)"; remove_run_dir "$run_dir"; return 0; }
   local started; started="$(now_ms)"
   local host="unix://$run_dir/docker.sock" containers
   containers="$(DOCKER_HOST="$host" docker ps -aq 2>/dev/null || true)"
@@ -144,7 +154,7 @@ stop_engine() {
       timeout 10 tail --pid="$child" -f /dev/null || kill -KILL "$child" 2>/dev/null || true
     fi
   done
-  rm -rf "$run_dir"
+  remove_run_dir "$run_dir"
   log "dockerd $pid stopped in $(seconds_since "$started") s${containers:+ (removed $(echo "$containers" | wc -w) container(s))}"
 }
 
