@@ -157,9 +157,9 @@ describe('c3.serialized-runs', () => {
     ['a time limit', pairWith(0, { timedOut: true }), 'fail', /concurrent run 1 did not finish within its time limit/],
     [
       'a resource limit is named with its value',
-      pairWith(0, { exitCode: 137, output: 'Killed\n', limitsReached: [{ kind: 'memory', limit: '1 GiB', message: 'was stopped at the 1 GiB memory limit (the kernel killed a process of the run)' }] }),
+      pairWith(0, { exitCode: 137, output: 'Killed\n', limitsReached: [{ kind: 'memory', limit: '1 GiB', message: 'was stopped at the 1 GiB memory limit (its largest process was killed)' }] }),
       'fail',
-      /concurrent run 1 failed \(was stopped at the 1 GiB memory limit \(the kernel killed a process of the run\), exit 137\)/,
+      /concurrent run 1 failed \(was stopped at the 1 GiB memory limit \(its largest process was killed\), exit 137\)/,
     ],
     ['neither applied', learner(honestSteps.slice(0, 16)), 'fail', /neither run applied/],
     ['a lock left behind by a run', learner(honestSteps, { lockAfterPair: { raw: '{}', info: { ID: 'p2-apply', Operation: 'OperationTypeApply', Info: '', Who: 'w', Version: '', Created: '', Path: '' } } }), 'fail', /a lock was left behind by concurrent run 2 \(OperationTypeApply p2-apply\)/],

@@ -127,6 +127,11 @@ const readKey = async (file: string, key: string): Promise<number> => {
   return Number(line?.split(' ')[1] ?? 0) || 0;
 };
 
+const rssKb = async (pid: number): Promise<number> => {
+  const text = await readFile(`/proc/${pid}/status`, 'latin1').catch(() => '');
+  return Number(/^VmRSS:\s+(\d+)/m.exec(text)?.[1] ?? 0);
+};
+
 export interface CgroupCounters {
   peakMemoryBytes?: number;
   cpuMs?: number;
@@ -154,6 +159,10 @@ export class RunCgroup implements AsyncDisposable {
       // No swap here either (where the kernel offers memsw), so the limit is the run's whole memory.
       await writeFile(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(() => undefined);
       await writeFile(path.join(dirs.pids, 'pids.max'), String(limits.processes));
+      // The grader, not the kernel, picks who dies when the run is out of memory
+      // (relieveMemory): the kernel's own killer, racing its reaper, sometimes
+      // kills a second process (the script's shell) after the one that grabbed it all.
+      await writeFile(path.join(dirs.memory, 'memory.oom_control'), '1');
     } catch (error) {
       await group.remove();
       throw error;
@@ -170,12 +179,40 @@ export class RunCgroup implements AsyncDisposable {
     return ((await readNumber(path.join(this.dirs.cpuacct, 'cpuacct.usage'))) ?? 0) / 1e6;
   }
 
+  /** Processes the grader killed because the run was out of memory. */
+  private oomKills = 0;
+  private lastVictim: number | undefined;
+
+  /**
+   * When the run is out of memory (its processes wait at the limit), kills the
+   * process with the most resident memory; returns whether it killed one.
+   */
+  async relieveMemory(): Promise<boolean> {
+    if ((await readKey(path.join(this.dirs.memory, 'memory.oom_control'), 'under_oom')) !== 1) return false;
+    // The last one killed is still giving its memory back: one at a time.
+    if (this.lastVictim !== undefined && (await this.pids()).includes(this.lastVictim)) return false;
+    let victim: { pid: number; kb: number } | undefined;
+    for (const pid of await this.pids()) {
+      const kb = await rssKb(pid);
+      if (!victim || kb > victim.kb) victim = { pid, kb };
+    }
+    if (!victim) return false;
+    try {
+      process.kill(victim.pid, 'SIGKILL');
+      this.lastVictim = victim.pid;
+      this.oomKills += 1;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async counters(): Promise<CgroupCounters> {
     return {
       peakMemoryBytes: await readNumber(path.join(this.dirs.memory, 'memory.max_usage_in_bytes')),
       cpuMs: Math.round(await this.cpuMs()),
       peakProcesses: await readNumber(path.join(this.dirs.pids, 'pids.peak')),
-      oomKills: await readKey(path.join(this.dirs.memory, 'memory.oom_control'), 'oom_kill'),
+      oomKills: this.oomKills + (await readKey(path.join(this.dirs.memory, 'memory.oom_control'), 'oom_kill')),
       forksRefused: await readKey(path.join(this.dirs.pids, 'pids.events'), 'max'),
     };
   }

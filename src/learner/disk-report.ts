@@ -8,6 +8,9 @@ export interface DiskReport {
   usedBytes: number | undefined;
 }
 
+/** How feedback names the run folder's tmpfs. */
+export const WORKING_COPY_PLACE = 'its working copy and HOME';
+
 const FULL_MARGIN_BYTES = 1024 * 1024;
 const MAX_REPORT_BYTES = 64 * 1024;
 
@@ -29,7 +32,7 @@ export async function readDiskReport(file: string): Promise<DiskReport> {
     const { place, used, size } = entry as Record<string, unknown>;
     if (typeof place !== 'string' || typeof used !== 'number' || typeof size !== 'number') continue;
     usedBytes = Math.max(usedBytes ?? 0, used);
-    const label = place === '/tmp' ? '/tmp' : 'its working copy and HOME';
+    const label = place === '/tmp' ? '/tmp' : WORKING_COPY_PLACE;
     if (size > 0 && used >= size - FULL_MARGIN_BYTES && !fullPlaces.includes(label)) fullPlaces.push(label);
   }
   return { fullPlaces, usedBytes };

@@ -9,7 +9,7 @@ import { REPO_ROOT } from '../paths.ts';
 import { stripAnsi } from '../util/ansi.ts';
 import { RunCgroup } from './cgroup.ts';
 import { prepareLearnerEnvironment, type LearnerEnvironment } from './environment.ts';
-import { readDiskReport } from './disk-report.ts';
+import { readDiskReport, WORKING_COPY_PLACE } from './disk-report.ts';
 import { limitHits } from './limits.ts';
 import { readInvocations } from './invocations.ts';
 import { TerraformObserver, type ObservedTerraform } from './process-observer.ts';
@@ -85,6 +85,7 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   const ran = await runLearnerScript({
     cgroup,
     cpuLimitMs: limits.cpuSeconds * 1000,
+    ...(mounts ? { diskWatch: { places: [{ path: options.root, label: WORKING_COPY_PLACE }, { path: '/tmp', label: '/tmp' }], sizeBytes: limits.diskBytes } } : {}),
     // Above the tmpfs size, so a full disk says "No space left" rather than killing the writer with SIGXFSZ.
     ulimits: { fileBytes: limits.diskBytes + FILE_SIZE_MARGIN, cpuSeconds: limits.cpuSeconds },
     onSpawn: (pid) => {
@@ -99,13 +100,15 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   }).finally(() => network?.close());
   const observed = observer?.stop() ?? [];
   const disk = sandboxed ? await readDiskReport(environment.diskReport) : { fullPlaces: [], usedBytes: undefined };
-  const counters = { oomKills: 0, forksRefused: 0, cpuLimitReached: false, ...ran.counters, fullPlaces: disk.fullPlaces };
+  // Full at any sample (the kernel's count, seen from outside), or at the end (the launcher's report).
+  const fullPlaces = [...new Set([...(ran.counters?.fullPlaces ?? []), ...disk.fullPlaces])];
+  const counters = { oomKills: 0, forksRefused: 0, cpuLimitReached: false, ...ran.counters, fullPlaces };
   const hits = limitHits(counters, limits);
   const usage = {
     ...(ran.counters?.peakMemoryBytes !== undefined ? { peakMemoryBytes: ran.counters.peakMemoryBytes } : {}),
     ...(ran.counters?.cpuMs !== undefined ? { cpuMs: ran.counters.cpuMs } : {}),
     ...(ran.counters?.peakProcesses !== undefined ? { peakProcesses: ran.counters.peakProcesses } : {}),
-    ...(disk.usedBytes !== undefined ? { diskBytes: disk.usedBytes } : {}),
+    ...(disk.usedBytes !== undefined || ran.counters?.peakDiskBytes !== undefined ? { diskBytes: Math.max(disk.usedBytes ?? 0, ran.counters?.peakDiskBytes ?? 0) } : {}),
   };
   const notes = [...prepared.notes];
   const name = file.relative;

@@ -51,7 +51,7 @@ describe('limit hits', () => {
     ]);
     expect(hits.map((hit) => hit.message)).toEqual([
       'was stopped at the 60 s CPU-time limit',
-      'was stopped at the 1 GiB memory limit (the kernel killed 2 processes of the run)',
+      'was stopped at the 1 GiB memory limit (its largest process was killed, 2 times)',
       'reached the 512-process limit (1 new process was refused)',
       'filled the 512 MiB disk limit of /tmp',
     ]);
@@ -60,7 +60,7 @@ describe('limit hits', () => {
   test('one out-of-memory kill and many refused forks', () => {
     const hits = limitHits({ ...quiet, oomKills: 1, forksRefused: 7 }, { ...DEFAULT_LIMITS, memoryBytes: 256 * 1024 ** 2 });
     expect(hits.map((hit) => hit.message)).toEqual([
-      'was stopped at the 256 MiB memory limit (the kernel killed a process of the run)',
+      'was stopped at the 256 MiB memory limit (its largest process was killed)',
       'reached the 512-process limit (7 new processes were refused)',
     ]);
   });

@@ -62,7 +62,7 @@ export interface RunUsage {
   peakMemoryBytes?: number;
   cpuMs?: number;
   peakProcesses?: number;
-  /** Largest share of a writable place in use when the script ended. */
+  /** The most any writable place held (sampled while the run ran, and at its end). */
   diskBytes?: number;
 }
 
@@ -85,8 +85,8 @@ export function limitHits(counters: RunCounters, limits: ResourceLimits): LimitH
   }
   if (counters.oomKills > 0) {
     const memory = formatBytes(limits.memoryBytes);
-    const what = counters.oomKills === 1 ? 'a process' : `${counters.oomKills} processes`;
-    hits.push({ kind: 'memory', limit: memory, message: `was stopped at the ${memory} memory limit (the kernel killed ${what} of the run)` });
+    const times = counters.oomKills === 1 ? '' : `, ${counters.oomKills} times`;
+    hits.push({ kind: 'memory', limit: memory, message: `was stopped at the ${memory} memory limit (its largest process was killed${times})` });
   }
   if (counters.forksRefused > 0) {
     hits.push({

@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import { killProcessesWithToken } from '../util/kill-by-token.ts';
 import { killProcessGroup } from '../util/process-group.ts';
 import type { CgroupCounters, RunCgroup } from './cgroup.ts';
+import { DiskWatch, type WatchedPlace } from './disk-watch.ts';
 import type { LimitHit, RunUsage } from './limits.ts';
-import { bubblewrapArgs, type SandboxMounts } from './sandbox.ts';
+import { bubblewrapArgs, LEARNER_OOM_SCORE_ADJ, type SandboxMounts } from './sandbox.ts';
 
 export const RUN_TOKEN_VARIABLE = 'LOCKGRADER_RUN_TOKEN';
 export const DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024;
@@ -28,12 +29,14 @@ export interface ScriptRunOptions {
   /** The run's control group: the script starts inside it; its CPU time is watched against cpuLimitMs. */
   cgroup?: RunCgroup;
   cpuLimitMs?: number;
+  /** With a cgroup: the sandbox's tmpfs places to watch (how full they get), and their size. */
+  diskWatch?: { places: WatchedPlace[]; sizeBytes: number };
   /** Per-process limits (setrlimit) for everything the script starts: largest file, CPU seconds. */
   ulimits?: { fileBytes: number; cpuSeconds: number };
 }
 
-/** How often the CPU time of a run's group is read against its limit. */
-const CPU_WATCH_MS = 200;
+/** How often the CPU time of a run's group is read against its limit (and its disk and memory looked at). */
+const WATCH_MS = 200;
 /** How long the processes of an ended run get to disappear by themselves. */
 const DRAIN_MS = 300;
 
@@ -52,7 +55,7 @@ export interface ScriptRunResult {
   /** Processes still alive after the script ended, killed by the runner. */
   leftoverKilled: number;
   /** The group's counters when the script ended (with a cgroup). */
-  counters?: CgroupCounters & { cpuLimitReached: boolean };
+  counters?: CgroupCounters & { cpuLimitReached: boolean; peakDiskBytes?: number; fullPlaces: string[] };
   /** Set by the learner run: what the run used, and the limits it reached. */
   usage?: RunUsage;
   limitHits?: LimitHit[];
@@ -95,11 +98,12 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
   const [command, args] = options.sandbox
     ? ['bwrap', bubblewrapArgs(options.sandbox, options.cwd, ['/bin/bash', options.script])]
     : ['/bin/bash', [options.script]];
-  // A small shell (dash: ulimit -f counts 512-byte blocks) joins the run's control group (when there is one) and makes
-  // the run the kernel's first choice when memory runs out, then becomes the script.
+  // A small shell (dash: ulimit -f counts 512-byte blocks) joins the run's control group (when there is one),
+  // makes an unsandboxed script the kernel's first choice when memory runs out, then becomes the script.
   const join = [
     ...(options.cgroup?.procsFiles ?? []).map((file) => `echo $$ > '${file}'`),
-    "{ echo 1000 > /proc/self/oom_score_adj; } 2>/dev/null || true",
+    // Sandboxed, the launcher raises it for the script alone (its socat must survive).
+    ...(options.sandbox ? [] : [`{ echo ${LEARNER_OOM_SCORE_ADJ} > /proc/self/oom_score_adj; } 2>/dev/null || true`]),
     ...(options.ulimits ? [`ulimit -f ${Math.floor(options.ulimits.fileBytes / 512)}`, `ulimit -t ${options.ulimits.cpuSeconds}`] : []),
     'exec "$0" "$@"',
   ].join(' && ');
@@ -128,29 +132,34 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let cpuLimitReached = false;
   const { cgroup, cpuLimitMs } = options;
-  const cpuWatch =
-    cgroup && cpuLimitMs !== undefined
-      ? setInterval(() => {
-          void cgroup.cpuMs().then(async (used) => {
-            if (used <= cpuLimitMs || cpuLimitReached) return;
-            cpuLimitReached = true;
-            killProcessGroup(child.pid, 'SIGKILL');
-            await cgroup.killAll();
-          });
-        }, CPU_WATCH_MS)
-      : undefined;
+  const disk = cgroup && options.diskWatch ? new DiskWatch(cgroup, options.diskWatch.places, options.diskWatch.sizeBytes) : undefined;
+  // The run's CPU time against its limit, and how full its tmpfs places are, from the kernel's counts.
+  const watch = cgroup
+    ? setInterval(() => {
+        void disk?.sample();
+        void cgroup.relieveMemory();
+        void cgroup.cpuMs().then(async (used) => {
+          if (cpuLimitMs === undefined || used <= cpuLimitMs || cpuLimitReached) return;
+          cpuLimitReached = true;
+          killProcessGroup(child.pid, 'SIGKILL');
+          await cgroup.killAll();
+        });
+      }, WATCH_MS)
+    : undefined;
   const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   const durationMs = performance.now() - started;
   clearTimeout(limitTimer);
   clearTimeout(killTimer);
-  clearInterval(cpuWatch);
+  clearInterval(watch);
   options.signal?.removeEventListener('abort', onAbort);
   killProcessGroup(child.pid, 'SIGKILL');
   // What is still in the group once the sandbox's namespace has gone escaped the
   // process group: the script left it running.
   const leftInGroup = cgroup && !(await cgroup.drained(DRAIN_MS)) ? await cgroup.killAll() : 0;
   const leftoverKilled = leftInGroup + (await killProcessesWithToken(RUN_TOKEN_VARIABLE, token));
-  const counters = cgroup ? { ...(await cgroup.counters()), cpuLimitReached } : undefined;
+  const counters = cgroup
+    ? { ...(await cgroup.counters()), cpuLimitReached, fullPlaces: [...(disk?.fullPlaces ?? [])], ...(disk ? { peakDiskBytes: disk.peakBytes } : {}) }
+    : undefined;
   // The pipes close once every writer is gone; do not wait forever for them.
   await Promise.race([
     pipesClosed,

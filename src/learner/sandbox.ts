@@ -87,6 +87,9 @@ export interface SandboxMounts {
 
 const SEED_DIR = '.lockgrader-seed';
 
+/** oom_score_adj of learner processes: the first the kernel kills when memory runs out, before the sandbox's own processes or the grader. */
+export const LEARNER_OOM_SCORE_ADJ = 1000;
+
 const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
 
 // The bwrap argument list that runs `command` confined: the whole system
@@ -123,13 +126,14 @@ export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: stri
       lines.push(`cp -a ${quote(path.join(scratch.root, SEED_DIR, String(index)))}/. ${quote(dir)}/ || { echo '[lockgrader] could not prepare ${dir}' >&2; exit 125; }`);
     });
   }
+  // The script (not the launcher, nor socat) is the kernel's first choice when memory runs out.
+  const raise = `{ echo ${LEARNER_OOM_SCORE_ADJ} > /proc/self/oom_score_adj; } 2>/dev/null`;
   if (!scratch) {
-    if (lines.length === 0) return [...args, '--', ...command];
-    lines.push('exec "$@"');
+    lines.push(raise, 'exec "$@"');
   } else {
     // Not exec: after the script, say which place was full (the grader reads the report; a
     // script that forges it only changes its own feedback).
-    lines.push('"$@"', 'code=$?');
+    lines.push(`(${raise}; exec "$@")`, 'code=$?');
     for (const place of [scratch.root, '/tmp']) {
       lines.push(`df -B1 --output=used,size ${quote(place)} 2>/dev/null | tail -n 1 | { read -r used size; [ -n "$size" ] && printf '{"place":"%s","used":%d,"size":%d}\\n' ${quote(place)} "$used" "$size" >>${quote(scratch.report)}; } 2>/dev/null`);
     }

@@ -83,7 +83,7 @@ describe('resource limits of learner runs', () => {
   limitTest('memory: the script is stopped at its limit and the feedback says so', async () => {
     const result = await grade('limit-memory-stops-script');
     expect(result.status).toBe('graded');
-    expect(check(result, 'c2.script-succeeds')?.feedback).toMatch(/^challenge2\/recover\.sh was stopped at the 1 GiB memory limit \(the kernel killed a process of the run\) and exited 137/);
+    expect(check(result, 'c2.script-succeeds')?.feedback).toMatch(/^challenge2\/recover\.sh was stopped at the 1 GiB memory limit \(its largest process was killed\) and exited 137/);
     expect(recover(result)?.usage?.peak_memory_bytes).toBeLessThanOrEqual(DEFAULT_LIMITS.memoryBytes);
   }, 300_000);
 
