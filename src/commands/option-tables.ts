@@ -22,7 +22,7 @@ const SCRIPT_TIMEOUT = { type: 'string', value: 'SECONDS', help: "a learner scri
 const BACKEND = { type: 'string', value: 'embedded|moto|localstack|endpoint', default: 'embedded', help: 'where the lab state lives (moto: the lockfile variants)' } as const;
 const ENDPOINT = { type: 'string', value: 'URL', help: 'with --backend endpoint: URL, or s3=URL,dynamodb=URL' } as const;
 const REDIS = { type: 'string', value: 'URL', help: 'redis://[:PASSWORD@]HOST:PORT[/DB] (default $LOCKGRADER_REDIS_URL)' } as const;
-const QUEUE = { type: 'string', value: 'NAME', default: DEFAULT_QUEUE_NAME, help: 'the BullMQ queue' } as const;
+const QUEUE = { type: 'string', value: 'NAME', default: DEFAULT_QUEUE_NAME, help: `the BullMQ queue (default ${DEFAULT_QUEUE_NAME})` } as const;
 /** What each learner run may take (src/learner/limits.ts; docs/grading.md "Resource limits"). */
 const LIMITS = {
   'script-memory': { type: 'string', value: 'SIZE', help: "a learner run's memory, e.g. 512M (default 1G)" },

@@ -5,6 +5,7 @@
 // exit 0. A second signal hands back at once.
 import { hostname, availableParallelism } from 'node:os';
 import { Worker } from 'bullmq';
+import { chooseSandbox } from '../grading/session.ts';
 import { locateTerraform } from '../terraform/locate.ts';
 import { gradingProcessor, STOP_REASONS, type GradingJob } from '../queue/process-job.ts';
 import { assertRedisReachable, redactRedisUrl, redisOptionsFromUrl, redisUrlFrom } from '../queue/redis-connection.ts';
@@ -38,8 +39,10 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const timeLimitMs = Math.max(1000, secondsOption('--time-limit', values['time-limit'], 720) * 1000);
   const queueName = values.queue ?? DEFAULT_QUEUE_NAME;
 
-  // Found once, handed to every grading; a machine without terraform takes no jobs.
+  // Found once, handed to every grading. A machine without terraform or a
+  // sandbox takes no jobs (exit 3) rather than burn every job's tries.
   const terraform = await locateTerraform();
+  await chooseSandbox(false);
   await assertRedisReachable(url);
   for (const dir of await sweepDeadWorkerFolders()) log(`removed ${dir} (its worker is gone)`);
   const folder = await openWorkerFolder();

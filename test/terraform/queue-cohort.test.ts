@@ -130,6 +130,11 @@ await describeWithRedis('issue 16: two workers, 24 jobs, one worker SIGKILLed', 
     for (const job of jobs) {
       const finals = events.filter((event) => event.jobId === job.id && (event.event === 'completed' || event.event === 'failed')).map((event) => event.event);
       expect([job.name, finals]).toEqual([job.name, [job.name === 'broken-upload' ? 'failed' : 'completed']]);
+      // Progress events: each challenge started and finished (a graded job's last grading at least).
+      const progress = events.filter((event) => event.jobId === job.id && event.event === 'progress').map((event) => JSON.parse(event.data as string) as JobProgress);
+      const seen = new Set(progress.map((p) => `${p.event} ${p.challenge}`));
+      const expected = job.name === 'broken-upload' ? [] : ['challenge-started 1', 'challenge-started 2', 'challenge-finished 1', 'challenge-finished 2'];
+      expect([job.name, [...seen].filter((entry) => expected.includes(entry)).sort()]).toEqual([job.name, expected.sort()]);
     }
   });
 

@@ -119,20 +119,29 @@ await describeWithRedis('queue worker and enqueue (real redis-server)', (binary)
     }, 300_000);
   });
 
-  test('a harness fault (exit 3: no sandbox) is retried with backoff, then fails with its code', async () => {
+  test('a harness fault (exit 3: terraform fails, by injection) is retried with backoff, then fails with its code', async () => {
     const queue = queueOf('fault');
-    const worker = await startWorker(['--redis', redis.url, '--queue', 'fault', '--concurrency', '1'], { ...process.env, LOCKGRADER_BWRAP: path.join(root, 'no-bwrap-here') });
+    // Fault injection: the real binary answers `version` (the worker starts), every other command fails.
+    const broken = path.join(root, 'broken-terraform');
+    await writeFile(broken, `#!/bin/sh\nif [ "$1" = version ]; then exec '${process.env.LOCKGRADER_TERRAFORM ?? 'tofu'}' "$@"; fi\necho "injected fault: terraform unavailable" >&2\nexit 1\n`, { mode: 0o755 });
+    const worker = await startWorker(['--redis', redis.url, '--queue', 'fault', '--concurrency', '1'], { ...process.env, LOCKGRADER_TERRAFORM: broken });
     try {
       const { archive } = await packSubmission(repoPath('fixtures/submissions/reference'));
       await queue.add('ref', { archive: archive.toString('base64'), challenges: [1] }, { jobId: 'fault-1', attempts: 2, backoff: { type: 'fixed', delay: 200 } });
       const job = await finished(queue, 'fault-1');
       expect([await job.getState(), job.attemptsMade]).toEqual(['failed', 2]);
-      expect(job.failedReason).toMatch(/^SANDBOX_UNAVAILABLE: learner scripts must run in a sandbox/);
-      expect(worker.output().match(/^worker: retry .*fault-1 \(try \d\/2\)/gm)).toHaveLength(2);
+      expect(job.failedReason).toBe('REPLAY_FAILED: terraform init failed (exit 1): injected fault: terraform unavailable');
+      expect(worker.output().match(/^worker: retry .*fault-1 \(try \d\/2\) ref: REPLAY_FAILED/gm)).toHaveLength(2);
     } finally {
       expect(await worker.stop()).toEqual({ code: 0, signal: null });
     }
-  }, 120_000);
+  }, 180_000);
+
+  test('a machine without a sandbox takes no jobs: the worker exits 3 (SANDBOX_UNAVAILABLE) at start', async () => {
+    const run = await runCli(['worker', '--redis', redis.url, '--queue', 'nosandbox'], { env: { ...process.env, LOCKGRADER_BWRAP: path.join(root, 'no-bwrap-here') } as Record<string, string> });
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(/^lockgrader: SANDBOX_UNAVAILABLE: learner scripts must run in a sandbox and none can run here/m);
+  }, 60_000);
 
   describe('SIGTERM', () => {
     // The learner script of a grading of this test's workers (others may be grading the same fixture on this machine).
