@@ -20,9 +20,6 @@ export interface StartedRedis extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** CI runs everything: .ci/run sets CI=true (or LOCKGRADER_CI=1). */
-export const IN_CI = process.env.CI === 'true' || process.env.LOCKGRADER_CI === '1';
-
 /** The redis-server binary (LOCKGRADER_REDIS_SERVER, else on PATH, else Debian's path), or why there is none. */
 export async function locateRedisServer(): Promise<{ binary: string } | { reason: string }> {
   const named = process.env.LOCKGRADER_REDIS_SERVER;
@@ -103,30 +100,4 @@ export async function startRedisServer(binary: string, options: { readyTimeoutMs
   }
   await rm(dir, { recursive: true, force: true });
   throw lastError;
-}
-
-/**
- * describe(title, body) when redis-server is here; otherwise one skipped test
- * whose name and printed line say why — and in CI a failing test instead
- * (nothing is skipped there).
- */
-export async function describeWithRedis(title: string, body: (binary: string) => void): Promise<void> {
-  const { describe, test } = await import('@jest/globals');
-  const found = await locateRedisServer();
-  if ('binary' in found) {
-    describe(title, () => body(found.binary));
-    return;
-  }
-  if (IN_CI) {
-    describe(title, () => {
-      test('redis-server is installed (CI skips nothing)', () => {
-        throw new Error(found.reason);
-      });
-    });
-    return;
-  }
-  process.stdout.write(`${title}: SKIPPED: ${found.reason}\n`);
-  describe(title, () => {
-    test.skip(`skipped: ${found.reason}`, () => undefined);
-  });
 }

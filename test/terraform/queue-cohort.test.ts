@@ -25,7 +25,8 @@ import { validateResults } from '../../src/report/schema-validation.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { processesMatching } from '../support/leftovers.ts';
 import { startWorker, type RunningWorker } from '../support/queue-worker.ts';
-import { describeWithRedis, startRedisServer, type StartedRedis } from '../support/redis-server.ts';
+import { startRedisServer, type StartedRedis } from '../support/redis-server.ts';
+import { describeWithRedis } from '../support/redis-tests.ts';
 
 const QUEUE = 'cohort';
 const CHALLENGES = '1,2';

@@ -20,7 +20,8 @@ import { runCli } from '../support/cli.ts';
 import { rawArchive } from '../support/raw-archive.ts';
 import { processesMatching } from '../support/leftovers.ts';
 import { startWorker, type RunningWorker } from '../support/queue-worker.ts';
-import { describeWithRedis, startRedisServer, type StartedRedis } from '../support/redis-server.ts';
+import { startRedisServer, type StartedRedis } from '../support/redis-server.ts';
+import { describeWithRedis } from '../support/redis-tests.ts';
 
 let root: string;
 let redis: StartedRedis;

@@ -5,7 +5,8 @@ import { access } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { describeWithRedis, startRedisServer } from '../support/redis-server.ts';
+import { startRedisServer } from '../support/redis-server.ts';
+import { describeWithRedis } from '../support/redis-tests.ts';
 
 function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
