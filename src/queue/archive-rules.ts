@@ -33,7 +33,9 @@ export function safeEntryPath(name: string): string {
   const segments = name.split('/').filter((segment) => segment !== '' && segment !== '.');
   if (segments.includes('..')) throw unreadable(`archive entry ${shown} climbs out of the submission with ".."`, { entry: name, rule: 'traversal' });
   if (segments.length === 0) throw unreadable(`archive entry ${shown} has no name`, { entry: name, rule: 'empty' });
-  if (segments.length > MAX_DEPTH || name.length > MAX_PATH_LENGTH) throw unreadable(`archive entry ${shown} is nested too deep or named too long`, { entry: name, rule: 'too-deep' });
+  if (segments.length > MAX_DEPTH || name.length > MAX_PATH_LENGTH || segments.some((segment) => Buffer.byteLength(segment) > 255)) {
+    throw unreadable(`archive entry ${shown} is nested too deep or named too long`, { entry: name, rule: 'too-deep' });
+  }
   return segments.join('/');
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execa } from 'execa';
 import { isLockgraderError } from '../errors.ts';
 import { repoPath } from '../paths.ts';
 import { packSubmission } from './archive-pack.ts';
@@ -82,6 +83,13 @@ describe('packing refuses, with the reason', () => {
     await expect(packSubmission(dir)).rejects.toThrow('challenge1/identify.sh in ' + dir + ' is a symbolic link');
   });
 
+  test('a FIFO (or socket, device) inside the submission', async () => {
+    const dir = path.join(root, 'with-fifo');
+    await mkdir(path.join(dir, 'challenge2'), { recursive: true });
+    await execa('mkfifo', [path.join(dir, 'challenge2/recover.sh')]);
+    await expect(packSubmission(dir)).rejects.toThrow(`challenge2/recover.sh in ${dir} is not a regular file or folder (a socket, FIFO or device)`);
+  });
+
   test('a missing folder, or a file instead of a folder', async () => {
     await expect(packSubmission(path.join(root, 'nope'))).rejects.toThrow(/does not exist/);
     await writeFile(path.join(root, 'plain-file'), 'x');
@@ -98,6 +106,8 @@ describe('unpacking refuses hostile archives and writes nothing', () => {
     ['a symlinked folder then a write through it', [{ name: 'challenge1', type: 'symlink', linkname: '/tmp' }, { name: 'challenge1/x.sh', data: 'owned' }], /is a symbolic link/],
     ['a hard link', [{ name: 'a', data: 'x' }, { name: 'b', type: 'link', linkname: 'a' }], /is a hard link \(to "a"\)/],
     ['a device', [{ name: 'dev', type: 'character-device' }], /is a character-device entry/],
+    ['a file name over 255 bytes (after a good file)', [{ name: 'challenge1/ok.sh', data: 'ok' }, { name: `challenge1/${'x'.repeat(256)}`, data: 'x' }], /is nested too deep or named too long/],
+    ['nesting 40 folders deep', [{ name: `${'d/'.repeat(40)}f`, data: 'x' }], /is nested too deep or named too long/],
     ['a FIFO', [{ name: 'pipe', type: 'fifo' }], /is a fifo entry/],
     ['the same file twice', [{ name: 'challenge1/a.sh', data: '1' }, { name: './challenge1/a.sh', data: '2' }], /appears twice/],
     ['a file used as a folder', [{ name: 'challenge1', data: 'x' }, { name: 'challenge1/a.sh', data: '2' }], /lies inside a file/],
@@ -110,6 +120,13 @@ describe('unpacking refuses hostile archives and writes nothing', () => {
     expect((error as Error).message).toMatch(message);
     expect(await readdir(dest)).toEqual([]);
     expect(await readdir(path.dirname(dest))).toEqual(['dest']);
+  });
+
+  test('more than 2000 entries', async () => {
+    const dest = await freshDir('many');
+    const entries = Array.from({ length: 2001 }, (_, n) => ({ name: `f${n}`, data: '' }));
+    await expect(unpackSubmission(await rawArchive(entries), dest)).rejects.toThrow('the submission archive has more than 2000 entries');
+    expect(await readdir(dest)).toEqual([]);
   });
 
   test('an archive over 1 MiB is refused before it is opened', async () => {
