@@ -4,6 +4,7 @@
 // graded as a user grades (a bin/lockgrader child) with the default limits:
 //   memory     hold 6 GiB, 256 MiB at a time
 //   disk       write a 4 GiB file into the working copy (then delete it)
+//   records    write 4 GiB into the recording terraform's records file (then empty it)
 //   processes  start 2,000 sleeping processes (then end them)
 // For each it samples the grading's process tree from /proc every 20 ms (peak
 // RSS, peak process count) and the free space of the temp folder's disk every
@@ -35,6 +36,12 @@ for step in range(24):
     print("holding", 256 * len(held), "MiB", flush=True)' || echo "the memory grab ended"`,
   },
   { name: 'disk', kind: 'disk', attack: 'head -c 4G /dev/zero > big.bin || echo "the write ended"; ls -l big.bin; rm -f big.bin' },
+  {
+    // The records file the recording terraform writes: in the sandbox's tmpfs, never on the host's disk.
+    name: 'records',
+    kind: 'disk',
+    attack: `records=$(sed -n "s/^records='\\(.*\\)'$/\\1/p" "$(command -v terraform)"); head -c 4G /dev/zero >> "$records" || echo "the write ended"; : > "$records"`,
+  },
   {
     name: 'processes',
     kind: 'processes',

@@ -1,5 +1,3 @@
-import { readHead } from '../util/read-head.ts';
-
 /** How full the run's writable places were when its script ended (the sandbox launcher's report). */
 export interface DiskReport {
   /** Places at (or within 1 MiB of) their size. */
@@ -12,13 +10,12 @@ export interface DiskReport {
 export const WORKING_COPY_PLACE = 'its working copy and HOME';
 
 const FULL_MARGIN_BYTES = 1024 * 1024;
-const MAX_REPORT_BYTES = 64 * 1024;
 
-// Reads the launcher's JSON lines ({"place","used","size"}). The file is
-// writable by the script, so what it says only shapes the script's own
-// feedback (a note that it filled its disk), never a verdict.
-export async function readDiskReport(file: string): Promise<DiskReport> {
-  const text = await readHead(file, MAX_REPORT_BYTES).catch(() => '');
+// Reads the launcher's JSON lines ({"place","used","size"}) among the other
+// lines of its report. The script could reach the launcher's pipe, so what
+// it says only shapes the script's own feedback (a note that it filled its
+// disk), never a verdict.
+export function parseDiskReport(text: string): DiskReport {
   const fullPlaces: string[] = [];
   let usedBytes: number | undefined;
   for (const line of text.split('\n')) {

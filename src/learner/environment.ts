@@ -16,8 +16,6 @@ export interface LearnerEnvironment {
   env: Record<string, string>;
   /** Where the recording wrapper writes (outside cwd and the submission copy). */
   recordsFile: string;
-  /** Where the sandbox launcher says how full each writable place was at the end. */
-  diskReport: string;
   /** The script's HOME, its bin folder (read-only in the sandbox) and the records folder. */
   home: string;
   binDir: string;
@@ -55,10 +53,7 @@ export async function prepareLearnerEnvironment(options: PrepareLearnerOptions):
   await mkdir(recordDir, { recursive: true });
   await cp(options.workspaceDir, cwd, { recursive: true });
   const recordsFile = path.join(recordDir, 'terraform.jsonl');
-  const diskReport = path.join(recordDir, 'disk.jsonl');
-  // Both exist before the run: the sandbox binds each file (not the folder) writable.
   await writeFile(recordsFile, '');
-  await writeFile(diskReport, '');
   await writeRecordingWrappers(binDir, options.terraformBinary, recordsFile);
   const { missingTools, toolPaths } = await installLearnerTools(binDir, home);
   const cliConfig = path.join(home, '.terraformrc');
@@ -78,5 +73,5 @@ export async function prepareLearnerEnvironment(options: PrepareLearnerOptions):
     [RUN_TOKEN_VARIABLE]: `${options.tokenPrefix ?? 'lockgrader'}.${randomUUID()}`,
     ...options.extraEnv,
   };
-  return { cwd, submissionDir: options.submissionCopy, env, recordsFile, diskReport, home, binDir, recordDir, missingTools, toolPaths };
+  return { cwd, submissionDir: options.submissionCopy, env, recordsFile, home, binDir, recordDir, missingTools, toolPaths };
 }

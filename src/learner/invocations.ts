@@ -18,12 +18,11 @@ function stringMap(value: unknown): Record<string, string> | undefined {
 // Reads the recording wrapper's JSON lines into invocations, in start order.
 // A start without an end (the wrapper was killed) has no exit_code.
 export async function readInvocations(recordsFile: string): Promise<Invocation[]> {
-  let text: string;
-  try {
-    text = await readHead(recordsFile, MAX_RECORDS_BYTES);
-  } catch {
-    return [];
-  }
+  return parseInvocations(await readHead(recordsFile, MAX_RECORDS_BYTES).catch(() => ''));
+}
+
+/** Invocations from the records' JSON lines (other lines are ignored). */
+export function parseInvocations(text: string): Invocation[] {
   const byId = new Map<string, Invocation>();
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
@@ -33,6 +32,7 @@ export async function readInvocations(recordsFile: string): Promise<Invocation[]
     } catch {
       continue;
     }
+    if (typeof record !== 'object' || record === null) continue;
     if (record.event === 'start') {
       const invocation: Invocation = { tool: record.tool, args: record.args, cwd: record.cwd, pid: record.pid, started_at: record.started_at };
       const tfCliArgs = stringMap(record.tf_cli_args);

@@ -9,14 +9,14 @@ import { REPO_ROOT } from '../paths.ts';
 import { stripAnsi } from '../util/ansi.ts';
 import { RunCgroup } from './cgroup.ts';
 import { prepareLearnerEnvironment, type LearnerEnvironment } from './environment.ts';
-import { readDiskReport, WORKING_COPY_PLACE } from './disk-report.ts';
+import { parseDiskReport, WORKING_COPY_PLACE } from './disk-report.ts';
 import { limitHits } from './limits.ts';
-import { readInvocations } from './invocations.ts';
+import { parseInvocations, readInvocations } from './invocations.ts';
 import { TerraformObserver, type ObservedTerraform } from './process-observer.ts';
 import { startPortForwards } from './port-forward.ts';
 import { prepareScriptFile } from './prepare-script.ts';
 import { runLearnerScript, type ScriptRunResult } from './run-script.ts';
-import type { SandboxMounts } from './sandbox.ts';
+import { CHANNEL_RECORDS_BYTES, type SandboxMounts } from './sandbox.ts';
 
 /** RLIMIT_FSIZE is the disk limit plus this (see runLearnerScript's ulimits). */
 const FILE_SIZE_MARGIN = 16 * 1024 * 1024;
@@ -73,9 +73,9 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
     ? {
         hidden: [REPO_ROOT, context.runDir, ...context.sandbox.hidden],
         readable: [context.submission, prepared.path, file.path, context.terraform.path, environment.binDir, ...environment.toolPaths, ...(options.readable ?? [])],
-        // Only the records files reach the host's disk (each at most the file-size limit).
-        writable: [environment.recordsFile, environment.diskReport],
-        scratch: { root: options.root, seeded: [environment.cwd, environment.home], sizeBytes: limits.diskBytes, report: environment.diskReport },
+        // Nothing the script writes reaches the host's disk: records come back through the launcher's pipe.
+        writable: [],
+        scratch: { root: options.root, seeded: [environment.cwd, environment.home, environment.recordDir], sizeBytes: limits.diskBytes, records: environment.recordsFile },
         forwards: network?.forwards,
       }
     : undefined;
@@ -96,10 +96,11 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
     env: environment.env,
     timeoutMs: options.timeoutMs ?? context.scriptTimeoutMs,
     sandbox: mounts,
+    ...(mounts ? { channelBytes: CHANNEL_RECORDS_BYTES + 64 * 1024 } : {}),
     signal: options.signal,
   }).finally(() => network?.close());
   const observed = observer?.stop() ?? [];
-  const disk = sandboxed ? await readDiskReport(environment.diskReport) : { fullPlaces: [], usedBytes: undefined };
+  const disk = sandboxed ? parseDiskReport(ran.channel ?? '') : { fullPlaces: [], usedBytes: undefined };
   // Full at any sample (the kernel's count, seen from outside), or at the end (the launcher's report).
   const fullPlaces = [...new Set([...(ran.counters?.fullPlaces ?? []), ...disk.fullPlaces])];
   const counters = { oomKills: 0, forksRefused: 0, cpuLimitReached: false, ...ran.counters, fullPlaces };
@@ -116,6 +117,6 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   if (ran.leftoverKilled > 0) notes.push(`ended ${ran.leftoverKilled} process(es) the script left running`);
   const cut = ran.truncated ? `\n[lockgrader] output cut: kept the first ${ran.output.length} bytes of ${ran.totalBytes}` : '';
   const run = { ...ran, usage, limitHits: hits, output: stripAnsi(`${notes.length ? `[lockgrader] ${notes.join('; ')}\n` : ''}${ran.output}${cut}`) };
-  const invocations = await readInvocations(environment.recordsFile);
+  const invocations = sandboxed ? parseInvocations(ran.channel ?? '') : await readInvocations(environment.recordsFile);
   return { runLabel: options.run, run, invocations, observed, environment };
 }

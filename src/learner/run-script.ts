@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { killProcessesWithToken } from '../util/kill-by-token.ts';
 import { killProcessGroup } from '../util/process-group.ts';
@@ -31,6 +32,8 @@ export interface ScriptRunOptions {
   cpuLimitMs?: number;
   /** With a cgroup: the sandbox's tmpfs places to watch (how full they get), and their size. */
   diskWatch?: { places: WatchedPlace[]; sizeBytes: number };
+  /** Open fd 3 as a pipe to the grader (the sandbox launcher's report), read up to this many bytes. */
+  channelBytes?: number;
   /** Per-process limits (setrlimit) for everything the script starts: largest file, CPU seconds. */
   ulimits?: { fileBytes: number; cpuSeconds: number };
 }
@@ -56,6 +59,8 @@ export interface ScriptRunResult {
   leftoverKilled: number;
   /** The group's counters when the script ended (with a cgroup). */
   counters?: CgroupCounters & { cpuLimitReached: boolean; peakDiskBytes?: number; fullPlaces: string[] };
+  /** What came through fd 3 (with channelBytes). */
+  channel?: string;
   /** Set by the learner run: what the run used, and the limits it reached. */
   usage?: RunUsage;
   limitHits?: LimitHit[];
@@ -111,8 +116,8 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
     cwd: options.cwd,
     env: options.env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    stdio: ['ignore', 'pipe', 'pipe', options.channelBytes ? 'pipe' : 'ignore'],
+  }) as ChildProcessByStdio<null, Readable, Readable>;
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
   child.stdout.on('data', (chunk: Buffer) => {
     stdout.push(chunk);
@@ -120,7 +125,10 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
   });
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
   // Attached now: the pipes may close before the exit event is handled.
-  const pipesClosed = Promise.all([once(child.stdout, 'close'), once(child.stderr, 'close')]);
+  const channelPipe = options.channelBytes ? (child.stdio[3] as Readable) : undefined;
+  const channel = new CappedBuffer(options.channelBytes ?? 0);
+  channelPipe?.on('data', (chunk: Buffer) => channel.push(chunk));
+  const pipesClosed = Promise.all([once(child.stdout, 'close'), once(child.stderr, 'close'), ...(channelPipe ? [once(channelPipe, 'close')] : [])]);
   let timedOut = false;
   let killTimer: NodeJS.Timeout | undefined;
   const limitTimer = setTimeout(() => {
@@ -167,12 +175,14 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
   ]);
   child.stdout.destroy();
   child.stderr.destroy();
+  channelPipe?.destroy();
   return {
     exitCode,
     signal,
     timedOut,
     durationMs,
     stdout: stdout.text(),
+    ...(channelPipe ? { channel: channel.text() } : {}),
     output: output.text(),
     truncated: output.truncated,
     totalBytes: output.total,

@@ -79,13 +79,19 @@ export interface SandboxMounts {
    * limit; /tmp gets the same size), and each seeded folder (the working copy,
    * HOME) starts as a copy of the host folder of the same path. Nothing the
    * script writes there reaches the host's disk, and it is gone when the run ends.
+   * After the script, the launcher sends the grader how full each place is and
+   * the first MiBs of the records file through fd 3 (a pipe the grader drains
+   * with a cap; the script runs with fd 3 closed).
    */
-  scratch?: { root: string; seeded: string[]; sizeBytes: number; report: string };
+  scratch?: { root: string; seeded: string[]; sizeBytes: number; records: string };
   /** When set, the script gets its own network namespace where only these loopback ports answer. */
   forwards?: PortForward[];
 }
 
 const SEED_DIR = '.lockgrader-seed';
+
+/** How much of the records file the launcher sends the grader. */
+export const CHANNEL_RECORDS_BYTES = 4 * 1024 * 1024;
 
 /** oom_score_adj of learner processes: the first the kernel kills when memory runs out, before the sandbox's own processes or the grader. */
 export const LEARNER_OOM_SCORE_ADJ = 1000;
@@ -118,9 +124,9 @@ export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: stri
   // the script starts once every port answers.
   for (const forward of mounts.forwards ?? []) {
     args.push('--ro-bind', forward.socket, forward.socket);
-    lines.push(`socat TCP-LISTEN:${forward.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${forward.socket} 2>/dev/null &`);
+    lines.push(`socat TCP-LISTEN:${forward.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${forward.socket} 2>/dev/null 3>&- &`);
   }
-  for (const forward of mounts.forwards ?? []) lines.push(`until (exec 3<>/dev/tcp/127.0.0.1/${forward.port}) 2>/dev/null; do sleep 0.01; done`);
+  for (const forward of mounts.forwards ?? []) lines.push(`until (exec 8<>/dev/tcp/127.0.0.1/${forward.port}) 2>/dev/null; do sleep 0.01; done`);
   if (scratch) {
     scratch.seeded.forEach((dir, index) => {
       lines.push(`cp -a ${quote(path.join(scratch.root, SEED_DIR, String(index)))}/. ${quote(dir)}/ || { echo '[lockgrader] could not prepare ${dir}' >&2; exit 125; }`);
@@ -131,13 +137,12 @@ export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: stri
   if (!scratch) {
     lines.push(raise, 'exec "$@"');
   } else {
-    // Not exec: after the script, say which place was full (the grader reads the report; a
-    // script that forges it only changes its own feedback).
-    lines.push(`(${raise}; exec "$@")`, 'code=$?');
+    // Not exec: after the script, the launcher reports to the grader on fd 3.
+    lines.push(`(${raise}; exec "$@" 3>&-)`, 'code=$?');
     for (const place of [scratch.root, '/tmp']) {
-      lines.push(`df -B1 --output=used,size ${quote(place)} 2>/dev/null | tail -n 1 | { read -r used size; [ -n "$size" ] && printf '{"place":"%s","used":%d,"size":%d}\\n' ${quote(place)} "$used" "$size" >>${quote(scratch.report)}; } 2>/dev/null`);
+      lines.push(`df -B1 --output=used,size ${quote(place)} 2>/dev/null | tail -n 1 | { read -r used size; [ -n "$size" ] && printf '{"place":"%s","used":%d,"size":%d}\\n' ${quote(place)} "$used" "$size" >&3; } 2>/dev/null`);
     }
-    lines.push('exit $code');
+    lines.push(`head -c ${CHANNEL_RECORDS_BYTES} ${quote(scratch.records)} >&3 2>/dev/null`, 'exit $code');
   }
   if (mounts.forwards) args.push('--unshare-net');
   return [...args, '--', '/bin/bash', '-c', lines.join('\n'), 'lockgrader-sandbox', ...command];
