@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { GradeResult } from '../../src/grading/types.ts';
 import type { FixtureOutcome } from '../../src/grading/verify.ts';
 import { listFixtures, readExpectation } from '../../src/grading/verify.ts';
+import { detectCgroups } from '../../src/learner/cgroup.ts';
 import { detectSandbox } from '../../src/learner/sandbox.ts';
 import { repoPath } from '../../src/paths.ts';
 import { runCli } from '../support/cli.ts';
@@ -18,11 +19,17 @@ import { listeningPorts, lockgraderTempDirs, processesMatching } from '../suppor
 const HOSTILE = repoPath('fixtures/hostile');
 const fixtures = (await listFixtures(HOSTILE)).map((dir) => path.basename(dir));
 const sandbox = await detectSandbox();
-const needsSandbox = new Set<string>();
-for (const fixture of fixtures) if ((await readExpectation(path.join(HOSTILE, fixture))).requires === 'sandbox') needsSandbox.add(fixture);
-const runnable = sandbox.kind === 'bubblewrap' ? fixtures : fixtures.filter((fixture) => !needsSandbox.has(fixture));
-const unrunnable = fixtures.filter((fixture) => !runnable.includes(fixture));
-for (const fixture of unrunnable) process.stdout.write(`hostile fixture ${fixture} SKIPPED: it needs a sandbox; ${sandbox.description}\n`);
+const cgroups = await detectCgroups();
+// Why a fixture cannot be graded here (its requires), or undefined.
+const unmet = new Map<string, string>();
+for (const fixture of fixtures) {
+  const requires = (await readExpectation(path.join(HOSTILE, fixture))).requires;
+  if (requires && sandbox.kind !== 'bubblewrap') unmet.set(fixture, `it needs a sandbox; ${sandbox.description}`);
+  else if (requires === 'limits' && !cgroups.available) unmet.set(fixture, `it needs memory and process limits; ${cgroups.reason}`);
+}
+const runnable = fixtures.filter((fixture) => !unmet.has(fixture));
+const unrunnable = fixtures.filter((fixture) => unmet.has(fixture));
+for (const fixture of unrunnable) process.stdout.write(`hostile fixture ${fixture} SKIPPED: ${unmet.get(fixture)}\n`);
 
 // A digest of every file, folder and symlink under dir (names, kinds, bytes, targets).
 async function treeDigest(dir: string): Promise<string> {
@@ -78,7 +85,7 @@ describe('hostile and broken submissions get their expected statuses', () => {
   });
 });
 
-for (const fixture of unrunnable) test.skip(`${fixture} (skipped: needs a sandbox; ${sandbox.description})`, () => undefined);
+for (const fixture of unrunnable) test.skip(`${fixture} (skipped: ${unmet.get(fixture)})`, () => undefined);
 
 describe('nothing lost, nothing left behind', () => {
   test('the submissions are byte-for-byte unchanged', async () => {

@@ -11,6 +11,7 @@ import { detectCgroups } from '../../src/learner/cgroup.ts';
 import { DEFAULT_LIMITS } from '../../src/learner/limits.ts';
 import { detectSandbox } from '../../src/learner/sandbox.ts';
 import { repoPath } from '../../src/paths.ts';
+import { describeUnrunnable } from '../support/ci.ts';
 import { runCli } from '../support/cli.ts';
 import { processesMatching } from '../support/leftovers.ts';
 
@@ -19,7 +20,7 @@ const cgroups = await detectCgroups();
 const sandbox = await detectSandbox();
 const runnable = cgroups.available && sandbox.kind === 'bubblewrap';
 const why = !cgroups.available ? cgroups.reason : sandbox.description;
-if (!runnable) process.stdout.write(`resource limit tests SKIPPED: ${why}\n`);
+if (!runnable) describeUnrunnable('resource limits of learner runs', why ?? 'no control groups or sandbox');
 const limitTest = runnable ? test : test.skip;
 
 let out: string;
@@ -125,5 +126,3 @@ describe('resource limits of learner runs', () => {
     expect(await leftoverGroups()).toEqual([]);
   }, 300_000);
 });
-
-for (const skipped of runnable ? [] : ['resource limits']) test.skip(`${skipped} (skipped: ${why})`, () => undefined);
