@@ -45,25 +45,20 @@ export function failedStatus(reason: string): 'missing' | 'error' {
   return code !== undefined && EXIT_STATUS[code] === 2 ? 'missing' : 'error';
 }
 
-async function plan(sources: string[], common: { attempt: number; challenges?: JobPayload['challenges']; scriptTimeoutSeconds?: number }): Promise<Planned[]> {
-  const names = uniqueNames(sources.map((source) => safeName(path.basename(parseS3Url(source)?.key ?? path.resolve(source)))));
-  return Promise.all(
-    sources.map(async (source, index): Promise<Planned> => {
-      const name = names[index] as string;
-      const pointer = parseS3Url(source);
-      try {
-        const base = { name, attempt: common.attempt, ...(common.challenges ? { challenges: common.challenges } : {}), ...(common.scriptTimeoutSeconds !== undefined ? { scriptTimeoutSeconds: common.scriptTimeoutSeconds } : {}) };
-        if (pointer) {
-          const payload = parseJobData(toJobData({ ...base, source: { s3: pointer } }));
-          return { name, source, payload, id: jobIdFor({ ...base, content: `s3://${pointer.bucket}/${pointer.key}` }) };
-        }
-        const packed = await packSubmission(source);
-        return { name, source, payload: { ...base, source: { archive: packed.archive } }, id: jobIdFor({ ...base, content: packed.digest }) };
-      } catch (error) {
-        return { name, source, refused: errorRecord(error).message };
-      }
-    }),
-  );
+// Packs a folder or reads an s3:// URL into a job (or why it cannot be one).
+async function planOne(source: string, name: string, common: { attempt: number; challenges?: JobPayload['challenges']; scriptTimeoutSeconds?: number }): Promise<Planned> {
+  const pointer = parseS3Url(source);
+  try {
+    const base = { name, attempt: common.attempt, ...(common.challenges ? { challenges: common.challenges } : {}), ...(common.scriptTimeoutSeconds !== undefined ? { scriptTimeoutSeconds: common.scriptTimeoutSeconds } : {}) };
+    if (pointer) {
+      const payload = parseJobData(toJobData({ ...base, source: { s3: pointer } }));
+      return { name, source, payload, id: jobIdFor({ ...base, content: `s3://${pointer.bucket}/${pointer.key}` }) };
+    }
+    const packed = await packSubmission(source);
+    return { name, source, payload: { ...base, source: { archive: packed.archive } }, id: jobIdFor({ ...base, content: packed.digest }) };
+  } catch (error) {
+    return { name, source, refused: errorRecord(error).message };
+  }
 }
 
 async function waitForOutcome(job: Job, events: QueueEvents, queue: Queue, entry: Planned, outDir: string): Promise<GradingOutcome> {
@@ -96,29 +91,37 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
   const backoffSeconds = secondsOption('--backoff', values.backoff, DEFAULT_BACKOFF_SECONDS);
   const outDir = path.resolve(values.out ?? DEFAULT_ENQUEUE_OUT);
 
-  const planned = await plan(positionals, { attempt, challenges, scriptTimeoutSeconds });
+  const names = uniqueNames(positionals.map((source) => safeName(path.basename(parseS3Url(source)?.key ?? path.resolve(source)))));
   const outcomes: GradingOutcome[] = [];
-  for (const entry of planned.filter((p) => p.refused)) {
-    const outcome: GradingOutcome = { name: entry.name, dir: entry.source, status: 'missing', seconds: 0, message: `${entry.refused}; not queued` };
-    outcomes.push(outcome);
-    console.log(formatOutcome(outcome));
-  }
-  const queued = planned.filter((p): p is Planned & { payload: JobPayload; id: string } => p.payload !== undefined && p.id !== undefined);
-  if (queued.length === 0) return batchExitCode(outcomes);
-
-  await assertRedisReachable(url);
-  const queue = new Queue(queueName, { connection });
-  const events = values.wait ? new QueueEvents(queueName, { connection }) : undefined;
+  let queue: Queue | undefined;
+  let events: QueueEvents | undefined;
+  const waits: Array<Promise<void>> = [];
   try {
-    await events?.waitUntilReady();
-    const waits: Array<Promise<void>> = [];
-    for (const entry of queued) {
+    // One submission at a time, packed and added before the next is read: a cohort's archives are never all in memory.
+    for (const [index, source] of positionals.entries()) {
+      const entry = await planOne(source, names[index] as string, { attempt, challenges, scriptTimeoutSeconds });
+      if (!entry.payload || !entry.id) {
+        const outcome: GradingOutcome = { name: entry.name, dir: entry.source, status: 'missing', seconds: 0, message: `${entry.refused}; not queued` };
+        outcomes.push(outcome);
+        console.log(formatOutcome(outcome));
+        continue;
+      }
+      if (!queue) {
+        await assertRedisReachable(url);
+        queue = new Queue(queueName, { connection });
+        if (values.wait) {
+          events = new QueueEvents(queueName, { connection });
+          await events.waitUntilReady();
+        }
+      }
       const before = await queue.getJob(entry.id);
       const job = await queue.add(entry.name, toJobData(entry.payload), gradingJobOptions(entry.id, tries, backoffSeconds));
       console.log(before ? `already ${entry.id}  ${entry.name} (same content and attempt; ${await before.getState()})` : `queued  ${entry.id}  ${entry.name}`);
+      job.data = {}; // the archive is in Redis now; waiting needs only the job's id
       if (events) {
+        const { name, source: shown } = entry;
         waits.push(
-          waitForOutcome(job, events, queue, entry, outDir).then((outcome) => {
+          waitForOutcome(job, events, queue, { name, source: shown }, outDir).then((outcome) => {
             outcomes.push(outcome);
             console.log(formatOutcome(outcome));
           }),
@@ -128,7 +131,7 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
     await Promise.all(waits);
   } finally {
     await events?.close();
-    await queue.close();
+    await queue?.close();
   }
   return batchExitCode(outcomes);
 }

@@ -19,7 +19,8 @@ const table: Array<[string, ChildEnd, QueueOutcome['kind'], RegExp?]> = [
   ['killed by a signal (OOM killer)', { exitCode: null, signal: 'SIGKILL' }, 'retry', /ended by SIGKILL/],
   ['an unexpected exit status', { exitCode: 137, signal: null }, 'retry', /exit 137/],
   ['stopped: the worker shuts down', { exitCode: 143, signal: null, stoppedFor: 'shutdown' }, 'hand-back'],
-  ['stopped: shutting down wins over a finished grading', { exitCode: 0, signal: null, result: graded, stoppedFor: 'shutdown' }, 'hand-back'],
+  ['stopped after the grading had finished: the results are kept', { exitCode: 0, signal: null, result: graded, stoppedFor: 'shutdown' }, 'complete'],
+  ['stopped by shutdown with an error results file', { exitCode: 143, signal: null, result: errored, stoppedFor: 'shutdown' }, 'hand-back'],
   ['stopped: the lock was lost', { exitCode: 143, signal: null, stoppedFor: 'lock-lost' }, 'retry', /lost the job's lock/],
   ['stopped: the time limit', { exitCode: null, signal: 'SIGKILL', stoppedFor: 'time-limit' }, 'retry', /time limit \(ended by SIGKILL\)/],
 ];

@@ -4,6 +4,7 @@
 //   exit 2 (unreadable submission)        -> fail it for good (UnrecoverableError)
 //   exit 3, a signal, no results, ...     -> throw: BullMQ retries with backoff
 //   stopped because the worker shuts down -> hand the job back to the queue (not an attempt)
+// (a graded results file wins: the grading finished before any stop reached it)
 import type { GradeResult } from '../grading/types.ts';
 
 export interface ChildEnd {
@@ -38,6 +39,8 @@ export function errorLineOf(stderrTail: string | undefined): string | undefined 
 }
 
 export function queueOutcome(end: ChildEnd): QueueOutcome {
+  // A grading that finished before the stop reached it is kept, whatever stopped after.
+  if ((end.exitCode === 0 || end.exitCode === 1) && end.result?.status === 'graded') return { kind: 'complete', result: end.result };
   if (end.stoppedFor === 'shutdown') return { kind: 'hand-back', reason: 'the worker is shutting down' };
   if (end.stoppedFor === 'lock-lost') return { kind: 'retry', reason: "the worker lost the job's lock (another worker took it over)" };
   if (end.stoppedFor === 'time-limit') return { kind: 'retry', reason: `the grading passed the worker's time limit (${how(end)})` };
