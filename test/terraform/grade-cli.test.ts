@@ -111,7 +111,7 @@ describe('doctor', () => {
     expect(report.terraform.found).toBe(true);
     expect(['terraform', 'tofu']).toContain(report.terraform.flavour);
     expect(report.terraform.version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(report.backends.map((b) => b.kind)).toEqual(['embedded', 'localstack', 'endpoint']);
+    expect(report.backends.map((b) => b.kind)).toEqual(['embedded', 'moto', 'localstack', 'endpoint']);
     expect(report.backends[0]?.available).toBe(true);
     for (const backend of report.backends) expect(backend.reason.length).toBeGreaterThan(0);
     expect(report.sandbox).toMatch(/bubblewrap|none/);
