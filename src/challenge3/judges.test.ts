@@ -88,6 +88,18 @@ describe('c3.lock-timeout-used', () => {
     ['apply with TF_CLI_ARGS_apply=-lock=false', withRecords([inv(['plan', '-lock-timeout=60s']), inv(['apply', '-auto-approve'], 0, { tf_cli_args: { TF_CLI_ARGS_apply: '-lock=false' } })], honestSteps.slice(0, 6)), 'fail', /ran with locking off: only a read-only plan may skip the lock/],
     ['the backend saw a command give up after one refusal', learner([...honestSteps, refused(40_000, P1)]), 'fail', /give up on the lock after 1 refused attempt\(s\).*missing or under 10 s/],
     ['a refusal right before another run released is terraform\'s race, not a missing timeout', learner([...honestSteps, acquire(40_000, 'harness', 'z'), refused(40_100, P1), release(40_120, 'harness')]), 'pass', /all 6/],
+    [
+      'on a loaded machine: released 2.5 s after the refusal but before the run read the lock, still the race',
+      learner([...honestSteps, acquire(40_000, 'harness', 'z'), refused(40_100, P1), release(42_600, 'harness'), readLock(42_700, P1)]),
+      'pass',
+      /all 6/,
+    ],
+    [
+      'released after the run had read the lock (it saw the holder and stopped): gave up',
+      learner([...honestSteps, acquire(40_000, 'harness', 'z'), refused(40_100, P1), readLock(40_150, P1), release(40_600, 'harness')]),
+      'fail',
+      /give up on the lock after 1 refused attempt/,
+    ],
     ['terraform run around the recording wrapper (more locks than recorded commands)', withRecords([inv(['plan', '-lock-timeout=60s'])]), 'fail', /backend saw 2 lock\(s\) taken by terraform in one pipeline run, but only 1 locking command/],
     ['never ran plan or apply', withRecords([], []), 'fail', /never ran terraform plan or apply/],
     [

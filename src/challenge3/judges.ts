@@ -69,13 +69,18 @@ export function attemptGroups(requests: readonly BackendRequest[], lockId: strin
 }
 
 /**
- * Whether another run released the lock within a second after `at`: then a
- * command that stopped trying hit terraform's "lock info vanished" race (its
- * PutItem was refused, the holder's item was gone when it read it), which no
- * -lock-timeout retries — not a missing timeout.
+ * Whether the lock a refused attempt ran into was released by another run
+ * before this run read the lock's info: terraform's "lock info vanished" race
+ * (its PutItem was refused, the holder's item was gone when it read it),
+ * which no -lock-timeout retries, not a missing timeout. Judged by the order
+ * the backend saw (refusal, other run's delete, this run's read), so a loaded
+ * machine's slow commands do not change it; without a read, a delete within a
+ * second of the refusal counts.
  */
 function releasedRightAfter(requests: readonly BackendRequest[], lockId: string, run: string, at: number): boolean {
-  return requests.some((q) => q.run !== run && q.operation === 'DeleteItem' && q.lockId === lockId && q.status === 200 && q.at >= at - 50 && q.at <= at + 1_000);
+  const read = requests.find((q) => q.run === run && q.operation === 'GetItem' && q.lockId === lockId && q.at >= at);
+  const until = read ? read.at : at + 1_000;
+  return requests.some((q) => q.run !== run && q.operation === 'DeleteItem' && q.lockId === lockId && q.status === 200 && q.at >= at - 50 && q.at <= until);
 }
 
 /** Recorded commands that take the lock (locking on). */
