@@ -4,7 +4,8 @@ import { connectEndpointBackend } from './endpoint.ts';
 import { localstackAvailability, startLocalstackBackend } from './localstack.ts';
 import { findMoto, motoAvailability, startMotoBackend } from './moto.ts';
 import type { LocalstackNetworkRequest } from './localstack-container.ts';
-import type { BackendAvailability, BackendKind, GradingBackend, StartedBackend } from './types.ts';
+import { hasLockObject, type LabVariant } from './lab-variant.ts';
+import type { BackendAvailability, BackendCapabilities, BackendKind, GradingBackend, StartedBackend } from './types.ts';
 
 /** What starting a backend may need beyond its kind. */
 export interface BackendOptions {
@@ -19,6 +20,35 @@ export const BACKEND_KINDS: readonly BackendKind[] = ['embedded', 'moto', 'local
 export function parseBackendKind(value: string): BackendKind {
   if ((BACKEND_KINDS as readonly string[]).includes(value)) return value as BackendKind;
   throw new LockgraderError('USAGE', `unknown backend "${value}"; use one of ${BACKEND_KINDS.join(', ')}`, { backend: value });
+}
+
+/**
+ * What each kind claims before it runs (a backend someone else runs claims
+ * nothing: the capability self-test measures it per lab). The backend contract
+ * suite fails a kind whose claim is wrong.
+ */
+export const CLAIMED_CAPABILITIES: Readonly<Record<BackendKind, BackendCapabilities>> = {
+  embedded: { s3ConditionalWrites: false },
+  moto: { s3ConditionalWrites: true },
+  localstack: { s3ConditionalWrites: true },
+  endpoint: { s3ConditionalWrites: undefined },
+};
+
+/**
+ * Refuses (USAGE, before anything runs) a lab variant the backend cannot
+ * serve: the lockfile variants need S3 to honour If-None-Match: *, which the
+ * embedded s3rver ignores (a second plan would silently take a held lock).
+ */
+export function assertBackendServesVariant(backend: { kind: BackendKind; capabilities?: BackendCapabilities }, variant: LabVariant): void {
+  const claim = (backend.capabilities ?? CLAIMED_CAPABILITIES[backend.kind]).s3ConditionalWrites;
+  if (!hasLockObject(variant) || claim !== false) return;
+  const able = BACKEND_KINDS.filter((kind) => CLAIMED_CAPABILITIES[kind].s3ConditionalWrites === true);
+  throw new LockgraderError(
+    'USAGE',
+    `--lab-variant ${variant} needs a backend whose S3 honours If-None-Match: * (S3-native locking, use_lockfile), and the ${backend.kind} backend does not ` +
+      `(its S3 overwrites the .tflock, so two runs would both "hold" the lock). Use --backend ${able.join(' or --backend ')}; lockgrader doctor says which run here.`,
+    { flag: '--lab-variant', value: variant, backend: backend.kind, missing: 's3ConditionalWrites', backends: able },
+  );
 }
 
 /** Starts one running backend of a kind (tests, doctor, the contract suite). */
@@ -57,7 +87,7 @@ export async function openGradingBackend(kind: BackendKind, options: BackendOpti
       return {
         kind,
         description: `${embeddedDescription()}, one per challenge`,
-        capabilities: { s3ConditionalWrites: false },
+        capabilities: CLAIMED_CAPABILITIES.embedded,
         startPrivate: startEmbeddedBackend,
         stop: async () => undefined,
       };
@@ -67,7 +97,7 @@ export async function openGradingBackend(kind: BackendKind, options: BackendOpti
       return {
         kind,
         description: `moto ${found.version} (moto_server), a private server per challenge`,
-        capabilities: { s3ConditionalWrites: true },
+        capabilities: CLAIMED_CAPABILITIES.moto,
         startPrivate: () => startMotoBackend(),
         stop: async () => undefined,
       };

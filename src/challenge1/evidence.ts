@@ -1,15 +1,18 @@
 // Challenge 1's evidence, as typed data: what the replay did (the holder's
 // lock, the refused plan) and what the learner reported.
+import type { LabVariant } from '../backend/lab-variant.ts';
 import type { LockInfo } from '../backend/lock-info.ts';
 import type { LockAnswer } from './answers.ts';
 
 export interface Replay1 {
-  /** The holder's lock, as the harness read it from the table. */
+  /** The lab variant (default dynamodb): where the lock is to be read. */
+  variant?: LabVariant;
+  /** The holder's lock, as the harness read it from the store. */
   holder: LockInfo;
-  /** The LockID of the lock item (bucket/key): a wrong answer learners often give. */
+  /** The LockID of the lock item, also the Path of the Lock Info (bucket/key): a wrong answer learners often give. */
   itemLockId: string;
   plan: { exitCode: number | null; output: string };
-  /** The lock item's Info while the plan ran (undefined: no item, or not Lock Info). */
+  /** The lock's Info (the item's, or the .tflock object's body) while the plan ran (undefined: none, or not Lock Info). */
   lockDuringPlan: LockInfo | undefined;
 }
 

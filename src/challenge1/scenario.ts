@@ -40,6 +40,7 @@ export async function replayChallenge1(lab: Lab): Promise<Replay1Run> {
   const contentionLog = path.join(lab.root, 'contention.log');
   await writeFile(contentionLog, plan.all);
   return {
+    variant: lab.store.variant,
     holder: holder.lock,
     itemLockId: lab.store.lockId,
     plan: { exitCode: plan.exitCode ?? null, output: plan.all },

@@ -228,6 +228,7 @@ describe('judgeTranscriptPlausibility', () => {
   test.each<[string, string, { bucket?: string; key?: string }, unknown[]]>([
     ['the honest block', block, {}, []],
     ['the honest block, this lab', block, { bucket: 'tfstate', key: 'lab/terraform.tfstate' }, []],
+    ['a Path naming the lock object (<key>.tflock), this lab', block.replace('tfstate/lab/terraform.tfstate', 'tfstate/lab/terraform.tfstate.tflock'), { bucket: 'tfstate', key: 'lab/terraform.tfstate' }, []],
     ['another lab\'s state', block, { bucket: 'lg-state-1', key: 'lab/terraform.tfstate' }, ['its Path "tfstate/lab/terraform.tfstate" is not this lab\'s state "lg-state-1/lab/terraform.tfstate"']],
     ['another bucket', block, { bucket: 'lg-state-1' }, ['its Path "tfstate/lab/terraform.tfstate" is not in this lab\'s bucket ("lg-state-1/"…)']],
     ['another key', block, { key: 'other.tfstate' }, ['its Path "tfstate/lab/terraform.tfstate" does not end with this lab\'s state key (…"/other.tfstate")']],

@@ -223,8 +223,12 @@ function expectedPath(options: PlausibilityOptions): { exact?: string; prefix?: 
   return {};
 }
 
-// What is wrong with a Path (undefined when fine).
-function pathProblem(path: string, options: PlausibilityOptions): string | undefined {
+// What is wrong with a Path (undefined when fine). The lock object's Path is
+// the state's "<bucket>/<key>" in the Terraform and OpenTofu releases measured
+// (1.11.x), but a Path naming the object itself ("<bucket>/<key>.tflock") is
+// the same lock and is accepted too.
+function pathProblem(lockPath: string, options: PlausibilityOptions): string | undefined {
+  const path = lockPath.endsWith('.tflock') ? lockPath.slice(0, -'.tflock'.length) : lockPath;
   const want = expectedPath(options);
   if (want.exact !== undefined) return path === want.exact ? undefined : `its Path ${JSON.stringify(path)} is not this lab's state ${JSON.stringify(want.exact)}`;
   if (!/^[^/\s]+\/\S+$/.test(path)) return `its Path ${JSON.stringify(path)} is not of the form <bucket>/<key>`;

@@ -5,17 +5,16 @@ import type { LimitHit } from '../grading/types.ts';
 import type { LockInfo, StateObject } from '../backend/lock-info.ts';
 import type { ParsedRecord } from '../analysis/invocation-facts.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
+import type { StoreNames } from '../evidence/store-names.ts';
 import type { PlanOutcome } from '../analysis/plan-outcome.ts';
 
-/** Where the lab's lock, digest and state live. */
-export interface StoreNames {
-  bucket: string;
-  key: string;
-  table: string;
-  /** The lock item's LockID (bucket/key). */
-  lockId: string;
-  /** The digest item's LockID (bucket/key-md5). */
-  digestId: string;
+export type { StoreNames };
+
+/** A lock still in the store: where, its raw Lock Info text, and the info when it parses. */
+export interface LockLeft {
+  place: 'item' | 'object';
+  raw: string;
+  info?: LockInfo;
 }
 
 export interface Replay2 {
@@ -24,7 +23,7 @@ export interface Replay2 {
   changedRelease: string;
   /** The killed apply's lock ID, as the holder read it while it held the lock. */
   heldId: string;
-  /** The lock item left behind after the kill (undefined: none, or not Lock Info). */
+  /** The (primary) lock left behind after the kill (undefined: none, or not Lock Info). */
   orphan: LockInfo | undefined;
   killed: { signal: string | null; exitCode: number | null };
   stateBefore: StateObject | undefined;
@@ -53,8 +52,8 @@ export type Learner2 =
       requests: BackendRequest[];
       /** Hints: the recording wrapper's records. */
       records: ParsedRecord[];
-      /** The lock item after the script (raw Info; info when it is Lock Info). */
-      lockAfter: { raw: string; info?: LockInfo } | undefined;
+      /** The first lock of the variant still held after the script (object first), if any. */
+      lockAfter: LockLeft | undefined;
       /** What the script destroyed (the table, the bucket). */
       damage: string[];
       stateAfter: StateObject | undefined;

@@ -3,8 +3,16 @@ import { parseRecords } from '../analysis/invocation-facts.ts';
 import type { Invocation } from '../grading/types.ts';
 import {
   acquire,
+  acquireObject,
   apply,
+  applyBoth,
+  applyLockfile,
   NAMES,
+  NAMES_BOTH,
+  NAMES_LOCKFILE,
+  OBJECT_KEY,
+  readObject,
+  releaseObject,
   putState,
   putDigest,
   readLock,
@@ -115,9 +123,9 @@ describe('c2.lock-released', () => {
   test.each([
     ['no item left', ran(honest), 'pass', /no lock item remains/],
     ['the table was deleted', ran(honest, { damage: ['the lock table locks was deleted'] }), 'fail', /destroyed lab infrastructure/],
-    ['the orphan is still there', ran([], { lockAfter: { raw: '{}', info: info(HELD) } }), 'fail', /orphaned lock \(ID 11111111.*still in the table/],
-    ['another lock is held', ran([], { lockAfter: { raw: '{}', info: info('other') } }), 'fail', /still held after recover\.sh, by OperationTypeApply other/],
-    ['a hand-written item that is not Lock Info', ran([], { lockAfter: { raw: 'not json at all' } }), 'fail', /its Info is not Lock Info \("not json at all"\)/],
+    ['the orphan is still there', ran([], { lockAfter: { place: 'item', raw: '{}', info: info(HELD) } }), 'fail', /orphaned lock \(ID 11111111.*still in the table/],
+    ['another lock is held', ran([], { lockAfter: { place: 'item', raw: '{}', info: info('other') } }), 'fail', /still held after recover\.sh, by OperationTypeApply other/],
+    ['a hand-written item that is not Lock Info', ran([], { lockAfter: { place: 'item', raw: 'not json at all' } }), 'fail', /its Info is not Lock Info \("not json at all"\)/],
     ['missing file', missing, 'fail', /nothing was run/],
   ])('%s', (_name, learner, status, feedback) => {
     const verdict = judgeLockReleased(replay, learner);
@@ -144,14 +152,14 @@ describe('c2.force-unlock-used (decided by what the backend saw)', () => {
     ['a terraform delete without reading the lock first', ran([release(2000, RUN)]), 'fail', /deleted by terraform \(DynamoDB DeleteItem without first reading the lock\), not by terraform force-unlock/],
     [
       'force-unlock with a hard-coded, stale ID',
-      ran([readLock(2000, RUN)], { records: parseRecords([invocation(['force-unlock', '-force', 'stale-id'], 1)]), lockAfter: { raw: '{}', info: replay.orphan } }),
+      ran([readLock(2000, RUN)], { records: parseRecords([invocation(['force-unlock', '-force', 'stale-id'], 1)]), lockAfter: { place: 'item', raw: '{}', info: replay.orphan } }),
       'fail',
       /force-unlock was run with ID "stale-id".*had ID 11111111.*never hard-code it/,
     ],
     ['force-unlock with the right ID failed', ran([readLock(2000, RUN)], { records: parseRecords([invocation(['force-unlock', HELD], 1)]) }), 'fail', /did not succeed: terraform force-unlock 1111.* \(exit 1\)/],
-    ['a forged successful record and no delete', ran([], { records: forged, lockAfter: { raw: '{}', info: replay.orphan } }), 'fail', /record is contradicted by what the backend saw/],
+    ['a forged successful record and no delete', ran([], { records: forged, lockAfter: { place: 'item', raw: '{}', info: replay.orphan } }), 'fail', /record is contradicted by what the backend saw/],
     ['the lock vanished outside the relay', ran([], { records: [] }), 'fail', /did not release it through the backend it was given/],
-    ['nothing was done', ran([], { records: [], lockAfter: { raw: '{}', info: replay.orphan } }), 'fail', /force-unlock was never run/],
+    ['nothing was done', ran([], { records: [], lockAfter: { place: 'item', raw: '{}', info: replay.orphan } }), 'fail', /force-unlock was never run/],
     ['missing file', missing, 'fail', /nothing was run/],
   ])('%s', (_name, learner, status, feedback) => {
     const verdict = judgeForceUnlockUsed(replay, learner);
@@ -252,5 +260,131 @@ describe('c2.zero-drift (the change completed by an apply of the script)', () =>
     const verdict = judgeZeroDrift(replay, learner);
     expect(verdict.status).toBe(status);
     expect(verdict.feedback).toMatch(feedback);
+  });
+});
+
+// The lockfile variants: the orphan is the S3 object <key>.tflock (and, in both, the item too). The same judges
+// read the S3 requests as they read DynamoDB's: force-unlock is a terraform GetObject then DeleteObject of the
+// .tflock; `aws s3 rm` of it is a raw delete, whatever the records say.
+describe('the lockfile variants (the lock is the .tflock object)', () => {
+  const lockfile: Replay2 = { ...replay, names: NAMES_LOCKFILE };
+  const both: Replay2 = { ...replay, names: NAMES_BOTH };
+  /** The harness's history of the lockfile variant: baseline apply, then the killed apply's .tflock. */
+  const harnessLf: Step[] = [...applyLockfile(0, 'harness', 'base', stateBody(1, 'v1')), acquireObject(500, 'harness', HELD)];
+  const harnessBoth: Step[] = [...applyBoth(0, 'harness', 'base', stateBody(1, 'v1')), acquireObject(500, 'harness', HELD), acquire(505, 'harness', HELD)];
+  const forceUnlockObject = (at: number, extra = {}): Step[] => [readObject(at, RUN, extra), releaseObject(at + 10, RUN, extra)];
+  const ranIn = (history: Step[], steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {}): Learner2 => {
+    const base = ran(steps, extra) as Extract<Learner2, { ran: true }>;
+    return { ...base, requests: requests([...history, ...steps]), digestAfter: extra.digestAfter };
+  };
+  const lf = (steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {}) => ranIn(harnessLf, steps, extra);
+  const bo = (steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {}) => ranIn(harnessBoth, steps, { digestAfter: state(v2).md5, ...extra });
+  const honestLf = [...forceUnlockObject(2000), ...applyLockfile(3000, RUN, 'mine', v2)];
+  const honestBoth = [...forceUnlockObject(2000), readLock(2020, RUN), release(2030, RUN), ...applyBoth(3000, RUN, 'mine', v2)];
+  const mineInfo = JSON.stringify({ ID: 'mine', Operation: 'OperationTypeApply', Info: '', Who: 'me@learner', Version: '1.11.5', Created: '', Path: NAMES.lockId });
+
+  test.each([
+    ['lockfile: terraform read the .tflock, then deleted it', lockfile, lf(honestLf), 'pass', /force-unlock released the orphaned lock 1111.*terraform read the lock object, then delete it/],
+    ['lockfile: tofu, with Terraform 1.11 or OpenTofu', lockfile, lf([...forceUnlockObject(2000, { client: 'tofu' }), ...applyLockfile(3000, RUN, 'mine', v2, { client: 'tofu' })]), 'pass', /tofu read the lock object/],
+    [
+      'lockfile: aws s3 rm of the .tflock, with a force-unlock record terraform then refused',
+      lockfile,
+      lf([readObject(1900, RUN, { client: 'aws-cli' }), releaseObject(2000, RUN, { client: 'aws-cli' }), readObject(2100, RUN, { status: 404, errorType: 'NoSuchKey' }), ...applyLockfile(3000, RUN, 'mine', v2)], {
+        records: parseRecords([invocation(['force-unlock', '-force', HELD], 1)]),
+      }),
+      'fail',
+      /deleted by the AWS CLI \(S3 DeleteObject of lab\/terraform\.tfstate\.tflock\), not by terraform force-unlock: deleting the lock object by hand/,
+    ],
+    [
+      'lockfile: aws s3 rm, with a forged successful force-unlock record',
+      lockfile,
+      lf([releaseObject(2000, RUN, { client: 'aws-cli' }), ...applyLockfile(3000, RUN, 'mine', v2)], { records: parseRecords([invocation(['force-unlock', '-force', HELD])]) }),
+      'fail',
+      /deleted by the AWS CLI.*contradicted by what the backend saw/,
+    ],
+    [
+      'lockfile: a batch DeleteObjects naming the .tflock (aws s3api delete-objects)',
+      lockfile,
+      lf([{ at: 2000, run: RUN, operation: 'DeleteObjects', bucket: NAMES.bucket, keys: [OBJECT_KEY], client: 'aws-cli' }, ...applyLockfile(3000, RUN, 'mine', v2)]),
+      'fail',
+      /deleted by the AWS CLI \(S3 DeleteObjects of lab\/terraform\.tfstate\.tflock\)/,
+    ],
+    [
+      'lockfile: the orphan overwritten with a lock of the learner (aws s3 cp), then force-unlock of that ID',
+      lockfile,
+      lf([{ at: 1900, run: RUN, operation: 'PutObject', bucket: NAMES.bucket, key: OBJECT_KEY, body: mineInfo, client: 'aws-cli' }, ...forceUnlockObject(2000), ...applyLockfile(3000, RUN, 'mine2', v2)], {
+        records: parseRecords([invocation(['force-unlock', '-force', 'mine'])]),
+      }),
+      'fail',
+      /the lock object was written over by the AWS CLI \(S3 PutObject\) before it was released.*no longer the orphaned lock 1111/,
+    ],
+    [
+      'dynamodb: the same overwrite with put-item, then force-unlock of that ID',
+      replay,
+      ran([{ at: 1900, run: RUN, operation: 'PutItem', lockId: NAMES.lockId, item: { LockID: NAMES.lockId, Info: mineInfo }, client: 'aws-cli' }, ...forceUnlock(2000), ...apply(3000, RUN, 'mine2', v2)], {
+        records: parseRecords([invocation(['force-unlock', '-force', 'mine'])]),
+      }),
+      'fail',
+      /the lock item was written over by the AWS CLI \(DynamoDB PutItem\) before it was released/,
+    ],
+    ['lockfile: nothing done; the record of a force-unlock is contradicted', lockfile, lf([], { records: parseRecords([invocation(['force-unlock', '-force', HELD])]), lockAfter: { place: 'object', raw: '{}', info: replay.orphan } }), 'fail', /never saw the lock object deleted/],
+    ['both: terraform released the object and the item', both, bo(honestBoth), 'pass', /terraform read the lock object and the lock item, then delete it/],
+    [
+      'both: the object by force-unlock, the item by aws dynamodb delete-item',
+      both,
+      bo([...forceUnlockObject(2000), release(2030, RUN, { client: 'aws-cli', conditional: false }), ...applyBoth(3000, RUN, 'mine', v2)]),
+      'fail',
+      /deleted by the AWS CLI \(DynamoDB DeleteItem\)/,
+    ],
+    [
+      'both: aws s3 rm of the object, the item by force-unlock',
+      both,
+      bo([releaseObject(1990, RUN, { client: 'aws-cli' }), readLock(2020, RUN), release(2030, RUN), ...applyBoth(3000, RUN, 'mine', v2)]),
+      'fail',
+      /deleted by the AWS CLI \(S3 DeleteObject of lab\/terraform\.tfstate\.tflock\)/,
+    ],
+    ['both: only the object was released', both, bo(forceUnlockObject(2000), { lockAfter: { place: 'item', raw: '{}', info: replay.orphan } }), 'fail', /released the lock object, but the lock item was never released through the backend/],
+  ] as Array<[string, Replay2, Learner2, string, RegExp]>)(
+    'c2.force-unlock-used, %s',
+    (_name, r, learner, status, feedback) => {
+      const verdict = judgeForceUnlockUsed(r, learner);
+      expect(verdict.status).toBe(status);
+      expect(verdict.feedback).toMatch(feedback);
+    },
+  );
+
+  test.each([
+    ['lockfile: the honest recovery', lockfile, lf(honestLf), ['pass', 'pass', 'pass', 'pass']],
+    ['both: the honest recovery', both, bo(honestBoth), ['pass', 'pass', 'pass', 'pass']],
+    ['lockfile: apply -lock=false while the .tflock is held', lockfile, lf([putState(3020, RUN, v2)], { lockAfter: { place: 'object', raw: '{}', info: replay.orphan } }), ['fail', 'fail', 'pass', 'fail']],
+    [
+      'both: the state written under the object alone (the item still held by the orphan)',
+      both,
+      bo([...forceUnlockObject(2000), acquireObject(3000, RUN, 'mine'), putState(3020, RUN, v2), putDigest(3030, RUN)], { lockAfter: { place: 'item', raw: '{}', info: replay.orphan } }),
+      ['fail', 'fail', 'pass', 'fail'],
+    ],
+    [
+      'lockfile: a .tflock put by hand (If-None-Match, Info claiming OperationTypeApply), then state push -lock=false',
+      lockfile,
+      lf([...forceUnlockObject(2000), acquireObject(3000, RUN, 'fake', 'OperationTypeApply', { client: 'aws-cli' }), putState(3020, RUN, v2), releaseObject(3050, RUN, { client: 'aws-cli' })]),
+      ['pass', 'pass', 'pass', 'fail'],
+    ],
+  ] as Array<[string, Replay2, Learner2, string[]]>)('lock-released, no-unlocked-writes, state-intact, zero-drift: %s', (_name, r, learner, statuses) => {
+    expect([judgeLockReleased(r, learner), judgeNoUnlockedWrites(r, learner), judgeStateIntact(r, learner), judgeZeroDrift(r, learner)].map((v) => v.status)).toEqual(statuses);
+  });
+
+  test('state-intact: no digest is checked where there is no table; a digest mismatch still fails in both', () => {
+    expect(judgeStateIntact(lockfile, lf(honestLf)).feedback).toMatch(/no digest: the lockfile variant has no table/);
+    expect(judgeStateIntact(both, bo(honestBoth, { digestAfter: 'deadbeef' }))).toMatchObject({ status: 'fail', feedback: expect.stringMatching(/-md5 digest item \(deadbeef\) does not match/) });
+  });
+
+  test('lock-released names the .tflock left in the bucket', () => {
+    expect(judgeLockReleased(lockfile, lf([], { lockAfter: { place: 'object', raw: '{}', info: replay.orphan } })).feedback).toMatch(/still as the \.tflock object in the bucket after recover\.sh/);
+    expect(judgeLockReleased(lockfile, lf([], { lockAfter: { place: 'object', raw: 'mine' } })).feedback).toMatch(/the lock object \(\.tflock\) is still in the bucket after recover\.sh, and its body is not Lock Info/);
+  });
+
+  test('replay: the orphan is named where it was left', () => {
+    expect(judgeReplayOrphanedLock(lockfile).feedback).toMatch(/left as the \.tflock object/);
+    expect(judgeReplayOrphanedLock({ ...lockfile, orphan: undefined }).feedback).toMatch(/the lock object was not left behind/);
   });
 });

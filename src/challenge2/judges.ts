@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { describeInvocation, forceUnlocks, unlockedWrites } from '../analysis/invocation-facts.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
 import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
+import { deletionName, lockAction, lockNoun, succeeded, type LockTarget } from '../evidence/lock-target.ts';
+import { primaryLock, stateTarget, type StoreNames } from '../evidence/store-names.ts';
 import { stateObject } from '../backend/lock-info.ts';
 import { fail, pass, type Verdict } from '../grading/verdict.ts';
 import { stripAnsi } from '../util/ansi.ts';
@@ -35,13 +37,19 @@ export function clientName(client: BackendRequest['client']): string {
 const isTerraform = (request: BackendRequest) => request.client === 'terraform' || request.client === 'tofu';
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
 
+/** Where the orphan was left, as feedback says it. */
+function leftIn(names: StoreNames): string {
+  return { dynamodb: 'in the table', lockfile: 'as the .tflock object', both: 'as the .tflock object and in the table' }[names.variant];
+}
+
 export function judgeReplayOrphanedLock(r: Replay2): Verdict {
   const problems: string[] = [];
+  const noun = lockNoun(primaryLock(r.names));
   if (r.killed.signal !== 'SIGKILL') problems.push(`the apply ended with ${r.killed.signal ?? `exit ${r.killed.exitCode}`}, not SIGKILL`);
-  if (r.orphan?.ID !== r.heldId) problems.push(`the lock item was ${r.orphan ? `replaced (${r.orphan.ID})` : 'not left behind'}`);
+  if (r.orphan?.ID !== r.heldId) problems.push(`${noun} was ${r.orphan ? `replaced (${r.orphan.ID})` : 'not left behind'}`);
   if (releaseIn(r.stateAfterKill) !== 'v1') problems.push(`the state should still hold release v1 after the kill, it holds ${JSON.stringify(releaseIn(r.stateAfterKill))}`);
   return problems.length === 0
-    ? pass(`an apply of release ${r.changedRelease} was SIGKILLed in its deploy step; its lock ${r.heldId} was left in the table and the state still holds v1`)
+    ? pass(`an apply of release ${r.changedRelease} was SIGKILLed in its deploy step; its lock ${r.heldId} was left ${leftIn(r.names)} and the state still holds v1`)
     : fail(problems.join('; '));
 }
 
@@ -61,50 +69,88 @@ export function judgeScriptSucceeds(_r: Replay2, learner: Learner2): Verdict {
 export function judgeLockReleased(r: Replay2, learner: Learner2): Verdict {
   return judge(learner, ({ lockAfter, damage }) => {
     if (damage.length) return fail(`your script destroyed lab infrastructure (${damage.join('; ')}): releasing a lock never means deleting the table or bucket`);
-    if (!lockAfter) return pass('no lock item remains for the state');
+    const where = lockAfter?.place === 'object' ? 'the lock object (.tflock) is still in the bucket' : 'a lock item is still in the table';
+    if (!lockAfter) return pass(r.names.variant === 'dynamodb' ? 'no lock item remains for the state' : `no lock remains for the state (${r.names.variant === 'both' ? 'neither the .tflock object nor the item' : 'no .tflock object'})`);
     if (!lockAfter.info) {
-      return fail(`a lock item is still in the table after recover.sh, and its Info is not Lock Info (${JSON.stringify(lockAfter.raw.slice(0, 80))}): it was written by hand, not by terraform`);
+      return fail(`${where} after recover.sh, and its ${lockAfter.place === 'object' ? 'body' : 'Info'} is not Lock Info (${JSON.stringify(lockAfter.raw.slice(0, 80))}): it was written by hand, not by terraform`);
     }
     if (lockAfter.info.ID === r.heldId) {
-      return fail(`the orphaned lock (ID ${r.heldId}, ${r.orphan?.Operation}) is still in the table after recover.sh; release it with "terraform force-unlock -force <ID>"`);
+      const place = lockAfter.place === 'object' ? 'as the .tflock object in the bucket' : 'in the table';
+      return fail(`the orphaned lock (ID ${r.heldId}, ${r.orphan?.Operation}) is still ${place} after recover.sh; release it with "terraform force-unlock -force <ID>"`);
     }
     return fail(`a lock is still held after recover.sh, by ${lockAfter.info.Operation} ${lockAfter.info.ID}: something your script started still holds it, or left it behind`);
   });
 }
 
-/** The first successful delete of the lock item by the learner's run: how the orphan went away. */
-function orphanRelease(r: Replay2, ran: Ran): BackendRequest | undefined {
-  return ran.requests.find((q) => q.run === ran.run && q.service === 'dynamodb' && q.operation === 'DeleteItem' && q.lockId === r.names.lockId && q.status === 200);
+/** The first successful delete of a lock by the learner's run: how the orphan went away from there. */
+function orphanRelease(lock: LockTarget, ran: Ran): BackendRequest | undefined {
+  return ran.requests.find((q) => q.run === ran.run && lockAction(q, lock) === 'delete' && succeeded(q));
+}
+
+/** How the orphan was removed from each of the variant's locks, and whether that was force-unlock's way. */
+function releases(r: Replay2, ran: Ran): Array<{ lock: LockTarget; deleted?: BackendRequest; overwrittenBy?: BackendRequest; byForceUnlock: boolean }> {
+  return r.names.locks.map((lock) => {
+    const deleted = orphanRelease(lock, ran);
+    // force-unlock reads the lock (GetItem, or GetObject of the .tflock, to compare the ID) and then deletes it, from one
+    // terraform/tofu process (Terraform deletes unconditionally, OpenTofu >= 1.10 the item on condition that its Info is
+    // unchanged: lock-protocol.md §2, §3).
+    const readFirst = deleted !== undefined && ran.requests.some((q) => q.run === ran.run && q.seq < deleted.seq && lockAction(q, lock) === 'read' && q.client === deleted.client);
+    // What it deleted must still be the orphan: a lock the run wrote over it first (put-item, or put-object of the
+    // .tflock, with Lock Info of its own) makes force-unlock release the learner's own lock, not the orphaned one.
+    const overwrittenBy = deleted && ran.requests.find((q) => q.run === ran.run && q.seq < deleted.seq && lockAction(q, lock) === 'put' && succeeded(q));
+    return {
+      lock,
+      ...(deleted ? { deleted } : {}),
+      ...(overwrittenBy ? { overwrittenBy } : {}),
+      byForceUnlock: deleted !== undefined && isTerraform(deleted) && readFirst && overwrittenBy === undefined,
+    };
+  });
 }
 
 export function judgeForceUnlockUsed(r: Replay2, learner: Learner2): Verdict {
   return judge(learner, (ran) => {
     const unlocks = forceUnlocks(ran.records);
-    const deleted = orphanRelease(r, ran);
-    // force-unlock reads the lock item (to compare the ID) and then deletes it, from one terraform/tofu process
-    // (Terraform deletes unconditionally, OpenTofu >= 1.10 on condition that the Info is unchanged: lock-protocol.md §2).
-    const readFirst = deleted && ran.requests.some((q) => q.run === ran.run && q.seq < deleted.seq && q.operation === 'GetItem' && q.lockId === r.names.lockId && q.client === deleted.client);
-    if (deleted && isTerraform(deleted) && readFirst) {
+    const released = releases(r, ran);
+    const all = released.every((one) => one.byForceUnlock);
+    if (all) {
+      const first = released[0]?.deleted;
       const unrecorded = unlocks.length === 0 ? ' (no force-unlock command went through the terraform on PATH: the release came from a program presenting itself as terraform)' : '';
-      return pass(`force-unlock released the orphaned lock ${r.heldId}: the backend saw ${deleted.client} read the lock item, then delete it${unrecorded}`);
+      const what = released.map((one) => lockNoun(one.lock)).join(' and ');
+      return pass(`force-unlock released the orphaned lock ${r.heldId}: the backend saw ${first?.client ?? 'terraform'} read ${what}, then delete it${unrecorded}`);
     }
-    if (deleted) {
+    const replaced = released.find((one) => one.overwrittenBy);
+    if (replaced?.overwrittenBy) {
+      const by = replaced.overwrittenBy;
       return fail(
-        `the orphaned lock was deleted by ${clientName(deleted.client)} (DynamoDB DeleteItem${isTerraform(deleted) ? ' without first reading the lock' : ''}), not by terraform force-unlock: ` +
-          'deleting the lock item by hand skips the check that the ID matches the lock you meant to break. Use "terraform force-unlock -force <ID>".' +
+        `${lockNoun(replaced.lock)} was written over by ${clientName(by.client)} (${deletionName(by)}) before it was released, so what was deleted was no longer the orphaned lock ${r.heldId}: ` +
+          'replacing a lock with one of your own and force-unlocking that skips the check that the ID matches the lock you meant to break. Use "terraform force-unlock -force <ID>" with the orphan\'s ID.',
+      );
+    }
+    const byHand = released.find((one) => one.deleted && !one.byForceUnlock);
+    if (byHand?.deleted) {
+      const { deleted } = byHand;
+      const noun = lockNoun(byHand.lock);
+      return fail(
+        `the orphaned lock was deleted by ${clientName(deleted.client)} (${deletionName(deleted)}${isTerraform(deleted) ? ' without first reading the lock' : ''}${byHand.lock.kind === 'object' ? ` of ${byHand.lock.key}` : ''}), not by terraform force-unlock: ` +
+          `deleting ${noun} by hand skips the check that the ID matches the lock you meant to break. Use "terraform force-unlock -force <ID>".` +
           (unlocks.some((u) => u.invocation.exit_code === 0) ? ' (The recorded force-unlock command is contradicted by what the backend saw.)' : ''),
       );
+    }
+    const partly = released.find((one) => one.byForceUnlock);
+    if (partly) {
+      const kept = released.filter((one) => !one.deleted).map((one) => lockNoun(one.lock));
+      return fail(`force-unlock released ${lockNoun(partly.lock)}, but ${kept.join(' and ')} was never released through the backend: the orphaned lock is only half broken`);
     }
     const wrongId = unlocks.find((u) => u.parsed.lockId !== r.heldId);
     if (wrongId) {
       return fail(
         `force-unlock was run with ID ${JSON.stringify(wrongId.parsed.lockId ?? '')} (${describeInvocation(wrongId.invocation)}), but the lock that was held had ID ${r.heldId}. ` +
-          'Lock IDs are new for every run: read the ID from the lock item or from the "Lock Info" of a failing command, never hard-code it.',
+          `Lock IDs are new for every run: read the ID from ${lockNoun(primaryLock(r.names))} or from the "Lock Info" of a failing command, never hard-code it.`,
       );
     }
     const failed = unlocks.find((u) => u.invocation.exit_code !== 0);
     if (failed) return fail(`force-unlock with the right ID did not succeed: ${describeInvocation(failed.invocation)}`);
-    if (unlocks.length > 0) return fail('a force-unlock is recorded, but the backend never saw the lock item deleted: the record is contradicted by what the backend saw');
+    if (unlocks.length > 0) return fail(`a force-unlock is recorded, but the backend never saw ${lockNoun(primaryLock(r.names))} deleted: the record is contradicted by what the backend saw`);
     if (!ran.lockAfter) {
       return fail('the lock is gone, but your script did not release it through the backend it was given; use "terraform force-unlock -force <ID>"');
     }
@@ -114,7 +160,7 @@ export function judgeForceUnlockUsed(r: Replay2, learner: Learner2): Verdict {
 
 export function judgeNoUnlockedWrites(r: Replay2, learner: Learner2): Verdict {
   return judge(learner, (ran) => {
-    const writes = stateWrites(ran.requests, { bucket: r.names.bucket, key: r.names.key, digestLockId: r.names.digestId }).filter((w) => w.run === ran.run && w.succeeded);
+    const writes = stateWrites(ran.requests, stateTarget(r.names)).filter((w) => w.run === ran.run && w.succeeded);
     const unlocked = writes.filter((w) => !w.lockedByWriter);
     if (unlocked.length === 0) {
       return pass(writes.length ? `all ${writes.length} state and digest writes of your script were made while it held the lock` : 'your script wrote no state without the lock');
@@ -139,11 +185,15 @@ export function judgeStateIntact(r: Replay2, learner: Learner2): Verdict {
     const problems: string[] = [];
     if (stateAfter.lineage !== r.stateBefore?.lineage) problems.push(`its lineage changed (${r.stateBefore?.lineage} -> ${stateAfter.lineage}): the state was replaced, not updated`);
     if ((stateAfter.serial ?? -1) < (r.stateBefore?.serial ?? 0)) problems.push(`its serial went back (${r.stateBefore?.serial} -> ${stateAfter.serial})`);
-    if (digestAfter === undefined) problems.push('the -md5 digest item is missing from the lock table');
-    else if (digestAfter !== stateAfter.md5) {
+    // The -md5 digest lives in the lock table: checked only where the variant has one.
+    const digested = r.names.digestId !== undefined;
+    if (digested && digestAfter === undefined) problems.push('the -md5 digest item is missing from the lock table');
+    else if (digested && digestAfter !== stateAfter.md5) {
       problems.push(`the -md5 digest item (${digestAfter}) does not match the stored state (${stateAfter.md5}): the state was written around terraform`);
     }
-    return problems.length === 0 ? pass(`state readable, lineage kept, serial ${r.stateBefore?.serial} -> ${stateAfter.serial}, digest matches`) : fail(problems.join('; '));
+    return problems.length === 0
+      ? pass(`state readable, lineage kept, serial ${r.stateBefore?.serial} -> ${stateAfter.serial}${digested ? ', digest matches' : ' (no digest: the lockfile variant has no table)'}`)
+      : fail(problems.join('; '));
   });
 }
 
@@ -194,9 +244,9 @@ export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
     }
     // Plan is clean: the state must come from an apply of your script (terraform
     // holding an apply lock wrote it), not from a pushed or hand-written state.
-    const episodes = lockEpisodes(ran.requests, r.names.lockId);
+    const episodes = lockEpisodes(ran.requests, primaryLock(r.names));
     const final = ran.stateAfter ? md5(ran.stateAfter.body) : undefined;
-    const writes = stateWrites(ran.requests, { bucket: r.names.bucket, key: r.names.key, digestLockId: r.names.digestId }).filter(
+    const writes = stateWrites(ran.requests, stateTarget(r.names)).filter(
       (w) => w.run === ran.run && w.target === 'state' && w.operation === 'PutObject' && w.succeeded,
     );
     const lastWrite = writes.at(-1);
@@ -206,8 +256,8 @@ export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
       return fail('the state in the bucket is not the one your script last wrote: it was changed some other way afterwards');
     }
     // The lock the write was made under must have been taken by the same kind of terraform client that wrote
-    // the state: a lock item put by hand (aws dynamodb put-item with an Info claiming OperationTypeApply)
-    // followed by `state push -lock=false` is not an apply.
+    // the state: a lock put by hand (aws dynamodb put-item, or aws s3api put-object --if-none-match '*' of the
+    // .tflock, with an Info claiming OperationTypeApply) followed by `state push -lock=false` is not an apply.
     const episode = episodes.find(
       (e) => e.run === ran.run && e.client === last.client && e.acquiredAt <= last.at && (e.releasedAt === undefined || e.releasedAt >= last.at),
     );

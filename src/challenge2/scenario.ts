@@ -10,6 +10,7 @@ import { planDetailed } from '../terraform/commands/plan.ts';
 import { applyBaseline } from '../terraform/commands/apply.ts';
 import { startLockHolder } from '../terraform/lock-holder.ts';
 import type { Workspace } from '../workspace/workspace.ts';
+import { storeNames } from '../evidence/store-names.ts';
 import type { Learner2, Replay2 } from './evidence.ts';
 
 export const CHANGED_RELEASE = 'v2';
@@ -28,9 +29,8 @@ export async function replayChallenge2(lab: Lab): Promise<Replay2Run> {
   const killed = await holder.kill();
   lab.event('apply-killed', `SIGKILL to terraform pid ${holder.process.pid}`, { lock_id: holder.lock.ID, exit: 'SIGKILL' });
   const orphan = (await lab.reader.readLock())?.info;
-  const { store } = lab;
   return {
-    names: { bucket: store.bucket, key: store.key, table: store.table, lockId: store.lockId, digestId: store.digestId },
+    names: storeNames(lab.store),
     changedRelease: CHANGED_RELEASE,
     heldId: holder.lock.ID,
     orphan,
@@ -49,7 +49,7 @@ export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<L
   if (damage.length) lab.event('store-damaged', damage.join('; '));
   const tableGone = damage.some((d) => d.includes('lock table'));
   const bucketGone = damage.some((d) => d.includes('state bucket'));
-  const lockAfter = tableGone ? undefined : await lab.reader.readLock();
+  const lockAfter = (await lab.reader.readLocks({ tableGone, bucketGone }))[0];
   const stateAfter = bucketGone ? undefined : await lab.reader.readState();
   const digestAfter = tableGone ? undefined : await lab.reader.readDigest();
   // The harness's own plan, in the replay's working directory (the learner worked on a copy of it, in the sandbox).

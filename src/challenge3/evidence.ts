@@ -1,10 +1,10 @@
 // Challenge 3's evidence, as typed data: the pipeline's three runs (one under
 // contention, two started together), every backend request of the challenge
 // attributed to its run, the recorded commands (hints), and LOCKING.md.
-import type { LockInfo, StateObject } from '../backend/lock-info.ts';
+import type { StateObject } from '../backend/lock-info.ts';
 import type { ParsedRecord } from '../analysis/invocation-facts.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
-import type { ScriptFacts, StoreNames } from '../challenge2/evidence.ts';
+import type { LockLeft, ScriptFacts, StoreNames } from '../challenge2/evidence.ts';
 
 export interface Replay3 {
   names: StoreNames;
@@ -55,7 +55,8 @@ export type Learner3 =
       pair: PipelineRun[];
       /** Every request of the challenge, harness and learner runs. */
       requests: BackendRequest[];
-      lockAfterPair: { raw: string; info?: LockInfo } | undefined;
+      /** The first lock of the variant still held after the pair (object first), if any. */
+      lockAfterPair: LockLeft | undefined;
       stateAfterPair: StateObject | undefined;
       digestAfterPair: string | undefined;
     } & Learner3Doc);

@@ -3,7 +3,27 @@ import { describe, expect, test } from '@jest/globals';
 import { parseRecords } from '../analysis/invocation-facts.ts';
 import type { Invocation } from '../grading/types.ts';
 import { repoPath } from '../paths.ts';
-import { acquire, apply, NAMES, putState, readLock, refused, release, requests, state, stateBody, type Step } from '../../test/support/backend-requests.ts';
+import {
+  acquire,
+  acquireObject,
+  apply,
+  NAMES,
+  NAMES_BOTH,
+  NAMES_LOCKFILE,
+  OBJECT_KEY,
+  putState,
+  readLock,
+  readObject,
+  refused,
+  refusedObject,
+  release,
+  releaseObject,
+  requests,
+  state,
+  stateBody,
+  toLockfile,
+  type Step,
+} from '../../test/support/backend-requests.ts';
 import type { Learner3, PipelineRun, Replay3 } from './evidence.ts';
 import {
   findComputedLockFlags,
@@ -174,8 +194,8 @@ describe('c3.serialized-runs', () => {
       /concurrent run 1 failed \(was stopped at the 1 GiB memory limit \(its largest process was killed\), exit 137\)/,
     ],
     ['neither applied', learner(honestSteps.slice(0, 16)), 'fail', /neither run applied/],
-    ['a lock left behind by a run', learner(honestSteps, { lockAfterPair: { raw: '{}', info: { ID: 'p2-apply', Operation: 'OperationTypeApply', Info: '', Who: 'w', Version: '', Created: '', Path: '' } } }), 'fail', /a lock was left behind by concurrent run 2 \(OperationTypeApply p2-apply\)/],
-    ['a hand-written lock item', learner(honestSteps, { lockAfterPair: { raw: 'junk' } }), 'fail', /left behind \(an item that is not Lock Info\)/],
+    ['a lock left behind by a run', learner(honestSteps, { lockAfterPair: { place: 'item', raw: '{}', info: { ID: 'p2-apply', Operation: 'OperationTypeApply', Info: '', Who: 'w', Version: '', Created: '', Path: '' } } }), 'fail', /a lock was left behind by concurrent run 2 \(OperationTypeApply p2-apply\)/],
+    ['a hand-written lock item', learner(honestSteps, { lockAfterPair: { place: 'item', raw: 'junk' } }), 'fail', /left behind \(an item that is not Lock Info\)/],
     ['state unreadable', learner(honestSteps, { stateAfterPair: state('junk') }), 'fail', /state is unreadable/],
     ['lineage changed', learner(honestSteps, { stateAfterPair: state(stateBody(5, 'x', 'L9')), digestAfterPair: state(stateBody(5, 'x', 'L9')).md5 }), 'fail', /lineage changed/],
     ['digest mismatch', learner(honestSteps, { digestAfterPair: 'abc' }), 'fail', /digest does not match/],
@@ -242,4 +262,54 @@ test('findComputedLockFlags: computed -lock values, not literals or comments', (
     { line: 1, text: 'terraform apply -lock=$X' },
     { line: 4, text: 'OPTS="-lock=`cmd`"' },
   ]);
+});
+
+// The lockfile variant: the same histories on the S3 .tflock object get the same verdicts; the S3-only ways of
+// breaking a lock (aws s3 rm of another run's .tflock, writing it by hand) fail c3.no-force-unlock.
+describe('the lockfile variant (the lock is the .tflock object)', () => {
+  const lockfile: Replay3 = { ...replay, names: NAMES_LOCKFILE };
+  const lf = (steps: Step[] = honestSteps, extra: Partial<Extract<Learner3, { ok: true }>> = {}): Learner3 => ({
+    ...(learner(toLockfile(steps), extra) as Extract<Learner3, { ok: true }>),
+    digestAfterPair: undefined,
+  });
+  const judges = [judgeLockTimeoutUsed, judgeWaitsThroughContention, judgeSerializedRuns, judgeNoUnlockedWrites, judgeNoForceUnlock];
+
+  test('the honest pipeline: every judge gives the verdict it gives on the DynamoDB item', () => {
+    const item = judges.map((j) => j(replay, learner()).status);
+    expect(judges.map((j) => j(lockfile, lf()).status)).toEqual(item);
+    expect(item).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+  });
+
+  test.each([
+    ['gave up after three 412s within a second (no -lock-timeout)', [...honestSteps.slice(0, 7), refusedObject(8000, C), refusedObject(8500, C)], judgeLockTimeoutUsed, 'fail', /give up on the lock after 3 refused attempt\(s\) over 0\.5 s/],
+    ['aws s3 rm of the holder\'s .tflock', [...honestSteps.slice(0, 7), releaseObject(6000, C, { client: 'aws-cli' })], judgeNoForceUnlock, 'fail', /deleted the lock object with the AWS CLI and so broke a lock held by another run/],
+    ['force-unlock of another run\'s .tflock', [...honestSteps.slice(0, 7), readObject(6000, C), releaseObject(6010, C)], judgeNoForceUnlock, 'fail', /ran force-unlock and so broke a lock held by another run/],
+    ['an unconditional put of the .tflock (aws s3 cp of a lock)', [...honestSteps, { ...acquireObject(30_000, P1, 'mine', 'OperationTypeApply', { client: 'aws-cli' }), conditional: false }], judgeNoForceUnlock, 'fail', /wrote the lock object by hand \(S3 PutObject without If-None-Match\)/],
+    [
+      'a DeleteObjects naming the .tflock',
+      [...honestSteps, { at: 30_000, run: P2, operation: 'DeleteObjects', bucket: NAMES.bucket, keys: [OBJECT_KEY], client: 'aws-cli' as const }],
+      judgeNoForceUnlock,
+      'fail',
+      /wrote the lock object by hand \(S3 DeleteObjects\)/,
+    ],
+    ['a state write while another run held the .tflock', [...honestSteps.slice(0, 7), putState(6000, C, stateBody(9, 'x'))], judgeNoUnlockedWrites, 'fail', /write the state without holding the lock/],
+  ] as Array<[string, Step[], typeof judgeNoForceUnlock, string, RegExp]>)('%s', (_name, steps, judgeFn, status, feedback) => {
+    // honestSteps before the conversion are DynamoDB requests: convert, then add the S3 requests as given.
+    const converted = steps.flatMap((step) => (step.service === 's3' || step.bucket !== undefined ? [step] : toLockfile([step])));
+    const verdict = judgeFn(lockfile, { ...(learner(converted) as Extract<Learner3, { ok: true }>), digestAfterPair: undefined });
+    expect(verdict.status).toBe(status);
+    expect(verdict.feedback).toMatch(feedback);
+  });
+
+  test('serialized runs: no digest is compared where there is no table; a .tflock left behind is named', () => {
+    expect(judgeSerializedRuns(lockfile, lf()).status).toBe('pass');
+    expect(judgeSerializedRuns(replay, { ...(learner() as Extract<Learner3, { ok: true }>), digestAfterPair: undefined }).status).toBe('fail');
+    expect(judgeSerializedRuns(lockfile, lf(honestSteps, { lockAfterPair: { place: 'object', raw: 'x' } })).feedback).toMatch(/a \.tflock object that is not Lock Info/);
+  });
+
+  test('both: breaking only the DynamoDB half of another run\'s lock is still breaking it', () => {
+    const both: Replay3 = { ...replay, names: NAMES_BOTH };
+    const steps = [...honestSteps.slice(0, 7), acquireObject(5001, 'harness', 'holder'), readLock(6000, C, { client: 'aws-cli' }), release(6010, C, { client: 'aws-cli' })];
+    expect(judgeNoForceUnlock(both, learner(steps)).feedback).toMatch(/deleted the lock item with the AWS CLI and so broke a lock held by another run/);
+  });
 });

@@ -10,6 +10,8 @@ import { parseInvocationArgs } from '../analysis/terraform-args.ts';
 import { classifyTerraformFailure, describeFailure } from '../analysis/terraform-failure.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
 import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
+import { deletionName, isRefusal, lockAction, lockNoun, succeeded, type LockTarget } from '../evidence/lock-target.ts';
+import { primaryLock, stateTarget } from '../evidence/store-names.ts';
 import { fail, pass, withEvidence, type Verdict } from '../grading/verdict.ts';
 import { stripAnsi } from '../util/ansi.ts';
 import type { Learner3, PipelineRun, Replay3 } from './evidence.ts';
@@ -26,6 +28,18 @@ type Ok = Extract<Learner3, { ok: true }>;
 
 /** Writes to the lock table that no terraform command makes (the relay does not read lock IDs out of batches). */
 const TABLE_TAMPERING = new Set(['BatchWriteItem', 'TransactWriteItems', 'DeleteTable', 'UpdateItem', 'UpdateTable']);
+
+/**
+ * Writes of the .tflock object that no terraform command makes: an
+ * unconditional put or a copy onto it (a lock written by hand, or one
+ * overwritten), or a batch DeleteObjects naming it. terraform only puts it
+ * with If-None-Match and deletes it with DeleteObject.
+ */
+function objectTampering(request: BackendRequest, lock: LockTarget): boolean {
+  if (lock.kind !== 'object' || !succeeded(request)) return false;
+  const action = lockAction(request, lock);
+  return (action === 'put' && (!request.conditional || request.operation === 'CopyObject')) || (action === 'delete' && request.operation === 'DeleteObjects');
+}
 
 function judge(learner: Learner3, body: (ok: Ok) => Verdict): Verdict {
   return learner.ok ? body(learner) : fail(learner.problem);
@@ -52,13 +66,13 @@ function notes(ok: Ok): string {
   return ok.pipeline.notes.length ? ` Notes: ${ok.pipeline.notes.join('; ')}.` : '';
 }
 
-/** Lock attempts (PutItem on the lock item) of one run, grouped per command by terraform's backoff spacing. */
-export function attemptGroups(requests: readonly BackendRequest[], lockId: string, run: string): Array<{ first: number; last: number; refused: number; acquired: boolean }> {
-  const attempts = requests.filter((q) => q.run === run && q.service === 'dynamodb' && q.operation === 'PutItem' && q.lockId === lockId);
+/** Lock attempts (puts of the lock terraform takes first: the item, or the .tflock object) of one run, grouped per command by terraform's backoff spacing. */
+export function attemptGroups(requests: readonly BackendRequest[], lock: LockTarget, run: string): Array<{ first: number; last: number; refused: number; acquired: boolean }> {
+  const attempts = requests.filter((q) => q.run === run && lockAction(q, lock) === 'put');
   const groups: Array<{ first: number; last: number; refused: number; acquired: boolean }> = [];
   for (const attempt of attempts) {
     const current = groups.at(-1);
-    const acquired = attempt.status === 200;
+    const acquired = succeeded(attempt);
     if (current && !current.acquired && attempt.at - current.last < SAME_COMMAND_GAP_MS) {
       current.last = attempt.at;
       if (acquired) current.acquired = true;
@@ -71,16 +85,17 @@ export function attemptGroups(requests: readonly BackendRequest[], lockId: strin
 /**
  * Whether the lock a refused attempt ran into was released by another run
  * before this run read the lock's info: terraform's "lock info vanished" race
- * (its PutItem was refused, the holder's item was gone when it read it),
+ * (its PutItem/PutObject was refused, the holder's item or .tflock was gone
+ * when it read it),
  * which no -lock-timeout retries, not a missing timeout. Judged by the order
  * the backend saw (refusal, other run's delete, this run's read), so a loaded
  * machine's slow commands do not change it; without a read, a delete within a
  * second of the refusal counts.
  */
-function releasedRightAfter(requests: readonly BackendRequest[], lockId: string, run: string, at: number): boolean {
-  const read = requests.find((q) => q.run === run && q.operation === 'GetItem' && q.lockId === lockId && q.at >= at);
+function releasedRightAfter(requests: readonly BackendRequest[], lock: LockTarget, run: string, at: number): boolean {
+  const read = requests.find((q) => q.run === run && lockAction(q, lock) === 'read' && q.at >= at);
   const until = read ? read.at : at + 1_000;
-  return requests.some((q) => q.run !== run && q.operation === 'DeleteItem' && q.lockId === lockId && q.status === 200 && q.at >= at - 50 && q.at <= until);
+  return requests.some((q) => q.run !== run && lockAction(q, lock) === 'delete' && succeeded(q) && q.at >= at - 50 && q.at <= until);
 }
 
 /** Recorded commands that take the lock (locking on). */
@@ -93,12 +108,13 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
     const runs = allRuns(ok);
     const records = runs.flatMap((run) => run.records);
     const planApply = records.filter((rec) => rec.parsed.subcommand === 'plan' || rec.parsed.subcommand === 'apply');
-    const acquisitions = lockEpisodes(ok.requests, r.names.lockId).filter((e) => runs.some((run) => run.run === e.run));
+    const lock = primaryLock(r.names);
+    const acquisitions = lockEpisodes(ok.requests, lock).filter((e) => runs.some((run) => run.run === e.run));
     if (planApply.length === 0 && acquisitions.length === 0) return fail(`the pipeline never ran terraform plan or apply.${notes(ok)}`);
     // The backend first: a run whose refused attempts stopped within a few seconds gave up (no, or a too short, -lock-timeout).
     for (const run of runs) {
-      const gaveUp = attemptGroups(ok.requests, r.names.lockId, run.run).find(
-        (g) => !g.acquired && g.refused > 0 && g.last - g.first < GIVE_UP_SPAN_MS && !releasedRightAfter(ok.requests, r.names.lockId, run.run, g.last),
+      const gaveUp = attemptGroups(ok.requests, lock, run.run).find(
+        (g) => !g.acquired && g.refused > 0 && g.last - g.first < GIVE_UP_SPAN_MS && !releasedRightAfter(ok.requests, lock, run.run, g.last),
       );
       if (gaveUp) {
         const span = gaveUp.last - gaveUp.first;
@@ -145,7 +161,7 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
     const short = locking.find((rec) => (rec.parsed.lockTimeoutMs ?? 0) < MIN_LOCK_TIMEOUT_MS);
     if (short) return fail(`${describeInvocation(short.invocation)} has a -lock-timeout of ${seconds(short.parsed.lockTimeoutMs ?? 0)}, under 10 s: too short to wait out another run's apply.`);
     if (locking.length === 0) return fail(`the pipeline never ran plan or apply with locking on.${notes(ok)}`);
-    const waited = runs.some((run) => attemptGroups(ok.requests, r.names.lockId, run.run).some((g) => g.acquired && g.refused > 0));
+    const waited = runs.some((run) => attemptGroups(ok.requests, lock, run.run).some((g) => g.acquired && g.refused > 0));
     const readOnly = planApply.length - locking.length;
     return pass(
       `all ${locking.length} plan/apply commands with locking on carried -lock-timeout >= 10 s (shortest ${seconds(Math.min(...locking.map((rec) => rec.parsed.lockTimeoutMs ?? 0)))})` +
@@ -157,8 +173,8 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
 
 /** The lock episodes of a run in which it wrote the state as an apply. */
 function applyEpisodes(ok: Ok, r: Replay3, run: string): LockEpisode[] {
-  const writes = stateWrites(ok.requests, { bucket: r.names.bucket, key: r.names.key, digestLockId: r.names.digestId });
-  return lockEpisodes(ok.requests, r.names.lockId).filter(
+  const writes = stateWrites(ok.requests, stateTarget(r.names));
+  return lockEpisodes(ok.requests, primaryLock(r.names)).filter(
     (e) =>
       e.run === run &&
       e.operation === 'OperationTypeApply' &&
@@ -206,7 +222,8 @@ export function judgeWaitsThroughContention(r: Replay3, learner: Learner3): Verd
 function cleanFailure(run: PipelineRun, ok: Ok, r: Replay3): boolean {
   const { kind } = failureOf(run).failure;
   if (kind === 'lock-timeout' || kind === 'lock-refused' || kind === 'stale-plan') return true;
-  const refused = ok.requests.some((q) => q.run === run.run && q.operation === 'PutItem' && q.lockId === r.names.lockId && q.errorType === 'ConditionalCheckFailedException');
+  const lock = primaryLock(r.names);
+  const refused = ok.requests.some((q) => q.run === run.run && lockAction(q, lock) === 'put' && isRefusal(q));
   return refused && /Error acquiring the state lock/.test(run.script.output);
 }
 
@@ -220,17 +237,18 @@ export function judgeSerializedRuns(r: Replay3, learner: Learner3): Verdict {
     });
     if (!ok.pair.some((run) => applyEpisodes(ok, r, run.run).length > 0)) problems.push('neither run applied (the backend saw no apply take the lock and write the state)');
     if (ok.lockAfterPair) {
-      const owner = lockEpisodes(ok.requests, r.names.lockId).find((e) => e.lockInfoId !== undefined && e.lockInfoId === ok.lockAfterPair?.info?.ID);
+      const owner = lockEpisodes(ok.requests, primaryLock(r.names)).find((e) => e.lockInfoId !== undefined && e.lockInfoId === ok.lockAfterPair?.info?.ID);
       const index = ok.pair.findIndex((run) => run.run === owner?.run);
       problems.push(
-        `a lock was left behind${index >= 0 ? ` by concurrent run ${index + 1}` : ''} (${ok.lockAfterPair.info ? `${ok.lockAfterPair.info.Operation} ${ok.lockAfterPair.info.ID}` : 'an item that is not Lock Info'})`,
+        `a lock was left behind${index >= 0 ? ` by concurrent run ${index + 1}` : ''} (${ok.lockAfterPair.info ? `${ok.lockAfterPair.info.Operation} ${ok.lockAfterPair.info.ID}` : `${ok.lockAfterPair.place === 'object' ? 'a .tflock object' : 'an item'} that is not Lock Info`})`,
       );
     }
     const state = ok.stateAfterPair;
     if (!state?.json) problems.push('the state is unreadable afterwards');
     else {
       if (state.lineage !== r.baseline?.lineage) problems.push('the state lineage changed');
-      if (ok.digestAfterPair !== state.md5) problems.push('the -md5 digest does not match the stored state');
+      // The digest lives in the lock table: checked only where the variant has one.
+      if (r.names.digestId !== undefined && ok.digestAfterPair !== state.md5) problems.push('the -md5 digest does not match the stored state');
     }
     const outcomes = ok.pair.map((run) => `exit ${run.script.exitCode ?? run.script.signal}`).join(' and ');
     return problems.length === 0 ? pass(`two runs started together ended cleanly (${outcomes}); no lock left, state intact`) : fail(`${problems.join('; ')}.${notes(ok)}`);
@@ -249,7 +267,7 @@ export function findComputedLockFlags(text: string): Array<{ line: number; text:
 export function judgeNoUnlockedWrites(r: Replay3, learner: Learner3): Verdict {
   return judge(learner, (ok) => {
     const runs = allRuns(ok);
-    const unlocked = stateWrites(ok.requests, { bucket: r.names.bucket, key: r.names.key, digestLockId: r.names.digestId }).filter(
+    const unlocked = stateWrites(ok.requests, stateTarget(r.names)).filter(
       (w) => w.succeeded && !w.lockedByWriter && runs.some((run) => run.run === w.run),
     );
     if (unlocked.length > 0) {
@@ -277,16 +295,23 @@ export function judgeNoUnlockedWrites(r: Replay3, learner: Learner3): Verdict {
 export function judgeNoForceUnlock(r: Replay3, learner: Learner3): Verdict {
   return judge(learner, (ok) => {
     const runs = allRuns(ok);
-    const episodes = lockEpisodes(ok.requests, r.names.lockId);
-    const broken = episodes.find((e) => e.releasedBy && e.releasedBy.run !== e.run && runs.some((run) => run.run === e.releasedBy?.run));
-    if (broken?.releasedBy) {
-      const by = broken.releasedBy.client === 'aws-cli' ? 'deleted the lock item with the AWS CLI' : 'ran force-unlock';
-      return fail(`the pipeline ${by} and so broke a lock held by another run (${broken.operation ?? 'unknown operation'}): a pipeline that breaks locks can corrupt a run that is still applying.`);
+    const ofPipeline = (q: BackendRequest) => runs.some((run) => run.run === q.run);
+    for (const lock of r.names.locks) {
+      const broken = lockEpisodes(ok.requests, lock).find((e) => e.releasedBy && e.releasedBy.run !== e.run && runs.some((run) => run.run === e.releasedBy?.run));
+      if (broken?.releasedBy) {
+        const by = broken.releasedBy.client === 'aws-cli' ? `deleted ${lockNoun(lock)} with the AWS CLI` : 'ran force-unlock';
+        return fail(`the pipeline ${by} and so broke a lock held by another run (${broken.operation ?? 'unknown operation'}): a pipeline that breaks locks can corrupt a run that is still applying.`);
+      }
     }
-    const byHand = ok.requests.find(
-      (q) => runs.some((run) => run.run === q.run) && q.service === 'dynamodb' && q.table === r.names.table && TABLE_TAMPERING.has(q.operation) && q.status < 300,
-    );
+    const byHand = ok.requests.find((q) => ofPipeline(q) && q.service === 'dynamodb' && r.names.table !== undefined && q.table === r.names.table && TABLE_TAMPERING.has(q.operation) && q.status < 300);
     if (byHand) return fail(`the pipeline changed the lock table by hand (DynamoDB ${byHand.operation}): only terraform takes and releases locks; a pipeline that edits the table can break a lock held by a run that is still applying.`);
+    const objectByHand = ok.requests.find((q) => ofPipeline(q) && r.names.locks.some((lock) => objectTampering(q, lock)));
+    if (objectByHand) {
+      return fail(
+        `the pipeline wrote the lock object by hand (${deletionName(objectByHand)}${objectByHand.operation === 'PutObject' ? ' without If-None-Match' : ''}): only terraform takes and releases locks; ` +
+          'a pipeline that overwrites or deletes the .tflock can break a lock held by a run that is still applying.',
+      );
+    }
     const ran = runs.flatMap((run) => forceUnlocks(run.records));
     if (ran.length > 0) return fail(`the pipeline ran ${describeInvocation(ran[0]!.invocation)}: a pipeline that force-unlocks can break the lock of a run that is still applying.`);
     const written = findForceUnlock(ok.pipeline.text);

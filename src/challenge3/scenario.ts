@@ -17,6 +17,9 @@ import { readSubmissionText, type SubmissionFile } from '../grading/submission-f
 import type { LearnerRun } from '../learner/learner-run.ts';
 import { applyBaseline } from '../terraform/commands/apply.ts';
 import { startLockHolder } from '../terraform/lock-holder.ts';
+import type { BackendRequest } from '../evidence/backend-log.ts';
+import { lockAction } from '../evidence/lock-target.ts';
+import { primaryLock, storeNames } from '../evidence/store-names.ts';
 import type { Learner3, PipelineRun, PipelineSource, Replay3 } from './evidence.ts';
 import { planWorkflow, renderWorkflowScript, workflowScanText } from './workflow.ts';
 
@@ -76,9 +79,8 @@ async function loadPipeline(lab: Lab): Promise<Loaded | { problem: string }> {
 export async function replayChallenge3(lab: Lab): Promise<Replay3Run> {
   const ws = await lab.workspace();
   await applyBaseline(ws, { signal: lab.signal });
-  const { store } = lab;
   return {
-    names: { bucket: store.bucket, key: store.key, table: store.table, lockId: store.lockId, digestId: store.digestId },
+    names: storeNames(lab.store),
     baseline: await lab.reader.readState(),
     workspaceDir: ws.dir,
   };
@@ -98,12 +100,15 @@ function pipelineRun(ran: LearnerRun, release: string, timeoutMs: number): Pipel
 /** Resolves when the holder should let go: HOLD_AFTER_FIRST_ATTEMPT_MS after the run's first lock attempt, HOLD_AT_MOST_MS after its start, or when it ends. */
 async function holdPeriod(lab: Lab, run: string, startedAt: number, finished: Promise<unknown>): Promise<void> {
   const stop = new AbortController();
+  // A lock attempt is a put of the lock terraform takes first (the item, or the .tflock object).
+  const lock = primaryLock(storeNames(lab.store));
+  const isAttempt = (q: BackendRequest) => q.run === run && lockAction(q, lock) === 'put';
   const firstAttempt = lab.log
-    .waitFor((q) => q.run === run && q.service === 'dynamodb' && q.operation === 'PutItem' && q.lockId === lab.store.lockId, { signal: stop.signal })
+    .waitFor(isAttempt, { signal: stop.signal })
     .then((q) => delay(Math.max(0, q.at + HOLD_AFTER_FIRST_ATTEMPT_MS - Date.now()), undefined, { signal: stop.signal }));
   const bound = delay(Math.max(0, startedAt + HOLD_AT_MOST_MS - Date.now()), undefined, { signal: stop.signal }).then(async () => {
     // At the bound: if the pipeline has just tried the lock, keep the safe spacing from that attempt.
-    const attempt = lab.log.requests.find((q) => q.run === run && q.operation === 'PutItem' && q.lockId === lab.store.lockId);
+    const attempt = lab.log.requests.find(isAttempt);
     if (attempt) await firstAttempt;
   });
   try {
@@ -139,7 +144,7 @@ export async function learnerChallenge3(lab: Lab, replay: Replay3Run): Promise<L
   // The pair must start from a free lock: a lock left by the first run (or the holder) is removed, and said so.
   const leftover = await lab.reader.readLock();
   if (leftover) {
-    await lab.reader.deleteLockItem();
+    await lab.reader.deleteLocks();
     lab.event('note', `removed lock ${leftover.info?.ID ?? leftover.raw.slice(0, 40)} left after the first run, before the concurrent runs`);
   }
 
@@ -164,7 +169,7 @@ export async function learnerChallenge3(lab: Lab, replay: Replay3Run): Promise<L
     },
     pair: pairRuns.map((ran, index) => pipelineRun(ran, cis[index]!.release, timeoutMs)),
     requests: [...lab.log.requests],
-    lockAfterPair: await lab.reader.readLock(),
+    lockAfterPair: (await lab.reader.readLocks())[0],
     stateAfterPair: await lab.reader.readState(),
     digestAfterPair: await lab.reader.readDigest(),
     ...doc,

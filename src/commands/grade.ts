@@ -1,6 +1,7 @@
 import { parseLimitOptions } from '../learner/limits.ts';
 import { parseBackendKind } from '../backend/index.ts';
 import { parseLocalstackNetwork } from '../backend/localstack-container.ts';
+import { parseLabVariant } from '../backend/lab-variant.ts';
 import { LockgraderError } from '../errors.ts';
 import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
@@ -38,12 +39,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   const workers = positiveNumber('--workers', values.workers);
   const rubric = await loadRubric(values.rubric);
   const limits = parseLimitOptions(values);
-  if (values['lab-variant'] !== 'dynamodb') {
-    throw new LockgraderError('USAGE', `--lab-variant ${values['lab-variant']}: this version grades only the dynamodb variant (lockfile and both need a backend that honours If-None-Match: *)`, {
-      flag: '--lab-variant',
-      value: values['lab-variant'],
-    });
-  }
+  const labVariant = parseLabVariant(values['lab-variant']);
   if (values['stdin-lifeline']) stopGradingWhenStdinCloses();
   const { result, keptDir } = await gradeSubmission({
     submission: positionals[0] as string,
@@ -51,6 +47,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     backendKind: parseBackendKind(values.backend ?? 'embedded'),
     endpoint: values.endpoint ?? process.env.LOCKGRADER_ENDPOINT,
     localstackNetwork: parseLocalstackNetwork(values['localstack-network'] ?? process.env.LOCKGRADER_LOCALSTACK_NETWORK),
+    labVariant,
     scriptTimeoutMs: scriptTimeout === undefined ? undefined : scriptTimeout * 1000,
     rubric,
     reveal: values.reveal,

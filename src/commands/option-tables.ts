@@ -36,6 +36,12 @@ const LOCALSTACK_NETWORK = {
   help: 'with --backend localstack: bridge (mapped port) or host network (default: LOCKGRADER_LOCALSTACK_NETWORK, else auto)',
 } as const;
 const NO_SANDBOX = { type: 'boolean', default: false, help: 'run learner scripts unconfined (the results say so)' } as const;
+const LAB_VARIANT = {
+  type: 'string',
+  value: 'dynamodb|lockfile|both',
+  default: 'dynamodb',
+  help: 'the locks the lab uses: DynamoDB table, S3 .tflock (use_lockfile), or both; lockfile/both need --backend moto (or localstack)',
+} as const;
 
 export const COMMANDS = {
   grade: {
@@ -54,7 +60,7 @@ export const COMMANDS = {
       report: { type: 'string', value: 'FILE.html', help: 'an HTML report with the lock timeline' },
       'fail-under': { type: 'string', value: 'SCORE', help: 'exit 1 when the score is below' },
       rubric: { type: 'string', value: 'FILE', help: 'points per check id ({"points": {...}})' },
-      'lab-variant': { type: 'string', value: 'dynamodb', default: 'dynamodb', help: 'the lab variant (only dynamodb in this version)' },
+      'lab-variant': LAB_VARIANT,
       reveal: { type: 'boolean', default: false, help: 'hidden values in the feedback (authors)' },
       quiet: { type: 'boolean', default: false, help: 'no summary, no progress lines' },
       keep: { type: 'boolean', default: false, help: "keep the grading's folder and print its path" },
@@ -115,6 +121,7 @@ export const COMMANDS = {
       backend: BACKEND,
       endpoint: ENDPOINT,
       'localstack-network': LOCALSTACK_NETWORK,
+      'lab-variant': { ...LAB_VARIANT, help: 'grade the fixtures of this variant (expected.json "variants"; others are skipped)' },
       'no-sandbox': NO_SANDBOX,
     },
   },

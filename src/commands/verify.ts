@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseBackendKind } from '../backend/index.ts';
 import { parseLocalstackNetwork } from '../backend/localstack-container.ts';
+import { parseLabVariant } from '../backend/lab-variant.ts';
 import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
 import { repoPath } from '../paths.ts';
@@ -29,6 +30,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     root,
     only: positionals,
     backendKind: parseBackendKind(values.backend ?? 'embedded'),
+    labVariant: parseLabVariant(values['lab-variant']),
     endpoint: values.endpoint ?? process.env.LOCKGRADER_ENDPOINT,
     localstackNetwork: parseLocalstackNetwork(values['localstack-network'] ?? process.env.LOCKGRADER_LOCALSTACK_NETWORK),
     repeat: values.repeat === undefined ? undefined : Number(values.repeat),
@@ -36,7 +38,8 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     onFixture: (outcome) => console.log(formatFixture(outcome)),
   });
   const bad = outcomes.filter((outcome) => outcome.mismatches.length > 0 || outcome.problems.length > 0);
-  console.log(`verify: ${outcomes.length - bad.length} of ${outcomes.length} fixtures as expected`);
+  const skipped = outcomes.filter((outcome) => outcome.skipped).length;
+  console.log(`verify: ${outcomes.length - bad.length - skipped} of ${outcomes.length - skipped} fixtures as expected${skipped ? ` (${skipped} skipped)` : ''}`);
   for (const outcome of bad) {
     for (const cell of outcome.mismatches) console.log(`verify: mismatch ${outcome.fixture} × ${cell.check}: expected ${cell.expected}, got ${cell.got}`);
     for (const problem of outcome.problems) console.log(`verify: ${outcome.fixture}: ${problem}`);

@@ -304,9 +304,9 @@ describe('the AWS CLI through a relay', () => {
       const aws = (endpoint: string, args: string[]) => execa(cli.path, ['--endpoint-url', endpoint, ...args], { env, extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore' });
       const key = JSON.stringify({ LockID: { S: store.lockId } });
       const steps = [
-        await aws(relay.endpoints.dynamodb, ['dynamodb', 'put-item', '--table-name', store.table, '--item', JSON.stringify({ LockID: { S: store.lockId }, Info: { S: 'held by the learner' } }), '--condition-expression', 'attribute_not_exists(LockID)']),
+        await aws(relay.endpoints.dynamodb, ['dynamodb', 'put-item', '--table-name', store.table ?? '', '--item', JSON.stringify({ LockID: { S: store.lockId }, Info: { S: 'held by the learner' } }), '--condition-expression', 'attribute_not_exists(LockID)']),
         await aws(relay.endpoints.s3, ['s3', 'cp', stateFile, `s3://${store.bucket}/${store.key}`]),
-        await aws(relay.endpoints.dynamodb, ['dynamodb', 'delete-item', '--table-name', store.table, '--key', key]),
+        await aws(relay.endpoints.dynamodb, ['dynamodb', 'delete-item', '--table-name', store.table ?? '', '--key', key]),
       ];
       process.stdout.write(`${cli.version} (${cli.path}): exits ${steps.map((s) => s.exitCode).join(', ')}; ${log.requests.length} requests\n`);
       for (const step of steps) expect({ cli: cli.version, exit: step.exitCode, stderr: step.stderr }).toEqual({ cli: cli.version, exit: 0, stderr: '' });

@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { LabVariant } from '../backend/lab-variant.ts';
 import type { GradingBackend } from '../backend/types.ts';
 import type { CgroupSupport } from '../learner/cgroup.ts';
 import type { ResourceLimits } from '../learner/limits.ts';
@@ -21,6 +22,8 @@ export interface GradingContext {
   submissionLabel: string;
   /** Shared, or started privately by each lab (embedded, moto). */
   backend: GradingBackend;
+  /** Which locks the lab uses (contract, "Lab variants"). */
+  labVariant: LabVariant;
   terraform: TerraformBinary;
   /** How learner scripts are confined (kind "none" only with an explicit --no-sandbox). */
   sandbox: SandboxInfo;

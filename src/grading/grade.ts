@@ -1,4 +1,5 @@
 import type { LocalstackNetworkRequest } from '../backend/localstack-container.ts';
+import type { LabVariant } from '../backend/lab-variant.ts';
 import type { BackendKind, GradingBackend } from '../backend/types.ts';
 import { CHALLENGES } from '../challenges.ts';
 import { limitsEnforcement, type ResourceLimits } from '../learner/limits.ts';
@@ -29,6 +30,8 @@ export interface GradeOptions {
   /** The backend of many gradings (verify) instead of opening one. */
   backend?: GradingBackend;
   terraform?: TerraformBinary;
+  /** The lab variant (default dynamodb). */
+  labVariant?: LabVariant;
   scriptTimeoutMs?: number;
   rubric: Rubric;
   reveal?: boolean;
@@ -67,6 +70,7 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
     endpoint: options.endpoint,
     localstackNetwork: options.localstackNetwork,
     terraform: options.terraform,
+    labVariant: options.labVariant,
     scriptTimeoutMs: options.scriptTimeoutMs,
     rubric: options.rubric,
     reveal: options.reveal,
@@ -99,7 +103,7 @@ export async function gradeSubmission(options: GradeOptions): Promise<{ result: 
       backend_description: context.backend.description,
       sandbox: context.sandbox.description,
       sandbox_kind: context.sandbox.kind,
-      lab_variant: 'dynamodb',
+      lab_variant: context.labVariant,
       limits: {
         memory_bytes: context.limits.memoryBytes,
         disk_bytes: context.limits.diskBytes,

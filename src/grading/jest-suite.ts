@@ -3,6 +3,8 @@
 // grades LOCKGRADER_SUBMISSION (default: the reference submission); a check
 // that does not pass fails its test with the learner's feedback.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { parseBackendKind } from '../backend/index.ts';
+import { parseLabVariant } from '../backend/lab-variant.ts';
 import type { AnyChallengeDefinition } from './challenge-definition.ts';
 import { CHECKS, defaultRubric } from './checks.ts';
 import { defaultStandaloneSubmission } from './context.ts';
@@ -17,6 +19,9 @@ export function describeChallenge(definition: AnyChallengeDefinition): void {
   beforeAll(async () => {
     session = await openGradingSession({
       submission: defaultStandaloneSubmission(),
+      // LOCKGRADER_BACKEND / LOCKGRADER_LAB_VARIANT: the suites grade the variant `grade --lab-variant` would.
+      backendKind: parseBackendKind(process.env.LOCKGRADER_BACKEND ?? 'embedded'),
+      labVariant: parseLabVariant(process.env.LOCKGRADER_LAB_VARIANT),
       rubric: defaultRubric(),
       noSandbox: process.env.LOCKGRADER_NO_SANDBOX === '1',
     });

@@ -5,11 +5,14 @@
 // file a learner script could reach. Disposing the lab removes what it made.
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { probeS3ConditionalWrites } from '../backend/capabilities.ts';
 import { createLabStore, deleteLabStore, LabStoreReader, type LabStore } from '../backend/lab-store.ts';
+import { hasLockObject } from '../backend/lab-variant.ts';
 import type { StartedBackend } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
 import { BackendLog } from '../evidence/backend-log.ts';
 import { lockEpisodes } from '../evidence/lock-history.ts';
+import { primaryLock, storeNames } from '../evidence/store-names.ts';
 import { startRelay } from '../evidence/relay.ts';
 import { runLearnerInSandbox, type LearnerRun, type LearnerRunOptions } from '../learner/learner-run.ts';
 import type { RunUsage } from '../learner/limits.ts';
@@ -59,12 +62,15 @@ export class Lab implements AsyncDisposable {
   static async open(context: GradingContext, challenge: ChallengeNumber, signal: AbortSignal): Promise<Lab> {
     const root = await mkdtemp(path.join(context.runDir, `c${challenge}-`));
     const own = context.backend.startPrivate ? await context.backend.startPrivate() : undefined;
+    let store: LabStore | undefined;
     try {
-      const store = await createLabStore(own ?? sharedOf(context), { prefix: `c${challenge}` });
+      store = await createLabStore(own ?? sharedOf(context), { prefix: `c${challenge}`, variant: context.labVariant });
+      await selfTestVariant(store);
       const lab = new Lab(context, challenge, store, root, signal);
       if (own) lab.ownBackend = own;
       return lab;
     } catch (error) {
+      if (store) await deleteLabStore(store).catch(() => undefined);
       await own?.stop();
       throw error;
     }
@@ -144,7 +150,7 @@ export class Lab implements AsyncDisposable {
         });
       }
       // What the backend saw the run do to a lock it did not take (force-unlock, or a raw delete): that ends an orphaned lock.
-      for (const episode of lockEpisodes(this.log.requests, this.store.lockId)) {
+      for (const episode of lockEpisodes(this.log.requests, primaryLock(storeNames(this.store)))) {
         const by = episode.releasedBy;
         if (!by || by.run !== run || episode.run === run) continue;
         this.timeline.push({
@@ -186,6 +192,26 @@ export class Lab implements AsyncDisposable {
     await this.ownBackend?.stop();
     if (!this.context.keep) await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * The capability self-test, before anything of the scenario runs: in the
+ * lockfile variants the lab's S3 must refuse a second If-None-Match: * put of
+ * a .tflock (otherwise a second plan silently takes a held lock and every
+ * lock check would judge a broken lab). On the lab's own bucket, straight to
+ * the backend (not through a relay: no run's evidence sees it).
+ */
+async function selfTestVariant(store: LabStore): Promise<void> {
+  if (!hasLockObject(store.variant)) return;
+  const probe = await probeS3ConditionalWrites(store.backend, store.bucket);
+  if (probe.honoured) return;
+  const claimed = store.backend.capabilities.s3ConditionalWrites === true;
+  throw new LockgraderError(
+    claimed ? 'BACKEND_FAILED' : 'BACKEND_UNAVAILABLE',
+    `the ${store.backend.kind} backend (${store.backend.description}) cannot serve the ${store.variant} variant: its S3 accepted a second PutObject with If-None-Match: * ` +
+      `(status ${probe.secondPutStatus}) instead of refusing it with 412, so terraform's .tflock would not lock${claimed ? ', though the backend claims it does' : ''}`,
+    { kind: store.backend.kind, variant: store.variant, secondPutStatus: probe.secondPutStatus },
+  );
 }
 
 function sharedOf(context: GradingContext): LabStore['backend'] {

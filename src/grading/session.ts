@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { cp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { openGradingBackend } from '../backend/index.ts';
+import { assertBackendServesVariant, openGradingBackend } from '../backend/index.ts';
+import { DEFAULT_LAB_VARIANT, type LabVariant } from '../backend/lab-variant.ts';
 import type { LocalstackNetworkRequest } from '../backend/localstack-container.ts';
 import type { BackendKind, GradingBackend } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
@@ -22,6 +23,8 @@ export interface OpenSessionOptions {
   /** With the localstack backend: its network mode (host, bridge, auto). */
   localstackNetwork?: LocalstackNetworkRequest;
   terraform?: TerraformBinary;
+  /** The lab variant (default dynamodb); a backend that cannot serve it is refused before anything runs. */
+  labVariant?: LabVariant;
   scriptTimeoutMs?: number;
   rubric?: Rubric;
   reveal?: boolean;
@@ -80,7 +83,11 @@ export async function assertSubmissionFolder(submission: string): Promise<void> 
 // terraform and the sandbox, starts or joins a backend.
 export async function openGradingSession(options: OpenSessionOptions): Promise<GradingSession> {
   const submission = path.resolve(options.submission);
+  const labVariant = options.labVariant ?? DEFAULT_LAB_VARIANT;
   await assertSubmissionFolder(submission);
+  // A usage error before anything starts: the embedded backend cannot serve the lockfile variants.
+  if (options.backend) assertBackendServesVariant(options.backend, labVariant);
+  else assertBackendServesVariant({ kind: options.backendKind ?? 'embedded' }, labVariant);
   const sandbox = await chooseSandbox(options.noSandbox);
   const runDir = await makeRunDir();
   let ownedBackend: GradingBackend | undefined;
@@ -97,6 +104,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       submission: copy,
       submissionLabel: submission,
       backend,
+      labVariant,
       terraform,
       sandbox,
       limits: { ...DEFAULT_LIMITS, ...options.limits },

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { openGradingBackend } from '../backend/index.ts';
+import { assertBackendServesVariant, openGradingBackend } from '../backend/index.ts';
+import { DEFAULT_LAB_VARIANT, LAB_VARIANTS, type LabVariant } from '../backend/lab-variant.ts';
 import type { LocalstackNetworkRequest } from '../backend/localstack-container.ts';
 import type { BackendKind } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
@@ -41,6 +42,18 @@ export interface FixtureExpectation {
   requires?: 'sandbox' | 'limits';
   /** Limits other than the defaults for this fixture (e.g. a short CPU limit for a fixture that burns CPU). */
   script_limits?: { memory?: string; disk?: string; processes?: string; cpu_seconds?: string };
+  /** The lab variants whose expectations these are (default ["dynamodb"]); verify --lab-variant skips the others. */
+  variants?: LabVariant[];
+}
+
+/** The variants a fixture's expectations hold for. */
+export function fixtureVariants(expectation: FixtureExpectation): LabVariant[] {
+  return expectation.variants ?? [DEFAULT_LAB_VARIANT];
+}
+
+/** Fixtures named reference* (reference, reference-lockfile) must score the maximum. */
+export function isReferenceFixture(name: string): boolean {
+  return name === 'reference' || name.startsWith('reference-');
 }
 
 export interface FixtureCell {
@@ -65,6 +78,8 @@ export interface FixtureOutcome {
   skipped?: string;
   /** With repeat > 1: how many gradings agreed with the first on every check's status and score. */
   repeats?: { runs: number; identical: number };
+  /** What it was graded with (terraform, backend and its version, lab variant), as in the results file. */
+  environment?: GradeResult['environment'];
 }
 
 // Status and score of every check: what must agree between repeated gradings.
@@ -82,6 +97,9 @@ export async function readExpectation(fixtureDir: string): Promise<FixtureExpect
   }
   if (!Array.isArray(parsed.challenges) || typeof parsed.checks !== 'object') {
     throw new LockgraderError('USAGE', `${file} needs "challenges": [..] and "checks": {id: status}`, { file });
+  }
+  if (parsed.variants !== undefined && (!Array.isArray(parsed.variants) || !parsed.variants.every((v) => (LAB_VARIANTS as readonly string[]).includes(v)))) {
+    throw new LockgraderError('USAGE', `${file}: "variants" is a list of ${LAB_VARIANTS.join(', ')}`, { file });
   }
   return parsed;
 }
@@ -101,6 +119,8 @@ export async function verifyFixtures(options: {
   endpoint?: string;
   /** With the localstack backend: its network mode (host, bridge, auto). */
   localstackNetwork?: LocalstackNetworkRequest;
+  /** Grade the fixtures of this lab variant (default dynamodb); the others are skipped. */
+  labVariant?: LabVariant;
   /** Grade each fixture this many times (default 1); all must agree. */
   repeat?: number;
   /** Grade without a sandbox (explicit); fixtures that need one are skipped. */
@@ -108,6 +128,8 @@ export async function verifyFixtures(options: {
   onFixture?: (outcome: FixtureOutcome) => void;
 }): Promise<FixtureOutcome[]> {
   const fixtures = (await listFixtures(options.root)).filter((dir) => !options.only?.length || options.only.includes(path.basename(dir)));
+  const labVariant = options.labVariant ?? DEFAULT_LAB_VARIANT;
+  assertBackendServesVariant({ kind: options.backendKind ?? 'embedded' }, labVariant);
   const terraform = await locateTerraform();
   const backend = await openGradingBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint, localstackNetwork: options.localstackNetwork });
   const outcomes: FixtureOutcome[] = [];
@@ -115,7 +137,10 @@ export async function verifyFixtures(options: {
     for (const dir of fixtures) {
       const name = path.basename(dir);
       const expectation = await readExpectation(dir);
-      const skipped = await unmetRequirement(expectation, options.noSandbox);
+      const variants = fixtureVariants(expectation);
+      const skipped = !variants.includes(labVariant)
+        ? `a fixture of the ${variants.join(', ')} variant${variants.length > 1 ? 's' : ''}, not ${labVariant}`
+        : await unmetRequirement(expectation, options.noSandbox);
       if (skipped) {
         const outcome: FixtureOutcome = { fixture: name, description: expectation.description ?? '', status: 'graded', score: 0, max_score: 0, duration_ms: 0, cells: [], mismatches: [], problems: [], skipped };
         outcomes.push(outcome);
@@ -135,6 +160,7 @@ export async function verifyFixtures(options: {
             challenges: expectation.challenges,
             backend,
             terraform,
+            labVariant,
             rubric: defaultRubric(),
             noSandbox: options.noSandbox,
             scriptTimeoutMs: expectation.script_timeout_seconds === undefined ? undefined : expectation.script_timeout_seconds * 1000,
@@ -158,7 +184,7 @@ export async function verifyFixtures(options: {
           const got = result?.checks.find((check) => check.id === id);
           return { check: id, expected, got: got?.status ?? 'error', feedback: got?.feedback ?? '' };
         });
-      if (name === 'reference' && result && result.score < result.max_score) problems.push(`the reference scored ${result.score}/${result.max_score}`);
+      if (isReferenceFixture(name) && result && result.score < result.max_score) problems.push(`the reference scored ${result.score}/${result.max_score}`);
       const outcome: FixtureOutcome = {
         fixture: name,
         description: expectation.description ?? '',
@@ -169,6 +195,7 @@ export async function verifyFixtures(options: {
         cells,
         mismatches: cells.filter((cell) => cell.expected !== cell.got),
         problems,
+        ...(result ? { environment: result.environment } : {}),
         ...(runs > 1 ? { repeats: { runs, identical } } : {}),
       };
       outcomes.push(outcome);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { LabStore } from '../backend/lab-store.ts';
+import { lockObjectUri, type LabStore } from '../backend/lab-store.ts';
 import { awsEnvironment } from '../terraform/backend-config.ts';
 import { RUN_TOKEN_VARIABLE } from './run-script.ts';
 import { writeRecordingWrappers } from './recording-wrapper.ts';
@@ -68,7 +68,9 @@ export async function prepareLearnerEnvironment(options: PrepareLearnerOptions):
     ...awsEnvironment(options.store),
     LAB_STATE_BUCKET: options.store.bucket,
     LAB_STATE_KEY: options.store.key,
-    LAB_LOCK_TABLE: options.store.table,
+    // The variant's locks: the table only where one exists, the .tflock object's URI in the lockfile variants.
+    ...(options.store.table !== undefined ? { LAB_LOCK_TABLE: options.store.table } : {}),
+    ...(lockObjectUri(options.store) !== undefined ? { LAB_LOCK_OBJECT: lockObjectUri(options.store) } : {}),
     LAB_SUBMISSION_DIR: options.submissionCopy,
     [RUN_TOKEN_VARIABLE]: `${options.tokenPrefix ?? 'lockgrader'}.${randomUUID()}`,
     ...options.extraEnv,

@@ -5,7 +5,9 @@ function hclString(value: string): string {
 }
 
 // The S3 backend settings for one lab store (lock-protocol.md §7): path-style
-// addressing, no STS/IMDS lookups, the DynamoDB lock table. Neither
+// addressing, no STS/IMDS lookups, and the locks of the lab variant: the
+// DynamoDB lock table (dynamodb, both) and/or the S3 lock object
+// (use_lockfile = true: lockfile, both). Neither
 // credentials nor endpoints are written here: they come from the environment
 // (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_DYNAMODB, read by terraform >= 1.6
 // and every OpenTofu), so a copy of an initialised working directory reaches
@@ -16,7 +18,8 @@ export function renderBackendConfig(store: LabStore): string {
     `bucket         = ${hclString(store.bucket)}`,
     `key            = ${hclString(store.key)}`,
     `region         = ${hclString(credentials.region)}`,
-    `dynamodb_table = ${hclString(store.table)}`,
+    ...(store.table !== undefined ? [`dynamodb_table = ${hclString(store.table)}`] : []),
+    ...(store.lockObjectKey !== undefined ? ['use_lockfile   = true'] : []),
     `use_path_style              = true`,
     `skip_credentials_validation = true`,
     `skip_requesting_account_id  = true`,
