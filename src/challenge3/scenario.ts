@@ -2,10 +2,10 @@
 // the run: steps of challenge3/workflow.yml) runs three times, each run
 // carrying its own change (TF_VAR_release) and reaching the backend through
 // its own relay:
-//   - once while another apply holds the lock: the holder releases 2 s after
-//     the backend sees the pipeline's first lock attempt, and at the latest
-//     8 s after the pipeline started (a pipeline that first waits for the
-//     table to clear is never deadlocked against the holder);
+//   - once while another apply holds the lock: the holder releases once the
+//     backend has refused and answered the pipeline's second retry, and at the
+//     latest 8 s after the pipeline started (a pipeline that first waits for
+//     the lock to clear is never deadlocked against the holder);
 //   - twice at the same moment: the runs must serialise cleanly.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,20 +18,28 @@ import type { LearnerRun } from '../learner/learner-run.ts';
 import { applyBaseline } from '../terraform/commands/apply.ts';
 import { startLockHolder } from '../terraform/lock-holder.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
-import { lockAction } from '../evidence/lock-target.ts';
+import { isRefusal, lockAction } from '../evidence/lock-target.ts';
 import { primaryLock, storeNames } from '../evidence/store-names.ts';
 import type { Learner3, PipelineRun, PipelineSource, Replay3 } from './evidence.ts';
 import { planWorkflow, renderWorkflowScript, workflowScanText } from './workflow.ts';
 
 /**
- * How long the holder keeps the lock after the pipeline's first lock attempt.
- * terraform/tofu retry after 1, 2, 4 s of backoff (at a+1, a+3, a+7 s):
- * releasing at a+2 falls between the first and second retry, so the first
- * retry is refused (the pipeline really waited) and the second gets the lock.
- * Releasing right after an attempt is unsafe: OpenTofu gives up when its
- * PutItem is refused but the lock is gone before it reads the holder's info.
+ * When the holder lets go: right after the backend has answered the
+ * pipeline's second retry — its third refused lock attempt, and the read of
+ * the holder's Lock Info that terraform/tofu make after every refusal. They
+ * then sleep 4 s before the next try (backoff 1, 2, 4 s: tries at a, a+1,
+ * a+3, a+7 s), so the holder's apply has ~4 s to finish and delete its lock
+ * before the pipeline tries again: two retries were refused (the pipeline
+ * really waited) and the next one gets the lock, well inside the smallest
+ * -lock-timeout that passes (10 s: tries up to a+7).
+ * A delete landing between a refused put and that read is what must not
+ * happen: terraform then finds no Lock Info and gives up without retrying
+ * (lock-protocol.md §4). Releasing a fixed 2 s after the first attempt left
+ * the holder ~1 s to finish, and right after the first retry ~2 s; on a
+ * loaded machine (load 15 on 2 cores) the holder took up to 2.5 s, and the
+ * pipeline failed with PutObject 412 then GetObject 404 (docs/grading.md).
  */
-export const HOLD_AFTER_FIRST_ATTEMPT_MS = 2_000;
+export const REFUSALS_BEFORE_RELEASE = 3;
 /** The holder never holds longer than this after the pipeline started, whatever the pipeline does first. */
 export const HOLD_AT_MOST_MS = 8_000;
 
@@ -97,25 +105,36 @@ function pipelineRun(ran: LearnerRun, release: string, timeoutMs: number): Pipel
   };
 }
 
-/** Resolves when the holder should let go: HOLD_AFTER_FIRST_ATTEMPT_MS after the run's first lock attempt, HOLD_AT_MOST_MS after its start, or when it ends. */
+/**
+ * Resolves when the holder should let go: once the run's second retry was
+ * refused and answered (REFUSALS_BEFORE_RELEASE), HOLD_AT_MOST_MS after its
+ * start (then not between a refused attempt and its read), or when it ends.
+ */
 async function holdPeriod(lab: Lab, run: string, startedAt: number, finished: Promise<unknown>): Promise<void> {
   const stop = new AbortController();
-  // A lock attempt is a put of the lock terraform takes first (the item, or the .tflock object).
+  // A lock attempt is a put of the lock terraform takes first (the item, or the .tflock object); after a refusal
+  // terraform reads the holder's Lock Info (GetItem, or GetObject of the .tflock).
   const lock = primaryLock(storeNames(lab.store));
-  const isAttempt = (q: BackendRequest) => q.run === run && lockAction(q, lock) === 'put';
-  const firstAttempt = lab.log
-    .waitFor(isAttempt, { signal: stop.signal })
-    .then((q) => delay(Math.max(0, q.at + HOLD_AFTER_FIRST_ATTEMPT_MS - Date.now()), undefined, { signal: stop.signal }));
+  const ofRun = (q: BackendRequest) => (q.run === run ? lockAction(q, lock) : undefined);
+  let refusals = 0;
+  const inBackoff = lab.log.waitFor(
+    (q) => {
+      const action = ofRun(q);
+      if (action === 'put' && isRefusal(q)) refusals += 1;
+      return action === 'read' && refusals >= REFUSALS_BEFORE_RELEASE;
+    },
+    { signal: stop.signal },
+  );
   const bound = delay(Math.max(0, startedAt + HOLD_AT_MOST_MS - Date.now()), undefined, { signal: stop.signal }).then(async () => {
-    // At the bound: if the pipeline has just tried the lock, keep the safe spacing from that attempt.
-    const attempt = lab.log.requests.find(isAttempt);
-    if (attempt) await firstAttempt;
+    // At the bound: not between a refused attempt and the read that follows it.
+    const last = lab.log.requests.filter((q) => ofRun(q) !== undefined).at(-1);
+    if (last && ofRun(last) === 'put' && isRefusal(last)) await lab.log.waitFor((q) => q.seq > last.seq && ofRun(q) === 'read', { signal: stop.signal });
   });
   try {
-    await Promise.race([firstAttempt, bound, finished, new Promise((_, reject) => lab.signal.addEventListener('abort', () => reject(lab.signal.reason), { once: true }))]);
+    await Promise.race([inBackoff, bound, finished, new Promise((_, reject) => lab.signal.addEventListener('abort', () => reject(lab.signal.reason), { once: true }))]);
   } finally {
     stop.abort();
-    await Promise.allSettled([firstAttempt, bound]);
+    await Promise.allSettled([inBackoff, bound]);
   }
 }
 
