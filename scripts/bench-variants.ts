@@ -8,18 +8,16 @@
 // run, and whether every check agreed between runs. Also: moto's start time
 // (median of --runs starts). Numbers only, never asserted (docs/scaling.md).
 // The last line is the whole report as one JSON line (also --json FILE).
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startMotoBackend } from '../src/backend/moto.ts';
-import { lockgraderCommand } from '../src/cli-command.ts';
 import type { GradeResult } from '../src/grading/types.ts';
 import { repoPath } from '../src/paths.ts';
 import { median, signature } from './bench/model.ts';
-import { printPeak, seconds } from './bench/print.ts';
-import { TreeSampler } from './bench/sampler.ts';
+import { seconds } from './bench/print.ts';
+import { runSampled } from './bench/run-sampled.ts';
 
 const CELLS = [
   { backend: 'embedded', variant: 'dynamodb', fixture: 'reference' },
@@ -37,29 +35,17 @@ interface Run {
   signature?: string;
 }
 
-function gradeOnce(work: string, cell: (typeof CELLS)[number], index: number): Promise<Run> {
+async function gradeOnce(work: string, cell: (typeof CELLS)[number], index: number): Promise<Run> {
   const json = path.join(work, `${cell.backend}-${cell.variant}-${index}.json`);
   const args = ['grade', repoPath('fixtures', 'submissions', cell.fixture), '--quiet', '--json', json, '--backend', cell.backend, '--lab-variant', cell.variant];
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(...lockgraderCommand(args), { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (child.pid === undefined) {
-      child.once('error', reject);
-      return;
-    }
-    const sampler = new TreeSampler(child.pid);
-    child.once('close', () => {
-      sampler.stop();
-      const wallMs = performance.now() - started;
-      void readFile(json, 'utf8')
-        .then((text) => JSON.parse(text) as GradeResult)
-        .then(
-          (result) => ({ score: result.score, signature: signature(result) }),
-          () => ({}),
-        )
-        .then((graded) => resolve({ wallMs, peakRssMb: sampler.peakRssKb / 1024, peakPssMb: sampler.peakPssKb / 1024, peak: printPeak(sampler.peakByName), ...graded }));
-    });
-  });
+  const run = await runSampled(args, { showStderr: true });
+  const graded = await readFile(json, 'utf8')
+    .then((text) => JSON.parse(text) as GradeResult)
+    .then(
+      (result) => ({ score: result.score, signature: signature(result) }),
+      () => ({}),
+    );
+  return { wallMs: run.wallMs, peakRssMb: run.peakRssMb, peakPssMb: run.peakPssMb, peak: run.peak, ...graded };
 }
 
 async function motoStarts(runs: number): Promise<number[]> {

@@ -10,52 +10,21 @@
 //   - grade-many at concurrency 4 on 8 copies of the reference: gradings per
 //     minute, every check agreeing with the full gradings.
 // The last line is the whole report as one JSON line (also --json FILE).
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { lockgraderCommand } from '../src/cli-command.ts';
 import type { GradeResult } from '../src/grading/types.ts';
 import { repoPath } from '../src/paths.ts';
 import { median, signature, targets } from './bench/model.ts';
-import { printPeak, printTargets, seconds } from './bench/print.ts';
-import { TreeSampler } from './bench/sampler.ts';
+import { printTargets, seconds } from './bench/print.ts';
+import { runSampled, type SampledRun } from './bench/run-sampled.ts';
 
 const REFERENCE = repoPath('fixtures', 'submissions', 'reference');
 
-interface Child {
-  exitCode: number | null;
-  wallMs: number;
-  peakRssMb: number;
-  peakPssMb: number;
-  peakProcesses: number;
-  peak: string;
-  stdout: string;
-}
-
-function runLockgrader(args: string[]): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(...lockgraderCommand(args), { stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid === undefined) {
-      child.once('error', reject);
-      return;
-    }
-    const sampler = new TreeSampler(child.pid);
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.resume();
-    child.once('close', (code) => {
-      sampler.stop();
-      resolve({ exitCode: code, wallMs: performance.now() - started, peakRssMb: sampler.peakRssKb / 1024, peakPssMb: sampler.peakPssKb / 1024, peakProcesses: sampler.peakProcesses, peak: printPeak(sampler.peakByName), stdout });
-    });
-  });
-}
-
-async function grade(work: string, name: string, extra: string[]): Promise<Child & { result?: GradeResult }> {
+async function grade(work: string, name: string, extra: string[]): Promise<SampledRun & { result?: GradeResult }> {
   const json = path.join(work, `${name}.json`);
-  const child = await runLockgrader(['grade', REFERENCE, '--quiet', '--json', json, ...extra]);
+  const child = await runSampled(['grade', REFERENCE, '--quiet', '--json', json, ...extra]);
   const result = await readFile(json, 'utf8').then((text) => JSON.parse(text) as GradeResult, () => undefined);
   return { ...child, result };
 }
@@ -73,7 +42,7 @@ async function main(): Promise<void> {
       singles[challenge] = median(walls);
       console.log(`  challenge ${challenge} alone        ${seconds(singles[challenge]!)} (median of ${runs})`);
     }
-    const full: Array<Child & { result?: GradeResult }> = [];
+    const full: Array<SampledRun & { result?: GradeResult }> = [];
     for (let run = 0; run < runs; run += 1) {
       const graded = await grade(work, `full-${run}`, []);
       full.push(graded);
@@ -94,7 +63,7 @@ async function main(): Promise<void> {
       copies.push(copy);
     }
     const out = path.join(work, 'many');
-    const many = await runLockgrader(['grade-many', ...copies, '--concurrency', '4', '--out', out]);
+    const many = await runSampled(['grade-many', ...copies, '--concurrency', '4', '--out', out]);
     const manyResults = await Promise.all(copies.map((copy) => readFile(path.join(out, `${path.basename(copy)}.json`), 'utf8').then((text) => JSON.parse(text) as GradeResult, () => undefined)));
     const manyAgree = manyResults.every((result) => result && signature(result) === baseline);
     manyResults.forEach((result, index) => {

@@ -9,7 +9,10 @@ export interface DiskReport {
 /** How feedback names the run folder's tmpfs. */
 export const WORKING_COPY_PLACE = 'its working copy and HOME';
 
-const FULL_MARGIN_BYTES = 1024 * 1024;
+/** A place within 1 MiB of its size is full (a write of any size may already have failed). */
+export function isFull(usedBytes: number, sizeBytes: number): boolean {
+  return sizeBytes > 0 && usedBytes >= sizeBytes - 1024 * 1024;
+}
 
 // Reads the launcher's JSON lines ({"place","used","size"}) among the other
 // lines of its report. The script could reach the launcher's pipe, so what
@@ -30,7 +33,7 @@ export function parseDiskReport(text: string): DiskReport {
     if (typeof place !== 'string' || typeof used !== 'number' || typeof size !== 'number') continue;
     usedBytes = Math.max(usedBytes ?? 0, used);
     const label = place === '/tmp' ? '/tmp' : WORKING_COPY_PLACE;
-    if (size > 0 && used >= size - FULL_MARGIN_BYTES && !fullPlaces.includes(label)) fullPlaces.push(label);
+    if (isFull(used, size) && !fullPlaces.includes(label)) fullPlaces.push(label);
   }
   return { fullPlaces, usedBytes };
 }

@@ -1,8 +1,8 @@
 import { statfs } from 'node:fs/promises';
 import type { RunCgroup } from './cgroup.ts';
+import { isFull } from './disk-report.ts';
 
 const TMPFS_MAGIC = 0x01021994;
-const FULL_MARGIN_BYTES = 1024 * 1024;
 
 /** A writable place of a sandboxed run: its path inside the sandbox and how feedback names it. */
 export interface WatchedPlace {
@@ -37,7 +37,7 @@ export class DiskWatch {
         if (!stats || stats.type !== TMPFS_MAGIC || Math.abs(stats.blocks * stats.bsize - this.sizeBytes) > 64 * 1024) continue;
         const used = (stats.blocks - stats.bfree) * stats.bsize;
         this.peakBytes = Math.max(this.peakBytes, used);
-        if (used >= this.sizeBytes - FULL_MARGIN_BYTES) this.fullPlaces.add(place.label);
+        if (isFull(used, this.sizeBytes)) this.fullPlaces.add(place.label);
         break;
       }
     }
