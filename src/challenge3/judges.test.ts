@@ -120,6 +120,31 @@ describe('c3.lock-timeout-used', () => {
       'fail',
       /give up on the lock after 1 refused attempt/,
     ],
+    [
+      // Measured (embedded backend, CI load): pair-1's read came in 27 ms before pair-2's delete (here the harness's) but was answered after it, finding no lock.
+      'the read came in before the other run\'s delete but was answered after it, finding no lock: the race',
+      learner([
+        ...honestSteps,
+        acquire(39_958, 'harness', 'z'),
+        refused(40_000, P1, { endAt: 40_002 }),
+        release(40_030, 'harness', { endAt: 40_033 }),
+        readLock(40_003, P1, { endAt: 40_045, responseBody: '{}' }),
+      ]),
+      'pass',
+      /all 6/,
+    ],
+    [
+      'the same order, but the read found the holder\'s lock: it saw the lock and stopped',
+      learner([
+        ...honestSteps,
+        acquire(39_958, 'harness', 'z'),
+        refused(40_000, P1, { endAt: 40_002 }),
+        readLock(40_003, P1, { endAt: 40_045, responseBody: '{"Item":{"LockID":{"S":"lab-bucket/lab/terraform.tfstate"}}}' }),
+        release(40_030, 'harness', { endAt: 40_033 }),
+      ]),
+      'fail',
+      /give up on the lock after 1 refused attempt/,
+    ],
     ['terraform run around the recording wrapper (more locks than recorded commands)', withRecords([inv(['plan', '-lock-timeout=60s'])]), 'fail', /backend saw 2 lock\(s\) taken by terraform in one pipeline run, but only 1 locking command/],
     ['never ran plan or apply', withRecords([], []), 'fail', /never ran terraform plan or apply/],
     [
@@ -291,6 +316,26 @@ describe('the lockfile variant (the lock is the .tflock object)', () => {
       judgeNoForceUnlock,
       'fail',
       /wrote the lock object by hand \(S3 DeleteObjects\)/,
+    ],
+    [
+      "refused, then the .tflock read answered 404 after the other run's delete (whose request came in later): the race",
+      [
+        ...honestSteps,
+        acquireObject(39_958, 'harness', 'z'),
+        refusedObject(40_000, P1, { endAt: 40_002 }),
+        releaseObject(40_030, 'harness', { endAt: 40_033 }),
+        readObject(40_003, P1, { endAt: 40_045, status: 404, errorType: 'NoSuchKey' }),
+      ],
+      judgeLockTimeoutUsed,
+      'pass',
+      /all 6/,
+    ],
+    [
+      'the same, but the .tflock read found the lock (200): it saw the holder and stopped',
+      [...honestSteps, acquireObject(39_958, 'harness', 'z'), refusedObject(40_000, P1, { endAt: 40_002 }), releaseObject(40_030, 'harness', { endAt: 40_033 }), readObject(40_003, P1, { endAt: 40_045 })],
+      judgeLockTimeoutUsed,
+      'fail',
+      /give up on the lock after 1 refused attempt/,
     ],
     ['a state write while another run held the .tflock', [...honestSteps.slice(0, 7), putState(6000, C, stateBody(9, 'x'))], judgeNoUnlockedWrites, 'fail', /write the state without holding the lock/],
   ] as Array<[string, Step[], typeof judgeNoForceUnlock, string, RegExp]>)('%s', (_name, steps, judgeFn, status, feedback) => {

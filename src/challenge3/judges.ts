@@ -10,7 +10,7 @@ import { parseInvocationArgs } from '../analysis/terraform-args.ts';
 import { classifyTerraformFailure, describeFailure } from '../analysis/terraform-failure.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
 import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
-import { deletionName, isRefusal, lockAction, lockNoun, succeeded, type LockTarget } from '../evidence/lock-target.ts';
+import { deletionName, isRefusal, lockAction, lockNoun, readFoundLock, succeeded, type LockTarget } from '../evidence/lock-target.ts';
 import { primaryLock, stateTarget } from '../evidence/store-names.ts';
 import { fail, pass, withEvidence, type Verdict } from '../grading/verdict.ts';
 import { stripAnsi } from '../util/ansi.ts';
@@ -66,18 +66,28 @@ function notes(ok: Ok): string {
   return ok.pipeline.notes.length ? ` Notes: ${ok.pipeline.notes.join('; ')}.` : '';
 }
 
+/** One command's lock attempts: first and last arrival, the last attempt itself, how many were refused, whether one took the lock. */
+export interface AttemptGroup {
+  first: number;
+  last: number;
+  lastAttempt: BackendRequest;
+  refused: number;
+  acquired: boolean;
+}
+
 /** Lock attempts (puts of the lock terraform takes first: the item, or the .tflock object) of one run, grouped per command by terraform's backoff spacing. */
-export function attemptGroups(requests: readonly BackendRequest[], lock: LockTarget, run: string): Array<{ first: number; last: number; refused: number; acquired: boolean }> {
+export function attemptGroups(requests: readonly BackendRequest[], lock: LockTarget, run: string): AttemptGroup[] {
   const attempts = requests.filter((q) => q.run === run && lockAction(q, lock) === 'put');
-  const groups: Array<{ first: number; last: number; refused: number; acquired: boolean }> = [];
+  const groups: AttemptGroup[] = [];
   for (const attempt of attempts) {
     const current = groups.at(-1);
     const acquired = succeeded(attempt);
     if (current && !current.acquired && attempt.at - current.last < SAME_COMMAND_GAP_MS) {
       current.last = attempt.at;
+      current.lastAttempt = attempt;
       if (acquired) current.acquired = true;
       else current.refused += 1;
-    } else groups.push({ first: attempt.at, last: attempt.at, refused: acquired ? 0 : 1, acquired });
+    } else groups.push({ first: attempt.at, last: attempt.at, lastAttempt: attempt, refused: acquired ? 0 : 1, acquired });
   }
   return groups;
 }
@@ -86,16 +96,19 @@ export function attemptGroups(requests: readonly BackendRequest[], lock: LockTar
  * Whether the lock a refused attempt ran into was released by another run
  * before this run read the lock's info: terraform's "lock info vanished" race
  * (its PutItem/PutObject was refused, the holder's item or .tflock was gone
- * when it read it),
- * which no -lock-timeout retries, not a missing timeout. Judged by the order
- * the backend saw (refusal, other run's delete, this run's read), so a loaded
- * machine's slow commands do not change it; without a read, a delete within a
- * second of the refusal counts.
+ * when it read it), which no -lock-timeout retries, not a missing timeout.
+ * The read's answer decides: it must have found no lock, and another run's
+ * delete must have overlapped the span from the refusal to that answer. The
+ * backend may answer a read after a delete whose request came in later (the
+ * emulator serves one request at a time), so request arrival times alone do
+ * not order them. Without a read, a delete within a second of the refusal
+ * counts.
  */
-function releasedRightAfter(requests: readonly BackendRequest[], lock: LockTarget, run: string, at: number): boolean {
-  const read = requests.find((q) => q.run === run && lockAction(q, lock) === 'read' && q.at >= at);
-  const until = read ? read.at : at + 1_000;
-  return requests.some((q) => q.run !== run && lockAction(q, lock) === 'delete' && succeeded(q) && q.at >= at - 50 && q.at <= until);
+function releasedRightAfter(requests: readonly BackendRequest[], lock: LockTarget, run: string, refusal: BackendRequest): boolean {
+  const read = requests.find((q) => q.run === run && lockAction(q, lock) === 'read' && q.seq > refusal.seq);
+  if (read && readFoundLock(read) === true) return false;
+  const until = read ? read.endAt : refusal.endAt + 1_000;
+  return requests.some((q) => q.run !== run && lockAction(q, lock) === 'delete' && succeeded(q) && q.endAt >= refusal.at && q.at <= until);
 }
 
 /** Recorded commands that take the lock (locking on). */
@@ -114,7 +127,7 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
     // The backend first: a run whose refused attempts stopped within a few seconds gave up (no, or a too short, -lock-timeout).
     for (const run of runs) {
       const gaveUp = attemptGroups(ok.requests, lock, run.run).find(
-        (g) => !g.acquired && g.refused > 0 && g.last - g.first < GIVE_UP_SPAN_MS && !releasedRightAfter(ok.requests, lock, run.run, g.last),
+        (g) => !g.acquired && g.refused > 0 && g.last - g.first < GIVE_UP_SPAN_MS && !releasedRightAfter(ok.requests, lock, run.run, g.lastAttempt),
       );
       if (gaveUp) {
         const span = gaveUp.last - gaveUp.first;

@@ -95,6 +95,22 @@ export function isRefusal(request: BackendRequest): boolean {
   );
 }
 
+/**
+ * What a read of the lock found: true (a lock), false (none: DynamoDB GetItem
+ * answered without an Item, S3 GetObject answered 404), undefined (the answer
+ * is not known: failed otherwise, or its body was not kept).
+ */
+export function readFoundLock(request: BackendRequest): boolean | undefined {
+  if (request.service === 's3') return succeeded(request) ? true : request.status === 404 ? false : undefined;
+  if (!succeeded(request) || request.responseBody === undefined) return undefined;
+  try {
+    const body = JSON.parse(request.responseBody) as { Item?: unknown } | null;
+    return typeof body === 'object' && body !== null && body.Item !== undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The Lock Info text a put wrote: the item's Info attribute, or the object's body. */
 export function lockInfoText(request: BackendRequest, target: LockTarget): string | undefined {
   return target.kind === 'item' ? request.item?.Info : request.body;
