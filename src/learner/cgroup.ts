@@ -127,6 +127,11 @@ const readKey = async (file: string, key: string): Promise<number> => {
   return Number(line?.split(' ')[1] ?? 0) || 0;
 };
 
+/** The most a run may go over its memory limit while a killed process's memory is given back. */
+export const MEMORY_LOAN_BYTES = 256 * 1024 * 1024;
+/** How long a loan may last while the run stays over its limit. */
+const MEMORY_LOAN_MS = 1_000;
+
 const rssKb = async (pid: number): Promise<number> => {
   const text = await readFile(`/proc/${pid}/status`, 'latin1').catch(() => '');
   return Number(/^VmRSS:\s+(\d+)/m.exec(text)?.[1] ?? 0);
@@ -143,16 +148,18 @@ export interface CgroupCounters {
 /** One learner run's group in each controller; disposing kills what is left in it and removes it. */
 export class RunCgroup implements AsyncDisposable {
   readonly dirs: Record<Controller, string>;
+  private readonly memoryBytes: number;
 
-  private constructor(dirs: Record<Controller, string>) {
+  private constructor(dirs: Record<Controller, string>, memoryBytes: number) {
     this.dirs = dirs;
+    this.memoryBytes = memoryBytes;
   }
 
   static async create(support: CgroupSupport, limits: ResourceLimits): Promise<RunCgroup> {
     if (!support.parents) throw new Error('RunCgroup.create: no cgroup support');
     const name = `lockgrader-${process.pid}-${randomUUID()}`;
     const dirs = Object.fromEntries(CONTROLLERS.map((c) => [c, path.join(support.parents![c], name)])) as Record<Controller, string>;
-    const group = new RunCgroup(dirs);
+    const group = new RunCgroup(dirs, limits.memoryBytes);
     try {
       for (const dir of Object.values(dirs)) await mkdir(dir);
       await writeFile(path.join(dirs.memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
@@ -182,13 +189,40 @@ export class RunCgroup implements AsyncDisposable {
   /** Processes the grader killed because the run was out of memory. */
   private oomKills = 0;
   private lastVictim: number | undefined;
+  /** Bytes lent above the memory limit while a killed process's memory is given back (0: none). */
+  private lent = 0;
+  private lentAt = 0;
+
+  /** Sets the memory limit (and the memory+swap limit, which must never be below it). */
+  private async setMemoryLimit(bytes: number): Promise<boolean> {
+    const limit = path.join(this.dirs.memory, 'memory.limit_in_bytes');
+    const memsw = path.join(this.dirs.memory, 'memory.memsw.limit_in_bytes');
+    const raising = bytes > this.memoryBytes;
+    try {
+      if (raising) await writeFile(memsw, String(bytes)).catch(() => undefined);
+      await writeFile(limit, String(bytes));
+      if (!raising) await writeFile(memsw, String(bytes)).catch(() => undefined);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   /**
-   * When the run is out of memory (its processes wait at the limit), kills the
-   * process with the most resident memory; returns whether it killed one.
+   * When the run is out of memory (its processes wait at the limit, or it is
+   * still over its limit a second after a loan), kills the process with the
+   * most resident memory and lends what that process held (at most
+   * MEMORY_LOAN_BYTES) until its memory is back; returns whether it killed one.
    */
   async relieveMemory(): Promise<boolean> {
-    if ((await readKey(path.join(this.dirs.memory, 'memory.oom_control'), 'under_oom')) !== 1) return false;
+    // A loan ends once the run is back under its limit; a run still over it after MEMORY_LOAN_MS is out of memory.
+    let overdue = false;
+    if (this.lent > 0) {
+      const usage = (await readNumber(path.join(this.dirs.memory, 'memory.usage_in_bytes'))) ?? Infinity;
+      if (usage <= this.memoryBytes && (await this.setMemoryLimit(this.memoryBytes))) this.lent = 0;
+      else overdue = performance.now() - this.lentAt > MEMORY_LOAN_MS;
+    }
+    if (!overdue && (await readKey(path.join(this.dirs.memory, 'memory.oom_control'), 'under_oom')) !== 1) return false;
     // The last one killed is still giving its memory back: one at a time.
     if (this.lastVictim !== undefined && (await this.pids()).includes(this.lastVictim)) return false;
     let victim: { pid: number; kb: number } | undefined;
@@ -197,6 +231,18 @@ export class RunCgroup implements AsyncDisposable {
       if (!victim || kb > victim.kb) victim = { pid, kb };
     }
     if (!victim) return false;
+    // A killed process's memory is uncharged when the last reference to its
+    // address space goes, which can come after its parent saw it exit (any
+    // reader of /proc/<pid>/smaps or status holds one; measured: the script's
+    // next fork and pipe refused, ENOMEM/ENFILE, 3 gradings in 6 while a
+    // sampler read /proc). So before the kill, the run is lent what the victim
+    // held (at most MEMORY_LOAN_BYTES) until that memory is back: its next
+    // command starts.
+    const loan = Math.min(victim.kb * 1024, MEMORY_LOAN_BYTES);
+    if (loan > this.lent && (await this.setMemoryLimit(this.memoryBytes + loan))) {
+      this.lent = loan;
+      this.lentAt = performance.now();
+    }
     try {
       process.kill(victim.pid, 'SIGKILL');
       this.lastVictim = victim.pid;
