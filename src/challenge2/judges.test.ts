@@ -66,6 +66,7 @@ function ran(steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {
     run: RUN,
     requests: requests([...harness, ...steps]),
     records: parseRecords([invocation(['force-unlock', '-force', HELD]), invocation(['apply', '-auto-approve'])]),
+    observed: [{ args: ['force-unlock', '-force', HELD], tf_cli_args: {} }, { args: ['apply', '-auto-approve'], tf_cli_args: {} }],
     lockAfter: undefined,
     damage: [],
     stateAfter: state(finalBody),
@@ -138,7 +139,26 @@ describe('c2.force-unlock-used (decided by what the backend saw)', () => {
   const forged = parseRecords([invocation(['force-unlock', '-force', HELD])]);
   test.each([
     ['terraform read the lock, then deleted it', ran(honest), 'pass', /force-unlock released the orphaned lock 1111.*terraform read the lock item, then delete it/],
-    ['a terraform-looking client with no recorded force-unlock passes, and the feedback says so', ran(forceUnlock(2000), { records: [] }), 'pass', /no force-unlock command went through the terraform on PATH/],
+    ['the real binary called directly (no record, but seen from outside) passes, and the feedback says so', ran(forceUnlock(2000), { records: [] }), 'pass', /no force-unlock command went through the terraform on PATH: the real binary was called directly/],
+    [
+      'a program posing as tofu (curl --aws-sigv4 -A): GetItem then DeleteItem, no force-unlock process seen',
+      ran([...forceUnlock(2000, RUN, { client: 'tofu' }), ...apply(3000, RUN, 'mine', v2)], { records: [], observed: [{ args: ['apply', '-auto-approve'], tf_cli_args: {} }] }),
+      'fail',
+      /User-Agent says tofu read the lock item and delete it, but no terraform\/tofu process ran "force-unlock 1111.*presenting itself as terraform/,
+    ],
+    [
+      'a program posing as terraform, with a forged force-unlock record',
+      ran(forceUnlock(2000), { records: forged, observed: [] }),
+      'fail',
+      /no terraform\/tofu process ran "force-unlock.*contradicted by what the grader saw/,
+    ],
+    [
+      'the real binary ran force-unlock with another ID while a posing program deleted the orphan',
+      ran(forceUnlock(2000), { observed: [{ args: ['force-unlock', '-force', 'other-id'], tf_cli_args: {} }] }),
+      'fail',
+      /no terraform\/tofu process ran "force-unlock 1111/,
+    ],
+    ['the real binary seen as terraform -chdir=. force-unlock (yes | ..., no -force)', ran(honest, { observed: [{ args: ['-chdir=.', 'force-unlock', HELD], tf_cli_args: {} }] }), 'pass', /force-unlock released the orphaned lock/],
     ['terraform 1.11 deletes without a condition', ran([readLock(2000, RUN), release(2010, RUN, { conditional: false, condition: undefined })]), 'pass', /terraform read the lock item/],
     ['an aws-cli read before a terraform-less delete does not count', ran([readLock(2000, RUN, { client: 'aws-cli' }), release(2010, RUN, { client: 'other' })]), 'fail', /deleted by a program that is not terraform \(DynamoDB DeleteItem\)/],
     ['tofu does the same', ran([...forceUnlock(2000, RUN, { client: 'tofu' }), ...apply(3000, RUN, 'mine', v2)]), 'pass', /tofu read the lock item/],

@@ -10,6 +10,7 @@ import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-hi
 import { deletionName, lockAction, lockNoun, succeeded, type LockTarget } from '../evidence/lock-target.ts';
 import { primaryLock, stateTarget, type StoreNames } from '../evidence/store-names.ts';
 import { stateObject } from '../backend/lock-info.ts';
+import { parseInvocationArgs } from '../analysis/terraform-args.ts';
 import { fail, pass, type Verdict } from '../grading/verdict.ts';
 import { stripAnsi } from '../util/ansi.ts';
 import type { Learner2, Replay2 } from './evidence.ts';
@@ -87,8 +88,26 @@ function orphanRelease(lock: LockTarget, ran: Ran): BackendRequest | undefined {
   return ran.requests.find((q) => q.run === ran.run && lockAction(q, lock) === 'delete' && succeeded(q));
 }
 
+/**
+ * The grader saw (from outside the sandbox, by the kernel's argv) a real terraform/tofu process run force-unlock with
+ * the orphan's ID. The client kind of a request comes from its User-Agent, which any program can claim
+ * (`curl --aws-sigv4 -A ...`, botocore with a custom user_agent), so the backend's GetItem + DeleteItem from a
+ * "terraform" client counts as force-unlock only when such a process ran; the relay ticks the observer on every
+ * request, so a force-unlock that reached the backend is never missed.
+ */
+function sawForceUnlock(r: Replay2, ran: Ran): boolean {
+  return ran.observed.some((seen) => {
+    const parsed = parseInvocationArgs(seen.args, seen.tf_cli_args);
+    return parsed.subcommand === 'force-unlock' && parsed.lockId === r.heldId;
+  });
+}
+
 /** How the orphan was removed from each of the variant's locks, and whether that was force-unlock's way. */
-function releases(r: Replay2, ran: Ran): Array<{ lock: LockTarget; deleted?: BackendRequest; overwrittenBy?: BackendRequest; byForceUnlock: boolean }> {
+function releases(
+  r: Replay2,
+  ran: Ran,
+): Array<{ lock: LockTarget; deleted?: BackendRequest; overwrittenBy?: BackendRequest; looksLikeForceUnlock: boolean; byForceUnlock: boolean }> {
+  const seen = sawForceUnlock(r, ran);
   return r.names.locks.map((lock) => {
     const deleted = orphanRelease(lock, ran);
     // force-unlock reads the lock (GetItem, or GetObject of the .tflock, to compare the ID) and then deletes it, from one
@@ -98,11 +117,13 @@ function releases(r: Replay2, ran: Ran): Array<{ lock: LockTarget; deleted?: Bac
     // What it deleted must still be the orphan: a lock the run wrote over it first (put-item, or put-object of the
     // .tflock, with Lock Info of its own) makes force-unlock release the learner's own lock, not the orphaned one.
     const overwrittenBy = deleted && ran.requests.find((q) => q.run === ran.run && q.seq < deleted.seq && lockAction(q, lock) === 'put' && succeeded(q));
+    const looksLikeForceUnlock = deleted !== undefined && isTerraform(deleted) && readFirst && overwrittenBy === undefined;
     return {
       lock,
       ...(deleted ? { deleted } : {}),
       ...(overwrittenBy ? { overwrittenBy } : {}),
-      byForceUnlock: deleted !== undefined && isTerraform(deleted) && readFirst && overwrittenBy === undefined,
+      looksLikeForceUnlock,
+      byForceUnlock: looksLikeForceUnlock && seen,
     };
   });
 }
@@ -114,7 +135,7 @@ export function judgeForceUnlockUsed(r: Replay2, learner: Learner2): Verdict {
     const all = released.every((one) => one.byForceUnlock);
     if (all) {
       const first = released[0]?.deleted;
-      const unrecorded = unlocks.length === 0 ? ' (no force-unlock command went through the terraform on PATH: the release came from a program presenting itself as terraform)' : '';
+      const unrecorded = unlocks.length === 0 ? ' (no force-unlock command went through the terraform on PATH: the real binary was called directly)' : '';
       const what = released.map((one) => lockNoun(one.lock)).join(' and ');
       return pass(`force-unlock released the orphaned lock ${r.heldId}: the backend saw ${first?.client ?? 'terraform'} read ${what}, then delete it${unrecorded}`);
     }
@@ -124,6 +145,15 @@ export function judgeForceUnlockUsed(r: Replay2, learner: Learner2): Verdict {
       return fail(
         `${lockNoun(replaced.lock)} was written over by ${clientName(by.client)} (${deletionName(by)}) before it was released, so what was deleted was no longer the orphaned lock ${r.heldId}: ` +
           'replacing a lock with one of your own and force-unlocking that skips the check that the ID matches the lock you meant to break. Use "terraform force-unlock -force <ID>" with the orphan\'s ID.',
+      );
+    }
+    const posing = released.find((one) => one.looksLikeForceUnlock && !one.byForceUnlock);
+    if (posing?.deleted) {
+      return fail(
+        `the backend saw a client whose User-Agent says ${clientName(posing.deleted.client)} read ${lockNoun(posing.lock)} and delete it, but no terraform/tofu process ran "force-unlock ${r.heldId}" in your run ` +
+          '(the grader watches the real binary from outside the sandbox and sees every process that talks to the backend): a program presenting itself as terraform deletes the lock by hand, ' +
+          'which skips the check that the ID matches the lock you meant to break. Use "terraform force-unlock -force <ID>".' +
+          (unlocks.some((u) => u.invocation.exit_code === 0) ? ' (The recorded force-unlock command is contradicted by what the grader saw.)' : ''),
       );
     }
     const byHand = released.find((one) => one.deleted && !one.byForceUnlock);

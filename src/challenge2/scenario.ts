@@ -44,7 +44,8 @@ export async function replayChallenge2(lab: Lab): Promise<Replay2Run> {
 export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<Learner2> {
   const file = await lab.file('challenge2/recover.sh');
   if (file.state !== 'present') return { ran: false, problem: file.problem };
-  const ran = await lab.runLearner(file, { workspaceDir: replay.workspace.dir });
+  // observeTerraform: force-unlock-used needs the real binary seen running force-unlock (a User-Agent is learner-written).
+  const ran = await lab.runLearner(file, { workspaceDir: replay.workspace.dir, observeTerraform: true });
   const damage = await lab.reader.damage();
   if (damage.length) lab.event('store-damaged', damage.join('; '));
   const tableGone = damage.some((d) => d.includes('lock table'));
@@ -62,6 +63,7 @@ export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<L
     run: ran.runLabel,
     requests: [...lab.log.requests],
     records: parseRecords(ran.invocations),
+    observed: ran.observed.map(({ args, tf_cli_args }) => ({ args, tf_cli_args })),
     lockAfter,
     damage,
     stateAfter,

@@ -257,6 +257,22 @@ describe('forwarding', () => {
   });
 });
 
+describe('onRequest', () => {
+  test('is called as each request head arrives, before the upstream has it (the client is still waiting)', async () => {
+    const url = `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`;
+    const upstreamHadIt: number[] = [];
+    const tapped = await startRelay({ log, run: 'r2', upstream: { s3: url, dynamodb: url }, onRequest: () => upstreamHadIt.push(upstream.received.length) });
+    try {
+      await fetch(`${tapped.endpoints.s3}/b/one`).then((r) => r.text());
+      await fetch(`${tapped.endpoints.s3}/b/two`).then((r) => r.text());
+      // Ticked once per request, each time before the (fake) backend had received it.
+      expect(upstreamHadIt).toEqual([0, 1]);
+    } finally {
+      await tapped.close();
+    }
+  });
+});
+
 describe('request bodies', () => {
   test('Expect: 100-continue: the client gets 100 before sending its body, the upstream gets it all', async () => {
     const body = '{"serial": 1}';

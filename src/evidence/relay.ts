@@ -39,6 +39,12 @@ export interface RelayOptions {
   /** Label of every request through this relay, e.g. 'harness', 'c2:recover.sh'. */
   run: string;
   upstream: { s3: string; dynamodb: string };
+  /**
+   * Called when a request head arrives, before it is forwarded: the client is
+   * alive and waiting then, so a process watcher ticked here sees every process
+   * that talks to the backend (learner-run.ts ticks its TerraformObserver).
+   */
+  onRequest?: () => void;
 }
 
 /** S3 PutObject bodies up to this size are kept in the log (state documents are far smaller). */
@@ -118,12 +124,14 @@ interface PortContext {
   /** Host names of the upstream S3 service, for virtual-host bucket detection. */
   s3Hosts: string[];
   connectionOf(socket: Socket): number;
+  onRequest?: () => void;
 }
 
 // One exchange: forward the request as received, stream the response back,
 // keep what the log needs, append the entry once (when the response is fully
 // sent, or when the exchange fails).
 function relayExchange(req: IncomingMessage, res: ServerResponse, ctx: PortContext): void {
+  ctx.onRequest?.();
   const at = Date.now();
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
@@ -380,6 +388,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay & AsyncDi
       upstreamOf,
       s3Hosts: [s3.url.hostname],
       connectionOf: (socket) => connectionIds.get(socket) ?? 0,
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     };
     // No 'checkContinue' listener: node answers "Expect: 100-continue" with
     // "100 Continue" itself, and the request is relayed like any other (its

@@ -15,6 +15,7 @@ import { lockEpisodes } from '../evidence/lock-history.ts';
 import { primaryLock, storeNames } from '../evidence/store-names.ts';
 import { startRelay } from '../evidence/relay.ts';
 import { runLearnerInSandbox, type LearnerRun, type LearnerRunOptions } from '../learner/learner-run.ts';
+import type { ObserverTap } from '../learner/process-observer.ts';
 import type { RunUsage } from '../learner/limits.ts';
 import { createWorkspace, type Workspace } from '../workspace/workspace.ts';
 import type { GradingContext } from './context.ts';
@@ -77,8 +78,8 @@ export class Lab implements AsyncDisposable {
   }
 
   /** The store as seen through a relay labelled `run`: endpoints point at the relay. */
-  async relayedStore(run: string): Promise<{ store: LabStore; ports: number[]; close(): Promise<void> }> {
-    const relay = await startRelay({ log: this.log, run, upstream: this.store.backend.endpoints });
+  async relayedStore(run: string, onRequest?: () => void): Promise<{ store: LabStore; ports: number[]; close(): Promise<void> }> {
+    const relay = await startRelay({ log: this.log, run, upstream: this.store.backend.endpoints, ...(onRequest ? { onRequest } : {}) });
     const { endpoints } = relay;
     const single = this.store.backend.endpoints.single ? { single: endpoints.s3 } : {};
     const store: LabStore = { ...this.store, backend: { ...this.store.backend, endpoints: { ...endpoints, ...single } } };
@@ -117,7 +118,9 @@ export class Lab implements AsyncDisposable {
     const label = options.label ?? file.relative;
     const run = options.run ?? `c${this.challenge}:${this.runCount}:${path.basename(file.relative)}`;
     const scriptRoot = await mkdtemp(path.join(this.root, 'learner-'));
-    const relayed = await this.relayedStore(run);
+    // With observeTerraform the relay ticks the process observer on every request (process-observer.ts).
+    const tap: ObserverTap = {};
+    const relayed = await this.relayedStore(run, options.observeTerraform ? () => tap.tick?.() : undefined);
     const variant = /\(([^)]*)\)\s*$/.exec(label)?.[1];
     const named = { script: label, ...(variant ? { variant } : {}) };
     this.event('script-start', label, named);
@@ -127,6 +130,7 @@ export class Lab implements AsyncDisposable {
         run,
         root: scriptRoot,
         relayed,
+        tap,
         signal: options.signal ?? this.signal,
       });
       const exit = String(result.run.exitCode ?? result.run.signal);

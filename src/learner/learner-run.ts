@@ -12,7 +12,7 @@ import { prepareLearnerEnvironment, type LearnerEnvironment } from './environmen
 import { parseDiskReport, WORKING_COPY_PLACE } from './disk-report.ts';
 import { limitHits } from './limits.ts';
 import { parseInvocations, readInvocations } from './invocations.ts';
-import { TerraformObserver, type ObservedTerraform } from './process-observer.ts';
+import { TerraformObserver, type ObservedTerraform, type ObserverTap } from './process-observer.ts';
 import { startPortForwards } from './port-forward.ts';
 import { prepareScriptFile } from './prepare-script.ts';
 import { runLearnerScript, type ScriptRunResult } from './run-script.ts';
@@ -39,6 +39,8 @@ export interface LearnerRunOptions {
   signal?: AbortSignal;
   /** Watch the run's processes for the real terraform binary (process-observer.ts). */
   observeTerraform?: boolean;
+  /** With observeTerraform: set to the observer's tick once it exists, so the run's relay can tick it on each request. */
+  tap?: ObserverTap;
 }
 
 export interface LearnerRun {
@@ -89,7 +91,10 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
     // Above the tmpfs size, so a full disk says "No space left" rather than killing the writer with SIGXFSZ.
     ulimits: { fileBytes: limits.diskBytes + FILE_SIZE_MARGIN, cpuSeconds: limits.cpuSeconds },
     onSpawn: (pid) => {
-      if (options.observeTerraform) observer = new TerraformObserver(pid, context.terraform.path);
+      if (!options.observeTerraform) return;
+      const watching = new TerraformObserver(pid, context.terraform.path);
+      observer = watching;
+      if (options.tap) options.tap.tick = () => watching.tick();
     },
     script: prepared.path,
     cwd: environment.cwd,
@@ -99,6 +104,7 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
     ...(mounts ? { channelBytes: CHANNEL_RECORDS_BYTES + 64 * 1024 } : {}),
     signal: options.signal,
   }).finally(() => network?.close());
+  if (options.tap) options.tap.tick = undefined;
   const observed = observer?.stop() ?? [];
   const disk = sandboxed ? parseDiskReport(ran.channel ?? '') : { fullPlaces: [], usedBytes: undefined };
   // Full at any sample (the kernel's count, seen from outside), or at the end (the launcher's report).

@@ -6,6 +6,10 @@
 // that lives less than a poll interval can be missed (terraform's plan and
 // apply live hundreds of ms), so what is observed is a subset of what ran:
 // checks use it to contradict the records, never to require completeness.
+// Except for processes that talk to the backend: the run's relay ticks the
+// observer (ObserverTap) as each request arrives, while its client is alive and
+// waiting for the answer, so every real terraform/tofu process that made a
+// request is in `observed` — challenge 2 requires a force-unlock among them.
 import { readFileSync, statSync } from 'node:fs';
 import { descendantsOf } from '../util/proc-tree.ts';
 
@@ -20,6 +24,11 @@ export interface ObservedTerraform {
 }
 
 const POLL_MS = 20;
+
+/** Lets a run's relay tick the run's observer (set once the script's process exists). */
+export interface ObserverTap {
+  tick?: () => void;
+}
 
 function nulList(file: string): string[] {
   try {
@@ -58,7 +67,11 @@ export class TerraformObserver {
     }
   }
 
-  private tick(): void {
+  private stopped = false;
+
+  /** Looks at the run's process tree now (the poll does this every 20 ms; the relay on every request). */
+  tick(): void {
+    if (this.stopped) return;
     for (const { pid } of descendantsOf(this.rootPid)) {
       // Checked every tick until it is terraform: a fork shows its parent's program until it execs.
       if (this.seen.has(pid) || !this.isTerraform(pid)) continue;
@@ -76,6 +89,7 @@ export class TerraformObserver {
   }
 
   stop(): ObservedTerraform[] {
+    this.stopped = true;
     clearInterval(this.timer);
     return this.observed;
   }
