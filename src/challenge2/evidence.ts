@@ -14,6 +14,8 @@ export type { StoreNames };
 export interface ObservedCommand {
   args: string[];
   tf_cli_args: Record<string, string>;
+  /** Epoch ms it was first seen (at the latest, when its first request reached the relay). */
+  seen_at: number;
 }
 
 /** A lock still in the store: where, its raw Lock Info text, and the info when it parses. */

@@ -58,6 +58,11 @@ function invocation(args: string[], exit = 0, extra: Partial<Invocation> = {}): 
   return { tool: 'terraform', args, cwd: '/w', pid: 1, started_at: 1000, ended_at: 1100, exit_code: exit, ...extra };
 }
 
+/** A real terraform process the grader saw, first at `at` (the same clock as the Steps' `at`). */
+function seen(args: string[], at: number) {
+  return { args, tf_cli_args: {}, seen_at: at };
+}
+
 function ran(steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {}): Learner2 {
   const finalBody = extra.stateAfter?.body ?? v2;
   return {
@@ -66,7 +71,7 @@ function ran(steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {
     run: RUN,
     requests: requests([...harness, ...steps]),
     records: parseRecords([invocation(['force-unlock', '-force', HELD]), invocation(['apply', '-auto-approve'])]),
-    observed: [{ args: ['force-unlock', '-force', HELD], tf_cli_args: {} }, { args: ['apply', '-auto-approve'], tf_cli_args: {} }],
+    observed: [seen(['force-unlock', '-force', HELD], 1990), seen(['apply', '-auto-approve'], 2990)],
     lockAfter: undefined,
     damage: [],
     stateAfter: state(finalBody),
@@ -142,7 +147,7 @@ describe('c2.force-unlock-used (decided by what the backend saw)', () => {
     ['the real binary called directly (no record, but seen from outside) passes, and the feedback says so', ran(forceUnlock(2000), { records: [] }), 'pass', /no force-unlock command went through the terraform on PATH: the real binary was called directly/],
     [
       'a program posing as tofu (curl --aws-sigv4 -A): GetItem then DeleteItem, no force-unlock process seen',
-      ran([...forceUnlock(2000, RUN, { client: 'tofu' }), ...apply(3000, RUN, 'mine', v2)], { records: [], observed: [{ args: ['apply', '-auto-approve'], tf_cli_args: {} }] }),
+      ran([...forceUnlock(2000, RUN, { client: 'tofu' }), ...apply(3000, RUN, 'mine', v2)], { records: [], observed: [seen(['apply', '-auto-approve'], 2990)] }),
       'fail',
       /User-Agent says tofu read the lock item and delete it, but no terraform\/tofu process ran "force-unlock 1111.*presenting itself as terraform/,
     ],
@@ -154,11 +159,18 @@ describe('c2.force-unlock-used (decided by what the backend saw)', () => {
     ],
     [
       'the real binary ran force-unlock with another ID while a posing program deleted the orphan',
-      ran(forceUnlock(2000), { observed: [{ args: ['force-unlock', '-force', 'other-id'], tf_cli_args: {} }] }),
+      ran(forceUnlock(2000), { observed: [seen(['force-unlock', '-force', 'other-id'], 1990)] }),
       'fail',
       /no terraform\/tofu process ran "force-unlock 1111/,
     ],
-    ['the real binary seen as terraform -chdir=. force-unlock (yes | ..., no -force)', ran(honest, { observed: [{ args: ['-chdir=.', 'force-unlock', HELD], tf_cli_args: {} }] }), 'pass', /force-unlock released the orphaned lock/],
+    [
+      'a posing program deletes the orphan, then the real force-unlock runs with its ID (and finds no lock)',
+      ran([...forceUnlock(2000), readLock(2500, RUN, { client: 'tofu' })], { observed: [seen(['force-unlock', '-force', HELD], 2400)] }),
+      'fail',
+      /no terraform\/tofu process ran "force-unlock 1111.*before that delete/,
+    ],
+    ['the real force-unlock seen by the tick of its own GetItem (same ms as the delete is fine)', ran(forceUnlock(2000), { observed: [seen(['force-unlock', '-force', HELD], 2010)] }), 'pass', /force-unlock released/],
+    ['the real binary seen as terraform -chdir=. force-unlock (yes | ..., no -force)', ran(honest, { observed: [seen(['-chdir=.', 'force-unlock', HELD], 1990)] }), 'pass', /force-unlock released the orphaned lock/],
     ['terraform 1.11 deletes without a condition', ran([readLock(2000, RUN), release(2010, RUN, { conditional: false, condition: undefined })]), 'pass', /terraform read the lock item/],
     ['an aws-cli read before a terraform-less delete does not count', ran([readLock(2000, RUN, { client: 'aws-cli' }), release(2010, RUN, { client: 'other' })]), 'fail', /deleted by a program that is not terraform \(DynamoDB DeleteItem\)/],
     ['tofu does the same', ran([...forceUnlock(2000, RUN, { client: 'tofu' }), ...apply(3000, RUN, 'mine', v2)]), 'pass', /tofu read the lock item/],

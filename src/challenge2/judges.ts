@@ -90,15 +90,16 @@ function orphanRelease(lock: LockTarget, ran: Ran): BackendRequest | undefined {
 
 /**
  * The grader saw (from outside the sandbox, by the kernel's argv) a real terraform/tofu process run force-unlock with
- * the orphan's ID. The client kind of a request comes from its User-Agent, which any program can claim
- * (`curl --aws-sigv4 -A ...`, botocore with a custom user_agent), so the backend's GetItem + DeleteItem from a
- * "terraform" client counts as force-unlock only when such a process ran; the relay ticks the observer on every
- * request, so a force-unlock that reached the backend is never missed.
+ * the orphan's ID, no later than the delete. The client kind of a request comes from its User-Agent, which any program
+ * can claim (`curl --aws-sigv4 -A ...`, botocore with a custom user_agent), so the backend's GetItem + DeleteItem from a
+ * "terraform" client counts as force-unlock only when such a process ran; the relay ticks the observer as each request
+ * arrives, so a force-unlock that reached the backend is seen by its first request. A force-unlock started after the
+ * delete (which then finds no lock) does not count.
  */
-function sawForceUnlock(r: Replay2, ran: Ran): boolean {
+function sawForceUnlockBy(r: Replay2, ran: Ran, deleted: BackendRequest): boolean {
   return ran.observed.some((seen) => {
     const parsed = parseInvocationArgs(seen.args, seen.tf_cli_args);
-    return parsed.subcommand === 'force-unlock' && parsed.lockId === r.heldId;
+    return parsed.subcommand === 'force-unlock' && parsed.lockId === r.heldId && seen.seen_at <= deleted.at;
   });
 }
 
@@ -107,7 +108,6 @@ function releases(
   r: Replay2,
   ran: Ran,
 ): Array<{ lock: LockTarget; deleted?: BackendRequest; overwrittenBy?: BackendRequest; looksLikeForceUnlock: boolean; byForceUnlock: boolean }> {
-  const seen = sawForceUnlock(r, ran);
   return r.names.locks.map((lock) => {
     const deleted = orphanRelease(lock, ran);
     // force-unlock reads the lock (GetItem, or GetObject of the .tflock, to compare the ID) and then deletes it, from one
@@ -123,7 +123,7 @@ function releases(
       ...(deleted ? { deleted } : {}),
       ...(overwrittenBy ? { overwrittenBy } : {}),
       looksLikeForceUnlock,
-      byForceUnlock: looksLikeForceUnlock && seen,
+      byForceUnlock: looksLikeForceUnlock && sawForceUnlockBy(r, ran, deleted),
     };
   });
 }
@@ -150,7 +150,7 @@ export function judgeForceUnlockUsed(r: Replay2, learner: Learner2): Verdict {
     const posing = released.find((one) => one.looksLikeForceUnlock && !one.byForceUnlock);
     if (posing?.deleted) {
       return fail(
-        `the backend saw a client whose User-Agent says ${clientName(posing.deleted.client)} read ${lockNoun(posing.lock)} and delete it, but no terraform/tofu process ran "force-unlock ${r.heldId}" in your run ` +
+        `the backend saw a client whose User-Agent says ${clientName(posing.deleted.client)} read ${lockNoun(posing.lock)} and delete it, but no terraform/tofu process ran "force-unlock ${r.heldId}" in your run before that delete ` +
           '(the grader watches the real binary from outside the sandbox and sees every process that talks to the backend): a program presenting itself as terraform deletes the lock by hand, ' +
           'which skips the check that the ID matches the lock you meant to break. Use "terraform force-unlock -force <ID>".' +
           (unlocks.some((u) => u.invocation.exit_code === 0) ? ' (The recorded force-unlock command is contradicted by what the grader saw.)' : ''),

@@ -63,7 +63,7 @@ export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<L
     run: ran.runLabel,
     requests: [...lab.log.requests],
     records: parseRecords(ran.invocations),
-    observed: ran.observed.map(({ args, tf_cli_args }) => ({ args, tf_cli_args })),
+    observed: ran.observed.map(({ args, tf_cli_args, seen_at }) => ({ args, tf_cli_args, seen_at })),
     lockAfter,
     damage,
     stateAfter,
