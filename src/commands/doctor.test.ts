@@ -8,6 +8,7 @@ function report(overrides: Partial<DoctorReport> = {}): DoctorReport {
   return {
     node: 'v24.0.0',
     terraform: { found: true, binary: '/usr/local/bin/tofu', flavour: 'tofu', version: '1.11.5', source: 'PATH' },
+    terraform_binaries: [],
     backends: [{ kind: 'embedded', available: true, reason: 'in-process' }],
     learner_tools: { aws: '/usr/bin/aws', jq: '/usr/bin/jq' },
     sandbox: 'bubblewrap 0.8.0: ...',
@@ -33,6 +34,24 @@ function report(overrides: Partial<DoctorReport> = {}): DoctorReport {
 }
 
 describe('doctor text', () => {
+  test('lists every binary found with the variants it serves', () => {
+    const lines = renderDoctorText(
+      report({
+        terraform_binaries: [
+          { path: '/usr/local/bin/tofu', source: 'PATH', flavour: 'tofu', version: '1.11.5', lab_variants: ['dynamodb', 'lockfile', 'both'], lab_variants_reason: 'OpenTofu 1.11.5 has use_lockfile (1.10.0 and later)', selected: true },
+          { path: '/c/opentofu/v1.6.3/tofu', source: 'cache', flavour: 'tofu', version: '1.6.3', lab_variants: ['dynamodb'], lab_variants_reason: 'OpenTofu 1.6.3 has no use_lockfile', selected: false },
+          { path: '/opt/broken/terraform', source: 'PATH', lab_variants: [], lab_variants_reason: 'did not answer', selected: false },
+        ],
+      }),
+    );
+    expect(lines.filter((line) => line.startsWith('binary'))).toEqual([
+      'binary     tofu 1.11.5      /usr/local/bin/tofu (from PATH, selected): dynamodb, lockfile, both (OpenTofu 1.11.5 has use_lockfile (1.10.0 and later))',
+      'binary     tofu 1.6.3       /c/opentofu/v1.6.3/tofu (from cache): dynamodb (OpenTofu 1.6.3 has no use_lockfile)',
+      'binary     unusable         /opt/broken/terraform (from PATH): no variant (did not answer)',
+    ]);
+  });
+
+
   test('keeps the existing lines and adds the AWS CLI, jq, bubblewrap and socat', () => {
     expect(renderDoctorText(report())).toEqual([
       'node       v24.0.0',

@@ -6,7 +6,8 @@ import { LAB_VARIANTS, variantsServed, type LabVariant } from '../backend/lab-va
 import type { BackendKind, StartedBackend } from '../backend/types.ts';
 import type { LocalstackAvailability } from '../backend/localstack.ts';
 import { parseLocalstackNetwork } from '../backend/localstack-container.ts';
-import { locateTerraform } from '../terraform/locate.ts';
+import { binaryVariants } from '../terraform/binary-variants.ts';
+import { findTerraformBinaries, locateTerraform } from '../terraform/locate.ts';
 import { execa } from 'execa';
 import { findAwsClis, LEARNER_TOOLS, resolveAwsCliV2, resolveTool } from '../learner/tools.ts';
 import { detectCgroups } from '../learner/cgroup.ts';
@@ -17,6 +18,11 @@ import { findOnPath } from '../util/find-on-path.ts';
 export interface DoctorReport {
   node: string;
   terraform: { found: boolean; binary?: string; flavour?: string; version?: string; source?: string; error?: string };
+  /**
+   * Every terraform/tofu found here (LOCKGRADER_TERRAFORM, PATH, the OpenTofu build cache), the
+   * lab variants each can serve and why (its version); any of them can grade: verify --terraform PATH.
+   */
+  terraform_binaries: Array<{ path: string; source: string; flavour?: string; version?: string; lab_variants: LabVariant[]; lab_variants_reason: string; selected: boolean }>;
   backends: Array<{
     kind: string;
     available: boolean;
@@ -104,6 +110,12 @@ export async function doctorReport(options: BackendOptions = {}): Promise<Doctor
   } catch (error) {
     terraform = { found: false, error: (error as Error).message };
   }
+  const terraform_binaries: DoctorReport['terraform_binaries'] = (await findTerraformBinaries()).map((binary) => {
+    const selected = terraform.binary === binary.path;
+    if ('error' in binary) return { path: binary.path, source: binary.source, lab_variants: [], lab_variants_reason: binary.error, selected };
+    const served = binaryVariants(binary);
+    return { path: binary.path, source: binary.source, flavour: binary.flavour, version: binary.version, lab_variants: served.variants, lab_variants_reason: served.reason, selected };
+  });
   const backends: DoctorReport['backends'] = [];
   const backendOptions: BackendOptions = { endpoint: process.env.LOCKGRADER_ENDPOINT, ...options };
   for (const availability of await backendAvailability(backendOptions)) {
@@ -121,6 +133,7 @@ export async function doctorReport(options: BackendOptions = {}): Promise<Doctor
   return {
     node: process.version,
     terraform,
+    terraform_binaries,
     backends,
     learner_tools,
     sandbox: sandbox.description,
@@ -162,6 +175,11 @@ export function renderDoctorText(report: DoctorReport): string[] {
     `node       ${report.node}`,
     tf.found ? `terraform  ${tf.flavour} ${tf.version} at ${tf.binary} (from ${tf.source})` : `terraform  NOT FOUND: ${tf.error}`,
   ];
+  for (const binary of report.terraform_binaries) {
+    const name = binary.flavour ? `${binary.flavour} ${binary.version}` : 'unusable';
+    const variants = binary.lab_variants.length ? binary.lab_variants.join(', ') : 'no variant';
+    lines.push(`binary     ${name.padEnd(16)} ${binary.path} (from ${binary.source}${binary.selected ? ', selected' : ''}): ${variants} (${binary.lab_variants_reason})`);
+  }
   for (const backend of report.backends) {
     lines.push(`backend    ${backend.kind.padEnd(10)} ${backend.available ? 'yes' : 'no '}  ${backend.reason}`);
     if (backend.lab_variants) lines.push(`variants   ${backend.kind.padEnd(10)} ${backend.lab_variants.join(', ')}${backend.lab_variants_reason ? ` (${backend.lab_variants_reason})` : ''}`);

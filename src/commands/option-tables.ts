@@ -123,6 +123,7 @@ export const COMMANDS = {
       'localstack-network': LOCALSTACK_NETWORK,
       'lab-variant': { ...LAB_VARIANT, help: 'grade the fixtures of this variant (expected.json "variants"; others are skipped)' },
       'no-sandbox': NO_SANDBOX,
+      terraform: { type: 'string', value: 'PATH', help: 'the terraform/tofu binary to grade with (default: LOCKGRADER_TERRAFORM, else PATH, else the OpenTofu build)' },
     },
   },
   doctor: {

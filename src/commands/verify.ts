@@ -35,6 +35,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     localstackNetwork: parseLocalstackNetwork(values['localstack-network'] ?? process.env.LOCKGRADER_LOCALSTACK_NETWORK),
     repeat: values.repeat === undefined ? undefined : Number(values.repeat),
     noSandbox: values['no-sandbox'],
+    terraformPath: values.terraform,
     onFixture: (outcome) => console.log(formatFixture(outcome)),
   });
   const bad = outcomes.filter((outcome) => outcome.mismatches.length > 0 || outcome.problems.length > 0);

@@ -6,6 +6,7 @@ import { DEFAULT_LAB_VARIANT, type LabVariant } from '../backend/lab-variant.ts'
 import type { LocalstackNetworkRequest } from '../backend/localstack-container.ts';
 import type { BackendKind, GradingBackend } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
+import { assertBinaryServesVariant } from '../terraform/binary-variants.ts';
 import { locateTerraform, type TerraformBinary } from '../terraform/locate.ts';
 import { registerExitCleanup } from '../util/exit-cleanup.ts';
 import { defaultRubric, type Rubric } from './checks.ts';
@@ -97,6 +98,7 @@ export async function openGradingSession(options: OpenSessionOptions): Promise<G
       throw new LockgraderError('SUBMISSION_UNREADABLE', `cannot read submission ${submission}: ${(error as Error).message}`, { submission });
     });
     const terraform = options.terraform ?? (await locateTerraform());
+    assertBinaryServesVariant(terraform, labVariant);
     const backend = options.backend ?? (ownedBackend = await openGradingBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint, localstackNetwork: options.localstackNetwork }));
     const context: GradingContext = {
       runDir,

@@ -7,6 +7,7 @@ import type { BackendKind } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
 import { detectCgroups } from '../learner/cgroup.ts';
 import { parseLimitOptions, type ResourceLimits } from '../learner/limits.ts';
+import { assertBinaryServesVariant } from '../terraform/binary-variants.ts';
 import { locateTerraform } from '../terraform/locate.ts';
 import { CHECKS, defaultRubric } from './checks.ts';
 import { gradeSubmission } from './grade.ts';
@@ -125,12 +126,16 @@ export async function verifyFixtures(options: {
   repeat?: number;
   /** Grade without a sandbox (explicit); fixtures that need one are skipped. */
   noSandbox?: boolean;
+  /** The terraform/tofu binary to grade with (verify --terraform); default: locateTerraform's search. */
+  terraformPath?: string;
   onFixture?: (outcome: FixtureOutcome) => void;
 }): Promise<FixtureOutcome[]> {
   const fixtures = (await listFixtures(options.root)).filter((dir) => !options.only?.length || options.only.includes(path.basename(dir)));
   const labVariant = options.labVariant ?? DEFAULT_LAB_VARIANT;
   assertBackendServesVariant({ kind: options.backendKind ?? 'embedded' }, labVariant);
-  const terraform = await locateTerraform();
+  const terraform = await locateTerraform(process.env, options.terraformPath);
+  // A usage error before any backend starts: a binary without use_lockfile cannot grade the lockfile variants.
+  assertBinaryServesVariant(terraform, labVariant);
   const backend = await openGradingBackend(options.backendKind ?? 'embedded', { endpoint: options.endpoint, localstackNetwork: options.localstackNetwork });
   const outcomes: FixtureOutcome[] = [];
   try {

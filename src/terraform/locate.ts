@@ -1,3 +1,4 @@
+import { readdir, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -11,12 +12,18 @@ export interface TerraformBinary {
   path: string;
   flavour: TerraformFlavour;
   version: string;
-  /** Where it was found: the env variable, PATH, or the OpenTofu build cache. */
-  source: 'LOCKGRADER_TERRAFORM' | 'PATH' | 'cache';
+  /** Where it was found: verify's --terraform flag, the env variable, PATH, or the OpenTofu build cache. */
+  source: '--terraform' | 'LOCKGRADER_TERRAFORM' | 'PATH' | 'cache';
 }
 
 /** The OpenTofu release scripts/build-opentofu.sh builds when nothing else is found. */
 export const PINNED_TOFU_VERSION = '1.11.5';
+/**
+ * The older OpenTofu release of the binary matrix (test/terraform/binary-matrix.test.ts;
+ * .ci/run builds it with scripts/build-opentofu.sh 1.6.3): the last 1.6 release, the oldest
+ * line whose S3 backend takes the lab's settings; it has no use_lockfile.
+ */
+export const OLDER_TOFU_VERSION = '1.6.3';
 
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.LOCKGRADER_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'lockgrader');
@@ -48,11 +55,18 @@ export async function describeBinary(binaryPath: string): Promise<{ flavour: Ter
   return { flavour, version };
 }
 
-// Finds the terraform binary, in this order: LOCKGRADER_TERRAFORM (a path),
-// `terraform` on PATH, `tofu` on PATH, the cached OpenTofu build.
-export async function locateTerraform(env: NodeJS.ProcessEnv = process.env): Promise<TerraformBinary> {
+// Finds the terraform binary, in this order: a path given on the command line
+// (verify --terraform), LOCKGRADER_TERRAFORM (a path), `terraform` on PATH,
+// `tofu` on PATH, the cached OpenTofu build.
+export async function locateTerraform(env: NodeJS.ProcessEnv = process.env, flagPath?: string): Promise<TerraformBinary> {
   const candidates: Array<{ path: string | undefined; source: TerraformBinary['source'] }> = [];
-  if (env.LOCKGRADER_TERRAFORM) {
+  if (flagPath !== undefined) {
+    const explicit = path.resolve(flagPath);
+    if (!(await isExecutable(explicit))) {
+      throw new LockgraderError('TERRAFORM_NOT_FOUND', `--terraform ${explicit} is not an executable file`, { path: explicit });
+    }
+    candidates.push({ path: explicit, source: '--terraform' });
+  } else if (env.LOCKGRADER_TERRAFORM) {
     const explicit = path.resolve(env.LOCKGRADER_TERRAFORM);
     if (!(await isExecutable(explicit))) {
       throw new LockgraderError('TERRAFORM_NOT_FOUND', `LOCKGRADER_TERRAFORM=${explicit} is not an executable file`, { path: explicit });
@@ -75,4 +89,51 @@ export async function locateTerraform(env: NodeJS.ProcessEnv = process.env): Pro
   }
   const described = await describeBinary(found.path);
   return { path: found.path, source: found.source, ...described };
+}
+
+/** Every cached OpenTofu build (scripts/build-opentofu.sh VERSION), newest version first. */
+export async function cachedTofuBuilds(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const root = path.join(cacheDir(env), 'opentofu');
+  const versions = await readdir(root).catch(() => [] as string[]);
+  const numeric = (name: string) => name.replace(/^v/, '').split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
+  versions.sort((a, b) => {
+    const [x, y] = [numeric(a), numeric(b)];
+    for (let i = 0; i < Math.max(x.length, y.length); i += 1) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (y[i] ?? 0) - (x[i] ?? 0);
+    return 0;
+  });
+  const found: string[] = [];
+  for (const version of versions) {
+    const binary = path.join(root, version, 'tofu');
+    if (await isExecutable(binary)) found.push(binary);
+  }
+  return found;
+}
+
+/** A binary found by findTerraformBinaries: described, or the error it gave. */
+export type FoundBinary = TerraformBinary | { path: string; source: TerraformBinary['source']; error: string };
+
+// Every terraform/tofu this machine offers (doctor lists them): LOCKGRADER_TERRAFORM,
+// `terraform` and `tofu` on PATH, and every cached OpenTofu build; the same file
+// (by real path) once, under the first place it was found.
+export async function findTerraformBinaries(env: NodeJS.ProcessEnv = process.env): Promise<FoundBinary[]> {
+  const candidates: Array<{ path: string | undefined; source: TerraformBinary['source'] }> = [
+    { path: env.LOCKGRADER_TERRAFORM ? path.resolve(env.LOCKGRADER_TERRAFORM) : undefined, source: 'LOCKGRADER_TERRAFORM' },
+    { path: await findOnPath('terraform', env.PATH ?? ''), source: 'PATH' },
+    { path: await findOnPath('tofu', env.PATH ?? ''), source: 'PATH' },
+    ...(await cachedTofuBuilds(env)).map((binary) => ({ path: binary, source: 'cache' as const })),
+  ];
+  const seen = new Set<string>();
+  const found: FoundBinary[] = [];
+  for (const candidate of candidates) {
+    if (candidate.path === undefined || !(await isExecutable(candidate.path))) continue;
+    const real = await realpath(candidate.path).catch(() => candidate.path as string);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    try {
+      found.push({ path: candidate.path, source: candidate.source, ...(await describeBinary(candidate.path)) });
+    } catch (error) {
+      found.push({ path: candidate.path, source: candidate.source, error: (error as Error).message });
+    }
+  }
+  return found;
 }

@@ -105,12 +105,16 @@ describe('doctor', () => {
     expect(run.exitCode).toBe(0);
     const report = JSON.parse(run.stdout) as {
       terraform: { found: boolean; binary: string; flavour: string; version: string };
+      terraform_binaries: Array<{ path: string; version?: string; lab_variants: string[]; selected: boolean }>;
       backends: Array<{ kind: string; available: boolean; reason: string }>;
       sandbox: string;
     };
     expect(report.terraform.found).toBe(true);
     expect(['terraform', 'tofu']).toContain(report.terraform.flavour);
     expect(report.terraform.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(report.terraform_binaries.filter((binary) => binary.selected)).toEqual([
+      expect.objectContaining({ path: report.terraform.binary, version: report.terraform.version, lab_variants: expect.arrayContaining(['dynamodb']) }),
+    ]);
     expect(report.backends.map((b) => b.kind)).toEqual(['embedded', 'moto', 'localstack', 'endpoint']);
     expect(report.backends[0]?.available).toBe(true);
     for (const backend of report.backends) expect(backend.reason.length).toBeGreaterThan(0);
