@@ -67,9 +67,14 @@ type Listener = (request: BackendRequest) => void;
 // token decides for the CLI and the JS SDK, and terraform/tofu are recognised
 // only as the Go SDK programs they are, named before the aws-sdk-go token
 // ("APN/1.0 HashiCorp/1.0 Terraform/1.11.4 (+https://www.terraform.io)
-// aws-sdk-go-v2/1.36.0 ...", "APN/1.0 OpenTofu/1.11.5 aws-sdk-go-v2/..."). A
-// program that forges the whole header (its own SigV4 client) is not stopped
-// here; docs/grading.md says what that does and does not earn.
+// aws-sdk-go-v2/1.36.0 ...", "APN/1.0 OpenTofu/1.11.5 aws-sdk-go-v2/..."). Older
+// releases (OpenTofu 1.6, with an aws-sdk-go-base v2 beta) append the APN
+// block after the SDK's own tokens instead: "aws-sdk-go-v2/1.23.2 os/linux
+// lang/go#1.26.8 md/GOOS#linux md/GOARCH#amd64 api/s3#1.46.0 APN/1.0
+// OpenTofu/1.6.3" (seen here; fixtures/terraform-output/user-agents.txt); that
+// form counts only as the Go SDK's header ending in the APN block. A program
+// that forges the whole header (its own SigV4 client) is not stopped here;
+// docs/grading.md says what that does and does not earn.
 export function classifyClient(userAgent: string): ClientKind {
   const ua = userAgent.trim();
   const first = ua.split(/\s+/)[0] ?? '';
@@ -77,10 +82,15 @@ export function classifyClient(userAgent: string): ClientKind {
   if (first.startsWith('aws-sdk-js/')) return 'sdk-js';
   const sdk = /(^|\s)aws-sdk-go(-v2)?\//.exec(ua);
   if (!sdk) return 'other';
-  const products = ua.slice(0, sdk.index);
+  const products = sdk.index === 0 ? trailingApnBlock(ua) : ua.slice(0, sdk.index);
   if (/(^|\s)OpenTofu\/\d/.test(products)) return 'tofu';
   if (/(^|\s)Terraform\/\d/.test(products)) return 'terraform';
   return 'other';
+}
+
+/** The APN product block that ends a Go SDK header ("... api/s3#1.46.0 APN/1.0 OpenTofu/1.6.3"), or ''. */
+function trailingApnBlock(ua: string): string {
+  return /\sAPN\/1\.0((?:\s[\w.-]+\/[\w.+-]+)+(?:\s\(\+https?:\/\/[^\s()]+\))?)$/.exec(ua)?.[1] ?? '';
 }
 
 export class BackendLog {

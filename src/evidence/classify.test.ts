@@ -1,5 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { repoPath } from '../paths.ts';
 import { classifyClient } from './backend-log.ts';
 import {
   classifyService,
@@ -19,6 +21,9 @@ describe('classifyClient', () => {
   test.each([
     ['APN/1.0 HashiCorp/1.0 Terraform/1.11.4 (+https://www.terraform.io) aws-sdk-go-v2/1.36.3 os/linux', 'terraform'],
     ['APN/1.0 OpenTofu/1.11.5 (+https://opentofu.org) aws-sdk-go-v2/1.36.3', 'tofu'],
+    // The APN block must end the header: a product token in the middle of a Go SDK header is not one.
+    ['aws-sdk-go-v2/1.23.2 os/linux OpenTofu/1.6.3 api/s3#1.46.0', 'other'],
+    ['aws-sdk-go-v2/1.23.2 os/linux APN/1.0 OpenTofu/1.6.3 exec-env/anything api/s3#1.46.0 x', 'other'],
     ['aws-cli/1.45.11 md/Botocore#1.43.11 ua/2.1 os/linux#6.18 md/arch#x86_64 lang/python#3.11.7', 'aws-cli'],
     ['aws-cli/2.27.0 md/awscrt#0.26.1 ua/2.1 os/linux', 'aws-cli'],
     ['aws-sdk-js/3.1169.0 ua/2.1 os/linux#6.18 lang/js md/nodejs#24.21.0 api/dynamodb#3.1169.0', 'sdk-js'],
@@ -33,6 +38,17 @@ describe('classifyClient', () => {
     ['', 'other'],
   ])('%j → %s', (userAgent, kind) => {
     expect(classifyClient(userAgent)).toBe(kind);
+  });
+
+  // Real headers (fixtures/terraform-output/user-agents.txt): Terraform 1.11.4, OpenTofu 1.11.5 and OpenTofu 1.6.3,
+  // whose aws-sdk-go-base puts the APN block last (it was "other" before, and every force-unlock OpenTofu 1.6.3 ran
+  // counted as a raw delete of the lock item).
+  const captured = readFileSync(repoPath('fixtures/terraform-output/user-agents.txt'), 'utf8').split('\n').filter(Boolean);
+  test.each(captured.map((ua) => [ua, /\sOpenTofu\/\d/.test(` ${ua}`) ? 'tofu' : 'terraform'] as const))('captured %j → %s', (userAgent, kind) => {
+    expect(classifyClient(userAgent)).toBe(kind);
+  });
+  test('the capture has the three binaries of the matrix', () => {
+    expect(captured.map((ua) => /(?:Terraform|OpenTofu)\/[\d.]+/.exec(ua)?.[0])).toEqual(['Terraform/1.11.4', 'OpenTofu/1.11.5', 'OpenTofu/1.6.3']);
   });
 });
 
