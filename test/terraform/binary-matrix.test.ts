@@ -123,7 +123,7 @@ function verifyArm(binary: MatrixBinary, variant: 'dynamodb' | 'lockfile', fixtu
       expect(outcome?.skipped).toBeUndefined();
       expect(outcome?.problems).toEqual([]);
       expect(outcome?.mismatches).toEqual([]);
-      expect(outcome?.environment?.terraform).toMatchObject({ binary: binary.path, version: binary.version });
+      expect(outcome?.environment?.terraform).toMatchObject({ binary: binary.flavour, version: binary.version, path: binary.path });
     });
   });
 }
