@@ -10,14 +10,6 @@ import type { PlanOutcome } from '../analysis/plan-outcome.ts';
 
 export type { StoreNames };
 
-/** A real terraform/tofu process the grader saw: its arguments and TF_CLI_ARGS* as the kernel has them. */
-export interface ObservedCommand {
-  args: string[];
-  tf_cli_args: Record<string, string>;
-  /** Epoch ms it was first seen (at the latest, when its first request reached the relay). */
-  seen_at: number;
-}
-
 /** A lock still in the store: where, its raw Lock Info text, and the info when it parses. */
 export interface LockLeft {
   place: 'item' | 'object';
@@ -60,12 +52,6 @@ export type Learner2 =
       requests: BackendRequest[];
       /** Hints: the recording wrapper's records. */
       records: ParsedRecord[];
-      /**
-       * The real terraform/tofu processes the grader saw in the run's process tree from outside the sandbox
-       * (argv and TF_CLI_ARGS* as the kernel has them). Every one that made a backend request is here: the
-       * relay ticks the observer on each request (process-observer.ts). Not learner-writable.
-       */
-      observed: ObservedCommand[];
       /** The first lock of the variant still held after the script (object first), if any. */
       lockAfter: LockLeft | undefined;
       /** What the script destroyed (the table, the bucket). */

@@ -23,6 +23,7 @@ import {
   type Step,
 } from '../../test/support/backend-requests.ts';
 import type { Learner2, Replay2 } from './evidence.ts';
+import type { BackendRequest } from '../evidence/backend-log.ts';
 import {
   judgeForceUnlockUsed,
   judgeLockReleased,
@@ -58,9 +59,22 @@ function invocation(args: string[], exit = 0, extra: Partial<Invocation> = {}): 
   return { tool: 'terraform', args, cwd: '/w', pid: 1, started_at: 1000, ended_at: 1100, exit_code: exit, ...extra };
 }
 
-/** A real terraform process the grader saw, first at `at` (the same clock as the Steps' `at`). */
-function seen(args: string[], at: number) {
-  return { args, tf_cli_args: {}, seen_at: at };
+/** Real terraform processes alive as a request arrived (BackendRequest.terraformAlive). */
+const alive = (...commands: string[][]) => ({ terraformAlive: commands.map((args) => ({ args, tf_cli_args: {} })) });
+const FORCE_UNLOCK = ['force-unlock', '-force', HELD];
+const APPLY = ['apply', '-auto-approve'];
+
+/**
+ * What the relay logs for a learner run the grader watches: a request from a terraform/tofu client of the run was made
+ * by a real terraform process, so it carries that process (a force-unlock for lock reads and deletes, an apply
+ * otherwise), unless the step says which processes were alive (a program posing as terraform: `alive()`).
+ */
+function watched(list: BackendRequest[]): BackendRequest[] {
+  return list.map((q) => {
+    if (q.run !== RUN || q.terraformAlive !== undefined || (q.client !== 'terraform' && q.client !== 'tofu')) return q;
+    const unlocking = (q.operation === 'GetItem' || q.operation === 'DeleteItem' || q.operation === 'GetObject' || q.operation === 'DeleteObject') && (q.lockId === NAMES.lockId || q.key === OBJECT_KEY);
+    return { ...q, ...alive(unlocking ? FORCE_UNLOCK : APPLY) };
+  });
 }
 
 function ran(steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {}): Learner2 {
@@ -69,9 +83,8 @@ function ran(steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {
     ran: true,
     script: { exitCode: 0, signal: null, timedOut: false, durationMs: 4200, output: 'done\n', timeoutMs: 120_000 },
     run: RUN,
-    requests: requests([...harness, ...steps]),
+    requests: watched(requests([...harness, ...steps])),
     records: parseRecords([invocation(['force-unlock', '-force', HELD]), invocation(['apply', '-auto-approve'])]),
-    observed: [seen(['force-unlock', '-force', HELD], 1990), seen(['apply', '-auto-approve'], 2990)],
     lockAfter: undefined,
     damage: [],
     stateAfter: state(finalBody),
@@ -147,30 +160,30 @@ describe('c2.force-unlock-used (decided by what the backend saw)', () => {
     ['the real binary called directly (no record, but seen from outside) passes, and the feedback says so', ran(forceUnlock(2000), { records: [] }), 'pass', /no force-unlock command went through the terraform on PATH: the real binary was called directly/],
     [
       'a program posing as tofu (curl --aws-sigv4 -A): GetItem then DeleteItem, no force-unlock process seen',
-      ran([...forceUnlock(2000, RUN, { client: 'tofu' }), ...apply(3000, RUN, 'mine', v2)], { records: [], observed: [seen(['apply', '-auto-approve'], 2990)] }),
+      ran([...forceUnlock(2000, RUN, { client: 'tofu', ...alive() }), ...apply(3000, RUN, 'mine', v2)], { records: [] }),
       'fail',
-      /User-Agent says tofu read the lock item and delete it, but no terraform\/tofu process ran "force-unlock 1111.*presenting itself as terraform/,
+      /User-Agent says tofu read the lock item and delete it, but no terraform\/tofu "force-unlock 1111.*was running.*presenting itself as terraform/,
     ],
     [
       'a program posing as terraform, with a forged force-unlock record',
-      ran(forceUnlock(2000), { records: forged, observed: [] }),
+      ran(forceUnlock(2000, RUN, alive()), { records: forged }),
       'fail',
-      /no terraform\/tofu process ran "force-unlock.*contradicted by what the grader saw/,
+      /no terraform\/tofu "force-unlock.*contradicted by what the grader saw/,
     ],
     [
       'the real binary ran force-unlock with another ID while a posing program deleted the orphan',
-      ran(forceUnlock(2000), { observed: [seen(['force-unlock', '-force', 'other-id'], 1990)] }),
+      ran(forceUnlock(2000, RUN, alive(['force-unlock', '-force', 'other-id']))),
       'fail',
-      /no terraform\/tofu process ran "force-unlock 1111/,
+      /no terraform\/tofu "force-unlock 1111/,
     ],
     [
       'a posing program deletes the orphan, then the real force-unlock runs with its ID (and finds no lock)',
-      ran([...forceUnlock(2000), readLock(2500, RUN, { client: 'tofu' })], { observed: [seen(['force-unlock', '-force', HELD], 2400)] }),
+      ran([...forceUnlock(2000, RUN, alive()), readLock(2500, RUN, { client: 'tofu' })]),
       'fail',
-      /no terraform\/tofu process ran "force-unlock 1111.*before that delete/,
+      /no terraform\/tofu "force-unlock 1111.*was running in your run when that delete arrived/,
     ],
-    ['the real force-unlock seen by the tick of its own GetItem (same ms as the delete is fine)', ran(forceUnlock(2000), { observed: [seen(['force-unlock', '-force', HELD], 2010)] }), 'pass', /force-unlock released/],
-    ['the real binary seen as terraform -chdir=. force-unlock (yes | ..., no -force)', ran(honest, { observed: [seen(['-chdir=.', 'force-unlock', HELD], 1990)] }), 'pass', /force-unlock released the orphaned lock/],
+    ['the delete arrived while a real apply and a real force-unlock ran', ran(forceUnlock(2000, RUN, alive(APPLY, FORCE_UNLOCK))), 'pass', /force-unlock released/],
+    ['the real binary seen as terraform -chdir=. force-unlock (yes | ..., no -force)', ran([...forceUnlock(2000, RUN, alive(['-chdir=.', 'force-unlock', HELD])), ...apply(3000, RUN, 'mine', v2)]), 'pass', /force-unlock released the orphaned lock/],
     ['terraform 1.11 deletes without a condition', ran([readLock(2000, RUN), release(2010, RUN, { conditional: false, condition: undefined })]), 'pass', /terraform read the lock item/],
     ['an aws-cli read before a terraform-less delete does not count', ran([readLock(2000, RUN, { client: 'aws-cli' }), release(2010, RUN, { client: 'other' })]), 'fail', /deleted by a program that is not terraform \(DynamoDB DeleteItem\)/],
     ['tofu does the same', ran([...forceUnlock(2000, RUN, { client: 'tofu' }), ...apply(3000, RUN, 'mine', v2)]), 'pass', /tofu read the lock item/],
@@ -250,6 +263,19 @@ describe('c2.zero-drift (the change completed by an apply of the script)', () =>
   const pushed = stateBody(3, 'v2');
   test.each([
     ['apply completed the change', ran(honest), 'pass', /state was written by your terraform apply: the interrupted change \(release v2\) was completed/],
+    [
+      'curl posing as tofu: an apply lock, the v2 state with a new deployment, the digest, the release; no real apply ran',
+      ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, { client: 'tofu', ...alive() })]),
+      'fail',
+      /User-Agent says tofu, but no terraform\/tofu apply was running in your run when it arrived.*posing as terraform/,
+    ],
+    [
+      'a real apply -refresh-only ran earlier, the v2 state was written by a program posing as terraform afterwards',
+      ran([...forceUnlock(2000), ...apply(2500, RUN, 'refresh', stateBody(2, 'v1')), ...apply(3000, RUN, 'mine', v2, alive())]),
+      'fail',
+      /no terraform\/tofu apply was running/,
+    ],
+    ['the write arrived while a real apply ran (a saved plan: terraform apply tfplan)', ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, alive(['apply', 'tfplan']))]), 'pass', /written by your terraform apply/],
     ['plan still has changes', ran(forceUnlock(2000), { plan: { outcome: 'changes', exitCode: 2, output: '  # terraform_data.deployment must be replaced\n' } }), 'fail', /still has changes \(terraform_data\.deployment must be replaced\).*never completed/],
     ['plan refused by a held lock', ran([], { plan: { outcome: 'error', exitCode: 1, output: 'Error: Error acquiring the state lock' } }), 'fail', /could not take the lock/],
     ['plan failed otherwise', ran([], { plan: { outcome: 'error', exitCode: 1, output: 'Error: something\nelse' } }), 'fail', /harness's plan failed \(exit 1\): Error: something\nelse/],
@@ -307,7 +333,7 @@ describe('the lockfile variants (the lock is the .tflock object)', () => {
   const forceUnlockObject = (at: number, extra = {}): Step[] => [readObject(at, RUN, extra), releaseObject(at + 10, RUN, extra)];
   const ranIn = (history: Step[], steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {}): Learner2 => {
     const base = ran(steps, extra) as Extract<Learner2, { ran: true }>;
-    return { ...base, requests: requests([...history, ...steps]), digestAfter: extra.digestAfter };
+    return { ...base, requests: watched(requests([...history, ...steps])), digestAfter: extra.digestAfter };
   };
   const lf = (steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {}) => ranIn(harnessLf, steps, extra);
   const bo = (steps: Step[], extra: Partial<Extract<Learner2, { ran: true }>> = {}) => ranIn(harnessBoth, steps, { digestAfter: state(v2).md5, ...extra });

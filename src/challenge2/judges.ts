@@ -10,7 +10,7 @@ import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-hi
 import { deletionName, lockAction, lockNoun, succeeded, type LockTarget } from '../evidence/lock-target.ts';
 import { primaryLock, stateTarget, type StoreNames } from '../evidence/store-names.ts';
 import { stateObject } from '../backend/lock-info.ts';
-import { parseInvocationArgs } from '../analysis/terraform-args.ts';
+import { parseInvocationArgs, type ParsedInvocation } from '../analysis/terraform-args.ts';
 import { fail, pass, type Verdict } from '../grading/verdict.ts';
 import { stripAnsi } from '../util/ansi.ts';
 import type { Learner2, Replay2 } from './evidence.ts';
@@ -89,18 +89,13 @@ function orphanRelease(lock: LockTarget, ran: Ran): BackendRequest | undefined {
 }
 
 /**
- * The grader saw (from outside the sandbox, by the kernel's argv) a real terraform/tofu process run force-unlock with
- * the orphan's ID, no later than the delete. The client kind of a request comes from its User-Agent, which any program
- * can claim (`curl --aws-sigv4 -A ...`, botocore with a custom user_agent), so the backend's GetItem + DeleteItem from a
- * "terraform" client counts as force-unlock only when such a process ran; the relay ticks the observer as each request
- * arrives, so a force-unlock that reached the backend is seen by its first request. A force-unlock started after the
- * delete (which then finds no lock) does not count.
+ * A real terraform/tofu process running `command` was alive in the run when `request` arrived (the grader's process
+ * observer, outside the sandbox, ticked by the relay while the client waited: BackendRequest.terraformAlive). The
+ * client kind of a request comes from its User-Agent, which any program can claim (`curl --aws-sigv4 -A ...`,
+ * botocore with a custom user_agent); the kernel's argv of a live process cannot be.
  */
-function sawForceUnlockBy(r: Replay2, ran: Ran, deleted: BackendRequest): boolean {
-  return ran.observed.some((seen) => {
-    const parsed = parseInvocationArgs(seen.args, seen.tf_cli_args);
-    return parsed.subcommand === 'force-unlock' && parsed.lockId === r.heldId && seen.seen_at <= deleted.at;
-  });
+function whileRunning(request: BackendRequest, command: (parsed: ParsedInvocation) => boolean): boolean {
+  return (request.terraformAlive ?? []).some((alive) => command(parseInvocationArgs(alive.args, alive.tf_cli_args)));
 }
 
 /** How the orphan was removed from each of the variant's locks, and whether that was force-unlock's way. */
@@ -123,7 +118,7 @@ function releases(
       ...(deleted ? { deleted } : {}),
       ...(overwrittenBy ? { overwrittenBy } : {}),
       looksLikeForceUnlock,
-      byForceUnlock: looksLikeForceUnlock && sawForceUnlockBy(r, ran, deleted),
+      byForceUnlock: looksLikeForceUnlock && whileRunning(deleted, (p) => p.subcommand === 'force-unlock' && p.lockId === r.heldId),
     };
   });
 }
@@ -150,8 +145,8 @@ export function judgeForceUnlockUsed(r: Replay2, learner: Learner2): Verdict {
     const posing = released.find((one) => one.looksLikeForceUnlock && !one.byForceUnlock);
     if (posing?.deleted) {
       return fail(
-        `the backend saw a client whose User-Agent says ${clientName(posing.deleted.client)} read ${lockNoun(posing.lock)} and delete it, but no terraform/tofu process ran "force-unlock ${r.heldId}" in your run before that delete ` +
-          '(the grader watches the real binary from outside the sandbox and sees every process that talks to the backend): a program presenting itself as terraform deletes the lock by hand, ' +
+        `the backend saw a client whose User-Agent says ${clientName(posing.deleted.client)} read ${lockNoun(posing.lock)} and delete it, but no terraform/tofu "force-unlock ${r.heldId}" was running in your run when that delete arrived ` +
+          '(the grader watches the real binary from outside the sandbox as each request arrives): a program presenting itself as terraform deletes the lock by hand, ' +
           'which skips the check that the ID matches the lock you meant to break. Use "terraform force-unlock -force <ID>".' +
           (unlocks.some((u) => u.invocation.exit_code === 0) ? ' (The recorded force-unlock command is contradicted by what the grader saw.)' : ''),
       );
@@ -295,6 +290,13 @@ export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
       return fail(
         `the final state was written by ${clientName(last.client)} without holding a lock that terraform itself took, so nothing shows it came from an apply that ran the deploy step ` +
           `(a pushed or hand-written state looks the same): complete release ${r.changedRelease} with terraform apply, locking on`,
+      );
+    }
+    if (!whileRunning(last, (p) => p.subcommand === 'apply')) {
+      return fail(
+        `the final state was written by a client whose User-Agent says ${clientName(last.client)}, but no terraform/tofu apply was running in your run when it arrived ` +
+          '(the grader watches the real binary from outside the sandbox as each request arrives): a program posing as terraform wrote it, and the deploy step never ran. ' +
+          `Complete release ${r.changedRelease} with terraform apply, locking on.`,
       );
     }
     if (episode.operation !== 'OperationTypeApply') {

@@ -44,7 +44,8 @@ export async function replayChallenge2(lab: Lab): Promise<Replay2Run> {
 export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<Learner2> {
   const file = await lab.file('challenge2/recover.sh');
   if (file.state !== 'present') return { ran: false, problem: file.problem };
-  // observeTerraform: force-unlock-used needs the real binary seen running force-unlock (a User-Agent is learner-written).
+  // observeTerraform: every request of the run carries the real terraform processes alive as it arrived (a User-Agent is
+  // learner-written): force-unlock-used and zero-drift need the real force-unlock / apply behind the delete / the write.
   const ran = await lab.runLearner(file, { workspaceDir: replay.workspace.dir, observeTerraform: true });
   const damage = await lab.reader.damage();
   if (damage.length) lab.event('store-damaged', damage.join('; '));
@@ -63,7 +64,6 @@ export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<L
     run: ran.runLabel,
     requests: [...lab.log.requests],
     records: parseRecords(ran.invocations),
-    observed: ran.observed.map(({ args, tf_cli_args, seen_at }) => ({ args, tf_cli_args, seen_at })),
     lockAfter,
     damage,
     stateAfter,

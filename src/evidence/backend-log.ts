@@ -6,6 +6,12 @@
 export type BackendService = 's3' | 'dynamodb';
 export type ClientKind = 'terraform' | 'tofu' | 'aws-cli' | 'sdk-js' | 'other';
 
+/** A real terraform/tofu process: its arguments and TF_CLI_ARGS* as the kernel has them (read from outside the sandbox). */
+export interface AliveTerraform {
+  args: string[];
+  tf_cli_args: Record<string, string>;
+}
+
 export interface BackendRequest {
   /** Order of arrival in this log (0, 1, 2, ...): requests[i].seq === i. */
   seq: number;
@@ -54,6 +60,13 @@ export interface BackendRequest {
   clientAborted?: boolean;
   /** For errorType 'RelayError': what failed (e.g. 'connect ECONNREFUSED 127.0.0.1:1'). */
   relayError?: string;
+  /**
+   * The real terraform/tofu processes alive in the request's run as it arrived, seen from outside the sandbox
+   * (learner/process-observer.ts, ticked by the relay while the client waits): set only for runs the grader
+   * watches. A request from terraform has its own process among them; one from a program that only claims to
+   * be terraform in its User-Agent does not, unless a real one happens to be running.
+   */
+  terraformAlive?: AliveTerraform[];
 }
 
 /** The request fields a relay knows; the log assigns seq. */

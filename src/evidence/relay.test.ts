@@ -258,15 +258,26 @@ describe('forwarding', () => {
 });
 
 describe('onRequest', () => {
-  test('is called as each request head arrives, before the upstream has it (the client is still waiting)', async () => {
+  test('is called as each request head arrives, before the upstream has it; what it returns is logged as terraformAlive', async () => {
     const url = `http://127.0.0.1:${(upstream.server.address() as AddressInfo).port}`;
     const upstreamHadIt: number[] = [];
-    const tapped = await startRelay({ log, run: 'r2', upstream: { s3: url, dynamodb: url }, onRequest: () => upstreamHadIt.push(upstream.received.length) });
+    const alive = [{ args: ['force-unlock', '-force', 'id-1'], tf_cli_args: {} }];
+    const tapped = await startRelay({
+      log,
+      run: 'r2',
+      upstream: { s3: url, dynamodb: url },
+      onRequest: () => {
+        upstreamHadIt.push(upstream.received.length);
+        return upstreamHadIt.length === 1 ? alive : undefined;
+      },
+    });
     try {
       await fetch(`${tapped.endpoints.s3}/b/one`).then((r) => r.text());
       await fetch(`${tapped.endpoints.s3}/b/two`).then((r) => r.text());
+      await waitUntil(() => log.requests.length === 2, 'two entries');
       // Ticked once per request, each time before the (fake) backend had received it.
       expect(upstreamHadIt).toEqual([0, 1]);
+      expect(log.requests.map((r) => r.terraformAlive)).toEqual([alive, undefined]);
     } finally {
       await tapped.close();
     }

@@ -10,7 +10,7 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
-import { classifyClient, type BackendLog, type BackendService, type NewBackendRequest } from './backend-log.ts';
+import { classifyClient, type AliveTerraform, type BackendLog, type BackendService, type NewBackendRequest } from './backend-log.ts';
 import {
   classifyService,
   decodeAwsChunked,
@@ -42,9 +42,10 @@ export interface RelayOptions {
   /**
    * Called when a request head arrives, before it is forwarded: the client is
    * alive and waiting then, so a process watcher ticked here sees every process
-   * that talks to the backend (learner-run.ts ticks its TerraformObserver).
+   * that talks to the backend (lab.ts ticks the run's TerraformObserver). What
+   * it returns is logged as the request's `terraformAlive`.
    */
-  onRequest?: () => void;
+  onRequest?: () => AliveTerraform[] | undefined;
 }
 
 /** S3 PutObject bodies up to this size are kept in the log (state documents are far smaller). */
@@ -124,14 +125,14 @@ interface PortContext {
   /** Host names of the upstream S3 service, for virtual-host bucket detection. */
   s3Hosts: string[];
   connectionOf(socket: Socket): number;
-  onRequest?: () => void;
+  onRequest?: () => AliveTerraform[] | undefined;
 }
 
 // One exchange: forward the request as received, stream the response back,
 // keep what the log needs, append the entry once (when the response is fully
 // sent, or when the exchange fails).
 function relayExchange(req: IncomingMessage, res: ServerResponse, ctx: PortContext): void {
-  ctx.onRequest?.();
+  const alive = ctx.onRequest?.();
   const at = Date.now();
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
@@ -176,6 +177,7 @@ function relayExchange(req: IncomingMessage, res: ServerResponse, ctx: PortConte
       status: failure === undefined && status !== undefined ? status : 502,
       userAgent,
       client: classifyClient(userAgent),
+      ...(alive ? { terraformAlive: alive } : {}),
     };
     const requestBody = keepRequest?.bytes();
     const rawResponse = keepResponse?.bytes();

@@ -10,7 +10,7 @@ import { createLabStore, deleteLabStore, LabStoreReader, type LabStore } from '.
 import { hasLockObject } from '../backend/lab-variant.ts';
 import type { StartedBackend } from '../backend/types.ts';
 import { LockgraderError } from '../errors.ts';
-import { BackendLog } from '../evidence/backend-log.ts';
+import { BackendLog, type AliveTerraform } from '../evidence/backend-log.ts';
 import { lockEpisodes } from '../evidence/lock-history.ts';
 import { primaryLock, storeNames } from '../evidence/store-names.ts';
 import { startRelay } from '../evidence/relay.ts';
@@ -78,7 +78,7 @@ export class Lab implements AsyncDisposable {
   }
 
   /** The store as seen through a relay labelled `run`: endpoints point at the relay. */
-  async relayedStore(run: string, onRequest?: () => void): Promise<{ store: LabStore; ports: number[]; close(): Promise<void> }> {
+  async relayedStore(run: string, onRequest?: () => AliveTerraform[] | undefined): Promise<{ store: LabStore; ports: number[]; close(): Promise<void> }> {
     const relay = await startRelay({ log: this.log, run, upstream: this.store.backend.endpoints, ...(onRequest ? { onRequest } : {}) });
     const { endpoints } = relay;
     const single = this.store.backend.endpoints.single ? { single: endpoints.s3 } : {};
@@ -120,7 +120,8 @@ export class Lab implements AsyncDisposable {
     const scriptRoot = await mkdtemp(path.join(this.root, 'learner-'));
     // With observeTerraform the relay ticks the process observer on every request (process-observer.ts).
     const tap: ObserverTap = {};
-    const relayed = await this.relayedStore(run, options.observeTerraform ? () => tap.tick?.() : undefined);
+    const alive = () => tap.tick?.().map(({ args, tf_cli_args }) => ({ args, tf_cli_args }));
+    const relayed = await this.relayedStore(run, options.observeTerraform ? alive : undefined);
     const variant = /\(([^)]*)\)\s*$/.exec(label)?.[1];
     const named = { script: label, ...(variant ? { variant } : {}) };
     this.event('script-start', label, named);

@@ -8,8 +8,10 @@
 // checks use it to contradict the records, never to require completeness.
 // Except for processes that talk to the backend: the run's relay ticks the
 // observer (ObserverTap) as each request arrives, while its client is alive and
-// waiting for the answer, so every real terraform/tofu process that made a
-// request is in `observed` — challenge 2 requires a force-unlock among them.
+// waiting for the answer, and logs the real terraform/tofu processes alive then
+// with the request (BackendRequest.terraformAlive): challenge 2 requires the
+// lock's delete to arrive while a real force-unlock runs, and the final state
+// write while a real apply runs.
 import { readFileSync, statSync } from 'node:fs';
 import { descendantsOf } from '../util/proc-tree.ts';
 
@@ -27,7 +29,7 @@ const POLL_MS = 20;
 
 /** Lets a run's relay tick the run's observer (set once the script's process exists). */
 export interface ObserverTap {
-  tick?: () => void;
+  tick?: () => ObservedTerraform[];
 }
 
 function nulList(file: string): string[] {
@@ -41,7 +43,7 @@ function nulList(file: string): string[] {
 export class TerraformObserver {
   readonly observed: ObservedTerraform[] = [];
   private readonly timer: NodeJS.Timeout;
-  private readonly seen = new Set<number>();
+  private readonly seen = new Map<number, ObservedTerraform>();
   private readonly binary: { dev: number; ino: number; size: number } | undefined;
   private readonly rootPid: number;
 
@@ -69,13 +71,21 @@ export class TerraformObserver {
 
   private stopped = false;
 
-  /** Looks at the run's process tree now (the poll does this every 20 ms; the relay on every request). */
-  tick(): void {
-    if (this.stopped) return;
+  /**
+   * Looks at the run's process tree now (the poll does this every 20 ms; the relay on every request) and returns
+   * the real terraform/tofu processes alive in it.
+   */
+  tick(): ObservedTerraform[] {
+    const alive: ObservedTerraform[] = [];
+    if (this.stopped) return alive;
     for (const { pid } of descendantsOf(this.rootPid)) {
       // Checked every tick until it is terraform: a fork shows its parent's program until it execs.
-      if (this.seen.has(pid) || !this.isTerraform(pid)) continue;
-      this.seen.add(pid);
+      if (!this.isTerraform(pid)) continue;
+      const known = this.seen.get(pid);
+      if (known) {
+        alive.push(known);
+        continue;
+      }
       const argv = nulList(`/proc/${pid}/cmdline`);
       const env = nulList(`/proc/${pid}/environ`);
       const tf_cli_args: Record<string, string> = {};
@@ -84,8 +94,12 @@ export class TerraformObserver {
         const name = variable.slice(0, at);
         if (name === 'TF_CLI_ARGS' || name.startsWith('TF_CLI_ARGS_')) tf_cli_args[name] = variable.slice(at + 1);
       }
-      this.observed.push({ pid, args: argv.slice(1), tf_cli_args, seen_at: Date.now() });
+      const entry = { pid, args: argv.slice(1), tf_cli_args, seen_at: Date.now() };
+      this.seen.set(pid, entry);
+      this.observed.push(entry);
+      alive.push(entry);
     }
+    return alive;
   }
 
   stop(): ObservedTerraform[] {
