@@ -14,6 +14,7 @@ import { parseRecords } from '../analysis/invocation-facts.ts';
 import type { Lab } from '../grading/lab.ts';
 import { HARNESS_RUN } from '../grading/lab.ts';
 import { readSubmissionText, type SubmissionFile } from '../grading/submission-file.ts';
+import type { RunPause } from '../learner/learner-run.ts';
 import type { LearnerRun } from '../learner/learner-run.ts';
 import { applyBaseline } from '../terraform/commands/apply.ts';
 import { startLockHolder } from '../terraform/lock-holder.ts';
@@ -153,10 +154,18 @@ export async function learnerChallenge3(lab: Lab, replay: Replay3Run): Promise<L
   const ci = ciEnvironment();
   const run = 'c3:contention';
   const startedAt = Date.now();
-  const running = lab.runLearner(file, { workspaceDir: replay.workspaceDir, extraEnv: ci.env, label: `${source.label} (run under contention)`, run, observeTerraform: true });
+  const pause: RunPause = {};
+  const running = lab.runLearner(file, { workspaceDir: replay.workspaceDir, extraEnv: ci.env, label: `${source.label} (run under contention)`, run, observeTerraform: true, pause });
   await holdPeriod(lab, run, startedAt, running.catch(() => undefined));
+  // The pipeline is paused (frozen, where the machine has the cgroup freezer) while the holder lets go. A release
+  // landing between one of its terraform's refused attempts and that terraform's read of the lock makes terraform
+  // fail at once whatever its -lock-timeout ("2 errors occurred": the refusal, then no Lock Info): terraform's own
+  // race, which failed 1 honest grading in 8 at load 16 when the holder's apply took seconds to finish. holdPeriod
+  // resolves right after such a read, so a paused pipeline cannot be in that window while the lock goes.
+  const paused = (await pause.pause?.()) ?? false;
   const releasedAt = Date.now();
-  const holderResult = await holder.release();
+  const holderResult = await holder.release().finally(() => (paused ? pause.resume?.() : undefined));
+  if (paused) lab.event('note', `the pipeline was paused for ${((Date.now() - releasedAt) / 1000).toFixed(1)} s while the holder released the lock`);
   lab.event('lock-released', `the holding apply finished (exit ${holderResult.exitCode})`, { lock_id: holder.lock.ID, exit: String(holderResult.exitCode ?? holderResult.signal) });
   const contentionRun = await running;
   const stateAfter = await lab.reader.readState();

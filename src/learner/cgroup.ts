@@ -17,6 +17,8 @@ export interface CgroupSupport {
   available: boolean;
   /** cgroup v1 folders to make run groups in, per controller. */
   parents?: Record<Controller, string>;
+  /** The v1 freezer folder, where mounted: the harness can pause a run (RunCgroup.pause). */
+  freezerParent?: string;
   /** Why run groups cannot be made here (then memory and process limits are not enforced). */
   reason?: string;
 }
@@ -85,8 +87,10 @@ export function detectCgroups(env: NodeJS.ProcessEnv = process.env): Promise<Cgr
     } catch (error) {
       return { available: false, reason: `cannot make a control group in ${parents.memory}: ${(error as Error).message}` };
     }
-    await removeOrphanedGroups(parents as Record<Controller, string>);
-    return { available: true, parents: parents as Record<Controller, string> };
+    const freezer = v1.get('freezer');
+    const freezerParent = freezer ? path.join(freezer.point, own.get('freezer') ?? '/') : undefined;
+    await removeOrphanedGroups([...Object.values(parents as Record<Controller, string>), ...(freezerParent ? [freezerParent] : [])]);
+    return { available: true, parents: parents as Record<Controller, string>, ...(freezerParent ? { freezerParent } : {}) };
   })();
   return detected;
 }
@@ -103,8 +107,8 @@ const alive = (pid: number): boolean => {
 // Groups left by a grader that was killed (SIGKILL gives it no time to remove
 // them): named lockgrader-<grader pid>-..., removed once that grader is gone.
 // rmdir refuses a group that still has processes, so nothing running is touched.
-async function removeOrphanedGroups(parents: Record<Controller, string>): Promise<void> {
-  for (const parent of Object.values(parents)) {
+async function removeOrphanedGroups(parents: string[]): Promise<void> {
+  for (const parent of parents) {
     const names = await readdir(parent).catch(() => [] as string[]);
     for (const name of names) {
       const pid = Number(/^lockgrader-(\d+)-/.exec(name)?.[1]);
@@ -129,6 +133,8 @@ const readKey = async (file: string, key: string): Promise<number> => {
 
 /** The most a run may go over its memory limit while a killed process's memory is given back. */
 export const MEMORY_LOAN_BYTES = 256 * 1024 * 1024;
+/** How long pause() waits for the kernel to freeze a run. */
+const PAUSE_MS = 2_000;
 /** How long a loan may last while the run stays over its limit. */
 const MEMORY_LOAN_MS = 1_000;
 
@@ -148,6 +154,8 @@ export interface CgroupCounters {
 /** One learner run's group in each controller; disposing kills what is left in it and removes it. */
 export class RunCgroup implements AsyncDisposable {
   readonly dirs: Record<Controller, string>;
+  /** The run's freezer group, where the freezer is mounted. */
+  private freezerDir: string | undefined;
   private readonly memoryBytes: number;
 
   private constructor(dirs: Record<Controller, string>, memoryBytes: number) {
@@ -170,6 +178,11 @@ export class RunCgroup implements AsyncDisposable {
       // (relieveMemory): the kernel's own killer, racing its reaper, sometimes
       // kills a second process (the script's shell) after the one that grabbed it all.
       await writeFile(path.join(dirs.memory, 'memory.oom_control'), '1');
+      if (support.freezerParent) {
+        const freezerDir = path.join(support.freezerParent, name);
+        await mkdir(freezerDir);
+        group.freezerDir = freezerDir;
+      }
     } catch (error) {
       await group.remove();
       throw error;
@@ -179,7 +192,45 @@ export class RunCgroup implements AsyncDisposable {
 
   /** The files a process writes its pid to, to join the run's group in every controller. */
   get procsFiles(): string[] {
-    return Object.values(this.dirs).map((dir) => path.join(dir, 'cgroup.procs'));
+    return this.allDirs.map((dir) => path.join(dir, 'cgroup.procs'));
+  }
+
+  private get allDirs(): string[] {
+    return [...Object.values(this.dirs), ...(this.freezerDir ? [this.freezerDir] : [])];
+  }
+
+  /** Whether pause() can work here (the freezer is mounted). */
+  get pausable(): boolean {
+    return this.freezerDir !== undefined;
+  }
+
+  /**
+   * Stops every process of the run where it stands (the v1 freezer: no signal,
+   * nothing a process can see but time passing), until resume(). Resolves true
+   * once the kernel says the group is FROZEN (at most PAUSE_MS), else thaws it
+   * again and resolves false.
+   */
+  async pause(): Promise<boolean> {
+    if (!this.freezerDir) return false;
+    const state = path.join(this.freezerDir, 'freezer.state');
+    try {
+      await writeFile(state, 'FROZEN');
+      const deadline = performance.now() + PAUSE_MS;
+      while ((await readFile(state, 'utf8')).trim() !== 'FROZEN') {
+        if (performance.now() > deadline) {
+          await this.resume();
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async resume(): Promise<void> {
+    if (this.freezerDir) await writeFile(path.join(this.freezerDir, 'freezer.state'), 'THAWED').catch(() => undefined);
   }
 
   async cpuMs(): Promise<number> {
@@ -280,6 +331,8 @@ export class RunCgroup implements AsyncDisposable {
 
   /** SIGKILLs every process in the group until none is left; returns how many were killed. */
   async killAll(): Promise<number> {
+    // A frozen process cannot die: thaw first.
+    await this.resume();
     let killed = 0;
     for (let round = 0; round < 50; round += 1) {
       const pids = await this.pids();
@@ -298,7 +351,7 @@ export class RunCgroup implements AsyncDisposable {
   }
 
   private async remove(): Promise<void> {
-    for (const dir of Object.values(this.dirs)) {
+    for (const dir of this.allDirs) {
       for (let attempt = 0; attempt < 20; attempt += 1) {
         try {
           await rmdir(dir);

@@ -29,9 +29,9 @@ beforeAll(async () => {
 });
 afterAll(() => rm(out, { recursive: true, force: true }));
 
-async function grade(fixture: string, extra: string[] = []): Promise<GradeResult> {
-  const json = path.join(out, `${fixture}.json`);
-  const run = await runCli(['grade', path.join(HOSTILE, fixture), '--challenges', '2', '--json', json, '--quiet', ...extra]);
+async function grade(fixture: string, extra: string[] = [], challenges = '2'): Promise<GradeResult> {
+  const json = path.join(out, `${path.basename(fixture)}-${challenges}.json`);
+  const run = await runCli(['grade', path.join(HOSTILE, fixture), '--challenges', challenges, '--json', json, '--quiet', ...extra]);
   expect(run.exitCode).toBe(0);
   return JSON.parse(await readFile(json, 'utf8')) as GradeResult;
 }
@@ -50,7 +50,7 @@ async function leftoverGroups(): Promise<string[]> {
       return true;
     }
   };
-  for (const parent of Object.values(cgroups.parents ?? {})) {
+  for (const parent of [...Object.values(cgroups.parents ?? {}), ...(cgroups.freezerParent ? [cgroups.freezerParent] : [])]) {
     const names = (await readdir(parent)).filter((name) => exited(Number(/^lockgrader-(\d+)-/.exec(name)?.[1] ?? process.pid)));
     found.push(...names.map((name) => path.join(parent, name)));
   }
@@ -116,6 +116,16 @@ describe('resource limits of learner runs', () => {
     // Together past 3 s (each alone stayed under RLIMIT_CPU's 3 s), and stopped soon after.
     expect(cpu).toBeGreaterThanOrEqual(3000);
     expect(cpu).toBeLessThan(6000);
+  }, 300_000);
+
+  // The freezer is part of the control groups here (CI's machines have it; so does this one).
+  limitTest('challenge 3: the pipeline under contention is paused while the holder releases the lock, and passes', async () => {
+    expect(cgroups.freezerParent).toBeDefined();
+    const result = await grade('../submissions/reference', [], '3');
+    expect(result.checks.filter((c) => c.challenge === 3 && c.status !== 'pass')).toEqual([]);
+    const notes = (result.timeline ?? []).filter((event) => event.kind === 'note').map((event) => event.detail);
+    expect(notes).toContainEqual(expect.stringMatching(/^the pipeline was paused for \d+\.\d s while the holder released the lock$/));
+    expect(await leftoverGroups()).toEqual([]);
   }, 300_000);
 
   limitTest('the next grading is unaffected, and no process or control group is left', async () => {
