@@ -183,6 +183,23 @@ describe('c3.waits-through-contention', () => {
     ['a flag terraform rejected: nothing ran out', failed(output('flag-lock-timeout-no-unit'), [inv(['plan', '-lock-timeout=300'], 1)]), 'fail', /terraform rejected the command line: invalid value "300" for flag -lock-timeout/],
     ['a stale saved plan is not a timeout', failed(output('stale-plan'), [inv(['apply', '-lock-timeout=60s', 'tfplan'], 1)]), 'fail', /the saved plan was stale/],
     ['another failure', failed('Error: something odd\n', [inv(['apply', '-lock-timeout=60s'], 1)]), 'fail', /failed for a reason other than the lock or a stale plan\. terraform said:\nError: something odd/],
+    [
+      "terraform's race at the holder's release (refused, released, the read found nothing): named as terraform's, not the pipeline's",
+      learner(
+        [
+          ...apply(0, 'harness', 'base', stateBody(1, 'v1')),
+          acquire(5000, 'harness', 'holder'),
+          refused(8000, C),
+          readLock(8003, C, { endAt: 8010, responseBody: '{"Item":{"LockID":{"S":"x"}}}' }),
+          refused(9000, C, { endAt: 9002 }),
+          release(9010, 'harness', { endAt: 9013 }),
+          readLock(9003, C, { endAt: 9020, responseBody: '{}' }),
+        ],
+        { contention: { ...ok.contention, script: { ...ok.contention.script, exitCode: 1, output: 'Error: Error acquiring the state lock\n\nError message: 2 errors occurred:\n\t* operation error DynamoDB: PutItem, ConditionalCheckFailedException\n\t* unexpected end of JSON input\n' }, records: parseRecords([inv(['plan', '-lock-timeout=60s'], 1)]) } },
+      ),
+      'fail',
+      /exited 1 while another run held the lock for 5\.0 s: terraform's own race, not the pipeline's doing: the holder released the lock right after one of terraform's attempts was refused and before terraform read the lock/,
+    ],
     ['a failure without terraform errors shows the last lines', failed('line a\nline b\n', [inv(['apply', '-lock-timeout=60s'], 1)]), 'fail', /Its last output:\nline a\nline b/],
     ['exit 0 without an apply the backend saw', learner(honestSteps.slice(0, 9)), 'fail', /never saw it take the lock for an apply and write the state/],
     ['applied before the release', learner(honestSteps, { contention: { ...ok.contention, releasedAt: 99_000 } }), 'fail', /took the lock before the other run released it/],
