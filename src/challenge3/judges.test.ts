@@ -148,6 +148,15 @@ describe('c3.lock-timeout-used', () => {
     ['terraform run around the recording wrapper (more locks than recorded commands)', withRecords([inv(['plan', '-lock-timeout=60s'])]), 'fail', /backend saw 2 lock\(s\) taken by terraform in one pipeline run, but only 1 locking command/],
     ['never ran plan or apply', withRecords([], []), 'fail', /never ran terraform plan or apply/],
     [
+      'runs ended at the time limit lose their records: not "never ran", and terraform\'s error is shown',
+      learner([], {
+        contention: { ...ok.contention, records: [], script: { ...ok.contention.script, exitCode: null, timedOut: true, output: output('flag-lock-timeout-no-unit') } },
+        pair: ok.pair.map((p) => ({ ...p, records: [] })),
+      }),
+      'fail',
+      /saw no terraform command of the pipeline take the lock, and 1 run\(s\) were ended at the time limit \(120\.0 s\), which loses the record of their commands\. terraform said:\n.*invalid value "300" for flag -lock-timeout/s,
+    ],
+    [
       'forged records say -lock-timeout=60s; the real binary ran without one',
       learner(honestSteps, { pair: [{ ...ok.pair[0]!, observed: [{ args: ['plan', '-input=false'], tf_cli_args: {} }] }, ok.pair[1]!] }),
       'fail',
@@ -159,6 +168,18 @@ describe('c3.lock-timeout-used', () => {
       'pass',
       /all 6/,
     ],
+    [
+      'the apply run around the wrapper with -lock=false (seen from outside; the records show only the timed plan)',
+      learner([...honestSteps, putState(40_000, P1, stateBody(9, 'x'))], { pair: [{ ...ok.pair[0]!, observed: [{ args: ['apply', '-lock=false', '-auto-approve'], tf_cli_args: {} }] }, ok.pair[1]!] }),
+      'fail',
+      /grader saw terraform run as "terraform apply -lock=false -auto-approve" with locking off: only a read-only plan may skip the lock/,
+    ],
+    [
+      'the state uploaded with the AWS CLI instead of an apply: a write that never waited for the lock',
+      learner([...honestSteps, putState(40_000, P1, stateBody(9, 'x'), { client: 'aws-cli' })]),
+      'fail',
+      /backend saw the pipeline write the state without holding the lock \(PutObject with the AWS CLI\): a write that takes no lock never waits for it/,
+    ],
     ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/],
   ])('%s', (_name, l, status, feedback) => {
     const verdict = judgeLockTimeoutUsed(replay, l);
@@ -166,6 +187,13 @@ describe('c3.lock-timeout-used', () => {
     expect(verdict.feedback).toMatch(feedback);
   });
 });
+
+/** An "apply" by hand: the AWS CLI puts a lock item carrying an apply's Lock Info, then `writer` uploads the state, then the CLI deletes the item. */
+const handApply = (at: number, run: string, writer: 'aws-cli' | 'terraform'): Step[] => [
+  acquire(at, run, `hand-${run}`, 'OperationTypeApply', { client: 'aws-cli' }),
+  putState(at + 100, run, stateBody(7, `hand-${run}`), { client: writer }),
+  release(at + 200, run, { client: 'aws-cli', conditional: false }),
+];
 
 describe('c3.waits-through-contention', () => {
   const failed = (out: string, records: Invocation[]) => learner(honestSteps, { contention: { ...ok.contention, script: { ...ok.contention.script, exitCode: 1, output: out }, records: parseRecords(records) } });
@@ -202,6 +230,12 @@ describe('c3.waits-through-contention', () => {
     ],
     ['a failure without terraform errors shows the last lines', failed('line a\nline b\n', [inv(['apply', '-lock-timeout=60s'], 1)]), 'fail', /Its last output:\nline a\nline b/],
     ['exit 0 without an apply the backend saw', learner(honestSteps.slice(0, 9)), 'fail', /never saw it take the lock for an apply and write the state/],
+    [
+      'a lock item written by hand and the state uploaded with the AWS CLI after the release is not an apply',
+      learner([...honestSteps.slice(0, 10), ...handApply(11_000, C, 'aws-cli')]),
+      'fail',
+      /never saw it take the lock for an apply and write the state: it saw a lock taken and the state written under it, but not both by terraform/,
+    ],
     ['applied before the release', learner(honestSteps, { contention: { ...ok.contention, releasedAt: 99_000 } }), 'fail', /took the lock before the other run released it/],
     ['the holder failed', learner(honestSteps, { contention: { ...ok.contention, holderExit: 1 } }), 'fail', /the run that held the lock failed \(exit 1\)/],
     ['the state lacks its change', learner(honestSteps, { contention: { ...ok.contention, stateAfter: state(stateBody(3, 'other')) } }), 'fail', /does not hold its change \(release run-c; found "other"\)/],
@@ -236,6 +270,13 @@ describe('c3.serialized-runs', () => {
       /concurrent run 1 failed \(was stopped at the 1 GiB memory limit \(its largest process was killed\), exit 137\)/,
     ],
     ['neither applied', learner(honestSteps.slice(0, 16)), 'fail', /neither run applied/],
+    [
+      'each run takes a hand-written lock item (AWS CLI) and uploads the state with aws s3 cp: serialised, but no run applied',
+      learner([...honestSteps.slice(0, 18), ...handApply(20_000, P1, 'aws-cli'), ...handApply(21_000, P2, 'aws-cli')]),
+      'fail',
+      /neither run applied \(the backend saw no apply take the lock and write the state: it saw a lock taken and the state written under it, but not both by terraform/,
+    ],
+    ['terraform apply -lock=false under a lock item written by hand is not an apply taking the lock', learner([...honestSteps.slice(0, 18), ...handApply(20_000, P1, 'terraform'), ...handApply(21_000, P2, 'terraform')]), 'fail', /neither run applied/],
     ['a lock left behind by a run', learner(honestSteps, { lockAfterPair: { place: 'item', raw: '{}', info: { ID: 'p2-apply', Operation: 'OperationTypeApply', Info: '', Who: 'w', Version: '', Created: '', Path: '' } } }), 'fail', /a lock was left behind by concurrent run 2 \(OperationTypeApply p2-apply\)/],
     ['a hand-written lock item', learner(honestSteps, { lockAfterPair: { place: 'item', raw: 'junk' } }), 'fail', /left behind \(an item that is not Lock Info\)/],
     ['state unreadable', learner(honestSteps, { stateAfterPair: state('junk') }), 'fail', /state is unreadable/],
@@ -258,6 +299,8 @@ describe('c3.no-unlocked-writes', () => {
     ['written but not run', text('if false; then terraform apply -lock=false; fi\n'), 'fail', /line 1 of the pipeline writes with -lock=false/, 'static'],
     ['a -lock value computed at run time', text('LOCK_OPTS="-lock=$(printf ZmFsc2U= | base64 -d)"\nterraform apply $LOCK_OPTS\n'), 'fail', /line 1 of the pipeline gives -lock a value computed at run time/, 'static'],
     ['a read-only plan -lock=false is fine', text('terraform plan -lock=false\nterraform apply -lock-timeout=60s\n'), 'pass', /backend saw every state write/, undefined],
+    ['a pipeline that never asked for the lock (echo, or only aws calls) has nothing to judge', learner(honestSteps.slice(0, 6)), 'fail', /never ran terraform against the lock \(the backend saw no lock attempt by terraform in any run\)/, undefined],
+    ['a plan that only asked (refused) counts as working with the lock', learner(honestSteps.slice(0, 8)), 'pass', /backend saw every state write/, undefined],
     ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/, undefined],
   ])('%s', (_name, l, status, feedback, evidence) => {
     const verdict = judgeNoUnlockedWrites(replay, l);
@@ -276,6 +319,8 @@ describe('c3.no-force-unlock', () => {
     ['a batch delete on the lock table', learner([...honestSteps, { at: 40_000, run: P2, operation: 'BatchWriteItem', table: NAMES.table, client: 'aws-cli' }]), 'fail', /changed the lock table by hand \(DynamoDB BatchWriteItem\)/],
     ['a recorded force-unlock', withRecords([...TIMED, inv(['force-unlock', '-force', 'x'], 1)]), 'fail', /the pipeline ran terraform force-unlock -force x \(exit 1\)/],
     ['written but not run', learner(honestSteps, { pipeline: { ...ok.pipeline, text: '[ -n "$STUCK" ] && terraform force-unlock -force "$ID"\n' } }), 'fail', /line 1 of the pipeline runs force-unlock/],
+    ['a pipeline that never asked for the lock earns nothing for breaking none', learner(honestSteps.slice(0, 6)), 'fail', /never ran terraform against the lock.*earns nothing/],
+    ['lock attempts by the AWS CLI alone are not terraform working with the lock', learner([...honestSteps.slice(0, 6), refused(8000, C, { client: 'aws-cli' })]), 'fail', /never ran terraform against the lock/],
     ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/],
   ])('%s', (_name, l, status, feedback) => {
     const verdict = judgeNoForceUnlock(replay, l);

@@ -8,8 +8,8 @@ import { describeInvocation, forceUnlocks, unlockedWrites, type ParsedRecord } f
 import { findForceUnlock, findUnlockedWrites } from '../analysis/script-scan.ts';
 import { parseInvocationArgs } from '../analysis/terraform-args.ts';
 import { classifyTerraformFailure, describeFailure } from '../analysis/terraform-failure.ts';
-import type { BackendRequest } from '../evidence/backend-log.ts';
-import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
+import type { BackendRequest, ClientKind } from '../evidence/backend-log.ts';
+import { lockEpisodes, stateWrites, type LockEpisode, type StateWrite } from '../evidence/lock-history.ts';
 import { deletionName, isRefusal, lockAction, lockNoun, readFoundLock, succeeded, type LockTarget } from '../evidence/lock-target.ts';
 import { primaryLock, stateTarget } from '../evidence/store-names.ts';
 import { fail, pass, withEvidence, type Verdict } from '../grading/verdict.ts';
@@ -49,7 +49,29 @@ function allRuns(ok: Ok): PipelineRun[] {
   return [ok.contention, ...ok.pair];
 }
 
+const isTerraform = (client: ClientKind) => client === 'terraform' || client === 'tofu';
+const writerName = (client: ClientKind) => (isTerraform(client) ? `by ${client}` : client === 'aws-cli' ? 'with the AWS CLI' : 'by a program other than terraform or the AWS CLI');
+
+/** State (and digest) writes the backend saw a pipeline run make while that run did not hold the lock, however they were made. */
+function unlockedPipelineWrites(ok: Ok, r: Replay3): StateWrite[] {
+  const runs = allRuns(ok);
+  return stateWrites(ok.requests, stateTarget(r.names)).filter((w) => w.succeeded && !w.lockedByWriter && runs.some((run) => run.run === w.run));
+}
+
+/**
+ * Whether terraform/tofu asked the backend for the lab's lock in any pipeline
+ * run (a lock attempt, taken or refused). The "never did X" checks judge a
+ * pipeline that works with the lock; one that never asked for it did not do
+ * the challenge and earns nothing for what it did not do.
+ */
+function askedForTheLock(ok: Ok, r: Replay3): boolean {
+  const runs = allRuns(ok);
+  return r.names.locks.some((lock) => ok.requests.some((q) => isTerraform(q.client) && lockAction(q, lock) === 'put' && runs.some((run) => run.run === q.run)));
+}
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** An observed terraform process as a shell line: its TF_CLI_ARGS* first. */
+const commandLine = (o: PipelineRun['observed'][number]) => `${Object.entries(o.tf_cli_args).map(([name, value]) => `${name}=${value} `).join('')}terraform ${o.args.join(' ')}`;
 const lastLines = (text: string, n = 6) => stripAnsi(text).trimEnd().split('\n').slice(-n).join('\n');
 
 /** terraform's own "Error:" lines (with the line after each), else the last lines of the output. */
@@ -123,7 +145,17 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
     const planApply = records.filter((rec) => rec.parsed.subcommand === 'plan' || rec.parsed.subcommand === 'apply');
     const lock = primaryLock(r.names);
     const acquisitions = lockEpisodes(ok.requests, lock).filter((e) => runs.some((run) => run.run === e.run));
-    if (planApply.length === 0 && acquisitions.length === 0) return fail(`the pipeline never ran terraform plan or apply.${notes(ok)}`);
+    if (planApply.length === 0 && acquisitions.length === 0) {
+      // A run ended at its time limit loses its records (they come back when the script ends): do not say "never ran".
+      const cut = runs.find((run) => run.script.timedOut && run.records.length === 0);
+      if (cut) {
+        return fail(
+          `the backend saw no terraform command of the pipeline take the lock, and ${runs.filter((run) => run.script.timedOut).length} run(s) were ended at the time limit (${seconds(cut.script.timeoutMs)}), ` +
+            `which loses the record of their commands. ${errorLines(cut.script.output)}${notes(ok)}`,
+        );
+      }
+      return fail(`the pipeline never ran terraform plan or apply.${notes(ok)}`);
+    }
     // The backend first: a run whose refused attempts stopped within a few seconds gave up (no, or a too short, -lock-timeout).
     for (const run of runs) {
       const gaveUp = attemptGroups(ok.requests, lock, run.run).find(
@@ -152,14 +184,27 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
     }
     // What the grader saw the real binary run with (outside the sandbox) overrules the records.
     const seen = runs.flatMap((run) => run.observed.map((o) => ({ o, parsed: parseInvocationArgs(o.args, o.tf_cli_args) })));
+    const seenUnlocked = seen.find(({ parsed }) => parsed.stateWriting && parsed.lockDisabled);
+    if (seenUnlocked) {
+      return fail(
+        `the grader saw terraform run as "${commandLine(seenUnlocked.o)}" with locking off: only a read-only plan may skip the lock; an apply must take it, with a -lock-timeout of at least 10 s to wait for it.`,
+      );
+    }
+    // However the write was made (terraform run around the wrapper, aws s3 cp, ...): it never waited for the lock.
+    const unlockedWrite = unlockedPipelineWrites(ok, r)[0];
+    if (unlockedWrite) {
+      return fail(
+        `the backend saw the pipeline write ${unlockedWrite.target === 'state' ? 'the state' : 'the -md5 digest'} without holding the lock (${unlockedWrite.operation} ${writerName(unlockedWrite.client)}): ` +
+          'a write that takes no lock never waits for it, so no -lock-timeout protected it. The apply must take the lock, with a -lock-timeout of at least 10 s.',
+      );
+    }
     const seenShort = seen.find(
       ({ parsed }) => (parsed.subcommand === 'plan' || parsed.subcommand === 'apply') && !parsed.lockDisabled && (parsed.lockTimeoutInvalid || (parsed.lockTimeoutMs ?? 0) < MIN_LOCK_TIMEOUT_MS),
     );
     if (seenShort) {
-      const env = Object.entries(seenShort.o.tf_cli_args).map(([name, value]) => `${name}=${value} `).join('');
       const recordsSay = planApply.length > 0 && planApply.every((rec) => (rec.parsed.lockTimeoutMs ?? 0) >= MIN_LOCK_TIMEOUT_MS) ? ' (the recorded commands say otherwise: they are contradicted by what ran)' : '';
       return fail(
-        `the grader saw terraform run as "${env}terraform ${seenShort.o.args.join(' ')}" with locking on and ${seenShort.parsed.lockTimeoutMs === undefined ? 'no valid -lock-timeout' : `a -lock-timeout of ${seconds(seenShort.parsed.lockTimeoutMs)}`}${recordsSay}. Every plan and apply needs -lock-timeout of at least 10 s.`,
+        `the grader saw terraform run as "${commandLine(seenShort.o)}" with locking on and ${seenShort.parsed.lockTimeoutMs === undefined ? 'no valid -lock-timeout' : `a -lock-timeout of ${seconds(seenShort.parsed.lockTimeoutMs)}`}${recordsSay}. Every plan and apply needs -lock-timeout of at least 10 s.`,
       );
     }
     const locking = planApply.filter((rec) => !rec.parsed.lockDisabled);
@@ -184,15 +229,30 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
   });
 }
 
-/** The lock episodes of a run in which it wrote the state as an apply. */
-function applyEpisodes(ok: Ok, r: Replay3, run: string): LockEpisode[] {
+/**
+ * The lock episodes of a run in which it wrote the state as an apply: terraform
+ * (or tofu) took the lock for OperationTypeApply and wrote the state under it.
+ * A lock item or .tflock written by hand with an apply's Lock Info, or a state
+ * uploaded with the AWS CLI, is not an apply (byHand says what was seen instead).
+ */
+function applyEpisodes(ok: Ok, r: Replay3, run: string, byTerraform = true): LockEpisode[] {
   const writes = stateWrites(ok.requests, stateTarget(r.names));
   return lockEpisodes(ok.requests, primaryLock(r.names)).filter(
     (e) =>
       e.run === run &&
       e.operation === 'OperationTypeApply' &&
-      writes.some((w) => w.run === run && w.target === 'state' && w.succeeded && w.lockedByWriter && w.at >= e.acquiredAt && (e.releasedAt === undefined || w.at <= e.releasedAt)),
+      (!byTerraform || isTerraform(e.client)) &&
+      writes.some(
+        (w) =>
+          w.run === run && w.target === 'state' && w.succeeded && w.lockedByWriter && (!byTerraform || isTerraform(w.client)) && w.at >= e.acquiredAt && (e.releasedAt === undefined || w.at <= e.releasedAt),
+      ),
   );
+}
+
+/** Why runs that "applied" by hand do not count, or '' when none did. */
+function byHand(ok: Ok, r: Replay3, runs: readonly PipelineRun[]): string {
+  const faked = runs.some((run) => applyEpisodes(ok, r, run.run, false).length > applyEpisodes(ok, r, run.run).length);
+  return faked ? ': it saw a lock taken and the state written under it, but not both by terraform (a lock written by hand, or a state uploaded with the AWS CLI or curl, is not an apply)' : '';
 }
 
 /** The run's failing recorded command (if any) and what terraform's output says went wrong. */
@@ -223,8 +283,8 @@ export function judgeWaitsThroughContention(r: Replay3, learner: Learner3): Verd
         : whyFailed(run);
       return fail(`the pipeline ${scriptEnd(run.script)} while another run held the lock for ${seconds(run.heldMs)}: ${why}.${notes(ok)}`);
     }
-    const applied = applyEpisodes(ok, r, run.run).filter((e) => e.client === 'terraform' || e.client === 'tofu');
-    if (applied.length === 0) return fail(`the pipeline exited 0, but the backend never saw it take the lock for an apply and write the state.${notes(ok)}`);
+    const applied = applyEpisodes(ok, r, run.run);
+    if (applied.length === 0) return fail(`the pipeline exited 0, but the backend never saw it take the lock for an apply and write the state${byHand(ok, r, [run])}.${notes(ok)}`);
     if (applied.every((e) => e.acquiredAt < run.releasedAt)) return fail("the pipeline's apply took the lock before the other run released it: it cannot have waited for it");
     if (run.holderExit !== 0) return fail(`the run that held the lock failed (exit ${run.holderExit}): the pipeline must wait for it, not break its lock`);
     const landed = (run.stateAfter?.json?.outputs as Record<string, { value?: unknown }> | undefined)?.release?.value;
@@ -256,7 +316,7 @@ export function judgeSerializedRuns(r: Replay3, learner: Learner3): Verdict {
       if (run.script.timedOut) problems.push(`${name} did not finish within its time limit`);
       else if (run.script.exitCode !== 0 && !cleanFailure(run, ok, r)) problems.push(`${name} failed (${exitNote(run.script)}): ${whyFailed(run)}`);
     });
-    if (!ok.pair.some((run) => applyEpisodes(ok, r, run.run).length > 0)) problems.push('neither run applied (the backend saw no apply take the lock and write the state)');
+    if (!ok.pair.some((run) => applyEpisodes(ok, r, run.run).length > 0)) problems.push(`neither run applied (the backend saw no apply take the lock and write the state${byHand(ok, r, ok.pair)})`);
     if (ok.lockAfterPair) {
       const owner = lockEpisodes(ok.requests, primaryLock(r.names)).find((e) => e.lockInfoId !== undefined && e.lockInfoId === ok.lockAfterPair?.info?.ID);
       const index = ok.pair.findIndex((run) => run.run === owner?.run);
@@ -288,9 +348,7 @@ export function findComputedLockFlags(text: string): Array<{ line: number; text:
 export function judgeNoUnlockedWrites(r: Replay3, learner: Learner3): Verdict {
   return judge(learner, (ok) => {
     const runs = allRuns(ok);
-    const unlocked = stateWrites(ok.requests, stateTarget(r.names)).filter(
-      (w) => w.succeeded && !w.lockedByWriter && runs.some((run) => run.run === w.run),
-    );
+    const unlocked = unlockedPipelineWrites(ok, r);
     if (unlocked.length > 0) {
       const run = runs.find((candidate) => candidate.run === unlocked[0]!.run)!;
       const recorded = unlockedWrites(run.records)[0];
@@ -309,6 +367,7 @@ export function judgeNoUnlockedWrites(r: Replay3, learner: Learner3): Verdict {
         'static',
       );
     }
+    if (!askedForTheLock(ok, r)) return fail(`the pipeline never ran terraform against the lock (the backend saw no lock attempt by terraform in any run): there is no write to judge.${notes(ok)}`);
     return pass('the backend saw every state write made while the writing run held the lock, and no write with -lock=false is written in the pipeline');
   });
 }
@@ -337,6 +396,7 @@ export function judgeNoForceUnlock(r: Replay3, learner: Learner3): Verdict {
     if (ran.length > 0) return fail(`the pipeline ran ${describeInvocation(ran[0]!.invocation)}: a pipeline that force-unlocks can break the lock of a run that is still applying.`);
     const written = findForceUnlock(ok.pipeline.text);
     if (written.length > 0) return withEvidence(fail(`line ${written[0]!.line} of the pipeline runs force-unlock ("${written[0]!.text}"); force-unlock is for humans who have checked the holder is dead.`), 'static');
+    if (!askedForTheLock(ok, r)) return fail(`the pipeline never ran terraform against the lock (the backend saw no lock attempt by terraform in any run): a pipeline that does nothing breaks no lock, but earns nothing for it.${notes(ok)}`);
     return pass('the pipeline never broke a lock (the backend saw every lock released by the run that took it) and never runs force-unlock');
   });
 }

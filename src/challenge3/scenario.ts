@@ -127,9 +127,11 @@ async function holdPeriod(lab: Lab, run: string, startedAt: number, finished: Pr
     { signal: stop.signal },
   );
   const bound = delay(Math.max(0, startedAt + HOLD_AT_MOST_MS - Date.now()), undefined, { signal: stop.signal }).then(async () => {
-    // At the bound: not between a refused attempt and the read that follows it.
+    // At the bound: not between terraform's refused attempt and the read that follows it. Only terraform/tofu
+    // read after a refusal: a conditional put by the AWS CLI (a lock written by hand, retried in a loop) is
+    // followed by no read, and waiting for one held the lock until the pipeline's time limit.
     const last = lab.log.requests.filter((q) => ofRun(q) !== undefined).at(-1);
-    if (last && ofRun(last) === 'put' && isRefusal(last)) await lab.log.waitFor((q) => q.seq > last.seq && ofRun(q) === 'read', { signal: stop.signal });
+    if (last && ofRun(last) === 'put' && isRefusal(last) && (last.client === 'terraform' || last.client === 'tofu')) await lab.log.waitFor((q) => q.seq > last.seq && ofRun(q) === 'read', { signal: stop.signal });
   });
   try {
     await Promise.race([inBackoff, bound, finished, new Promise((_, reject) => lab.signal.addEventListener('abort', () => reject(lab.signal.reason), { once: true }))]);
