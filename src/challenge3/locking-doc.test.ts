@@ -63,6 +63,15 @@ const HONEST: Array<[string, string]> = [
     'a warning with "you can ... but never"',
     'You can use -lock=false with plan, but you should never use it with apply. Running two applies at the same time without a lock can corrupt the state, because each run writes its own version.',
   ],
+  [
+    'headings, and the danger told as "a write without the lock can run at the same time"',
+    '# State locking in CI\n\n## What -lock=false does\nIt tells Terraform not to acquire the DynamoDB lock.\n\n## When it is acceptable\nRead-only operations: `terraform plan -lock=false`, `terraform show`.\n\n' +
+      '## Why it is dangerous for writes\nA write without the lock can run at the same time as another apply. Both read the same serial, both upload a new state, and the last upload wins: resources created by the other run disappear from the state (lost updates, corrupted state).\n',
+  ],
+  [
+    'short sentences: "Two applies without the lock can run at once."',
+    '-lock=false skips the lock.\nUse it only for read-only commands.\nA plan reads. It does not write.\nAn apply writes the state.\nTwo applies without the lock can run at once.\nOne overwrites the other.\nThe state gets corrupted.\n',
+  ],
 ];
 
 // [name, text, the rule that fails]
@@ -92,6 +101,17 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
     'Plan is read-only, so -lock=false is fine there. When the lock is stuck, run:\n\n```\nterraform apply -lock=false -auto-approve\n```\n\nConcurrent applies can corrupt the state, so be quick.',
     'recommends-unlocked-write',
   ],
+  [
+    'the rule turned around, with the danger as the reason after "because otherwise"',
+    '# Why -lock=false\n\nNever use `-lock=false` for read-only commands. Only use `-lock=false` for writes such as apply, because otherwise two writes could corrupt the state while they wait.\n',
+    'recommends-unlocked-write',
+  ],
+  [
+    'a recommendation before a colon, a "never" after it',
+    'Use `-lock=false` for apply in CI: it is faster and the pipeline never waits. `-lock=false` is dangerous for read-only commands like plan, because a read-only plan could corrupt the state.\n',
+    'recommends-unlocked-write',
+  ],
+  ['"run apply -lock=false to deploy at once" is not two runs at once', 'When the lock is stuck, run terraform apply -lock=false to deploy at once. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['keyword salad', '-lock=false read-only corrupt', 'no-sentences'],
   ['bullets of single words', '# LOCKING\n\n- -lock=false\n- read-only\n- corrupt\n- race\n- lost updates\n', 'no-sentences'],
   ['a comma list of terms', '-lock=false, read-only, plan only, concurrent writes, corrupt state, lost updates, race conditions, overwritten state', 'no-sentences'],

@@ -9,7 +9,9 @@
 //    "write", "deploy"), uses a recommending word (use, run, pass, fine, ok, safe,
 //    can, should, when the lock is stuck, ...), and carries no warning (never,
 //    not, avoid, dangerous, corrupt, overwrite, lost, ...) and no "only for
-//    plan/read-only". Clauses are split at ';' and 'but'. A fenced code line that
+//    plan/read-only", and does not describe writes running together (at the
+//    same time, concurrently, two at once: the danger itself). Clauses are split
+//    at ';', ': ', 'but', 'because', 'since' and 'otherwise'. A fenced code line that
 //    runs a state-writing command with locking off (read by script-scan.ts) counts
 //    as recommended unless the prose sentence just before it warns.
 // 2. `missing-terms`: each of LOCKING_DOC_GROUPS must be matched at least once:
@@ -112,6 +114,20 @@ const RECOMMENDING =
 const WARNING =
   /\b(never|not|no|nothing|don't|do not|doesn't|dont|cannot|can't|shouldn't|mustn't|won't|avoid\w*|dangerous|danger|unsafe|risk\w*|corrupt\w*|overwrit\w*|clobber\w*|lose|loses|lost|losing|race\w*|conflict\w*|instead|rather than|bad|wrong|harm\w*|breaks?|careful)\b|n't\b/i;
 const ONLY_READS = /\bonly\b[^.;]{0,40}\b(plan|validate|show|output|read[\s-]?only|reads?|reading)\b/i;
+/**
+ * A clause that describes writes running together is describing the danger, not
+ * recommending it ("A write without the lock can run at the same time as
+ * another apply."; "Two applies without the lock can run at once.").
+ */
+const CONCURRENCY = /\bat the same time\b|\bconcurren\w*|\bsimultaneous\w*|\bin parallel\b|\b(two|2|several|multiple|both)\b[^.;\n]{0,40}\bat once\b/i;
+/**
+ * Where a sentence splits into clauses judged on their own: ';' and ': ', and
+ * before "but", "because", "since", "otherwise", so that a reason given after a
+ * recommendation ("Only use -lock=false for writes, because otherwise two writes
+ * could corrupt the state"; "Use -lock=false for apply in CI: it is faster and
+ * never waits") does not pass for a warning about it.
+ */
+const CLAUSE_BREAK = /;|:\s|,?\s+(?:but|because|since|otherwise)\s+/i;
 
 interface Unit {
   text: string;
@@ -172,7 +188,7 @@ function isRealSentence(sentence: string): boolean {
 
 /** Whether a clause recommends -lock=false for a write (rule 1). */
 function recommendsUnlockedWrite(clause: string): boolean {
-  return FLAG.test(clause) && WRITE.test(clause) && RECOMMENDING.test(clause) && !WARNING.test(clause) && !ONLY_READS.test(clause);
+  return FLAG.test(clause) && WRITE.test(clause) && RECOMMENDING.test(clause) && !WARNING.test(clause) && !CONCURRENCY.test(clause) && !ONLY_READS.test(clause);
 }
 
 /** Shortens a quoted sentence for feedback. */
@@ -191,7 +207,7 @@ function findRecommendation(all: Unit[]): string | undefined {
       continue;
     }
     for (const sentence of sentences(unit)) {
-      const clauses = sentence.split(/;|,?\s+but\s+/i);
+      const clauses = sentence.split(CLAUSE_BREAK);
       if (clauses.some(recommendsUnlockedWrite)) return quote(sentence);
       lastProse = sentence;
     }
