@@ -23,11 +23,12 @@ describe('parseGoDuration', () => {
     ['2µs', 0.002],
     ['-3s', -3000],
     ['+3s', 3000],
+    ['2562047h', 9_223_369_200_000],
   ])('%s → %d ms', (text, ms) => {
     expect(parseGoDuration(text)).toBeCloseTo(ms, 9);
   });
 
-  test.each(['', '10', '00', 's', '.s', '10x', '1d', '10 s', 'ten', '1m-3s', '-', '1..5s'])('%j is invalid', (text) => {
+  test.each(['', '10', '00', 's', '.s', '10x', '1d', '10 s', 'ten', '1m-3s', '-', '1..5s', '2562048h', '3000000h', '9223372037s', '99999999999999999999ns'])('%j is invalid', (text) => {
     expect(parseGoDuration(text)).toBeUndefined();
   });
 });

@@ -142,7 +142,14 @@ const DURATION_UNITS_NS: Record<string, number> = {
 /** The environment variable terraform reads extra arguments from (main.go EnvCLI). */
 const ENV_CLI = 'TF_CLI_ARGS';
 
-/** Parses a Go time.ParseDuration string ("1m30s", "500ms", "0") into ms; undefined if invalid. */
+/** Go's time.Duration is an int64 of nanoseconds: ParseDuration rejects anything larger (~2562047h). */
+const GO_DURATION_MAX_NS = 2n ** 63n - 1n;
+
+/**
+ * Parses a Go time.ParseDuration string ("1m30s", "500ms", "0") into ms;
+ * undefined if invalid, including a duration Go's int64 nanoseconds cannot hold
+ * ("3000000h": terraform says `invalid value "3000000h" for flag -lock-timeout`).
+ */
 export function parseGoDuration(text: string): number | undefined {
   let rest = text;
   let sign = 1;
@@ -153,6 +160,7 @@ export function parseGoDuration(text: string): number | undefined {
   if (rest === '0') return 0;
   if (rest === '') return undefined;
   let totalNs = 0;
+  let wholeNs = 0n; // the integer parts, exactly, for Go's overflow check
   const part = /^(\d*)(?:\.(\d*))?([^\d.]+)/;
   while (rest !== '') {
     const match = part.exec(rest);
@@ -163,6 +171,8 @@ export function parseGoDuration(text: string): number | undefined {
     if (unit === undefined) return undefined;
     const value = Number(`${intPart === '' ? '0' : intPart}.${fracPart ?? ''}0`);
     totalNs += value * unit;
+    wholeNs += BigInt(intPart === '' ? '0' : intPart) * BigInt(unit);
+    if (wholeNs > GO_DURATION_MAX_NS + (sign < 0 ? 1n : 0n)) return undefined;
     rest = rest.slice(whole.length);
   }
   const ms = (sign * totalNs) / 1e6;

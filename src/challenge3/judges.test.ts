@@ -148,6 +148,13 @@ describe('c3.lock-timeout-used', () => {
     ['terraform run around the recording wrapper (more locks than recorded commands)', withRecords([inv(['plan', '-lock-timeout=60s'])]), 'fail', /backend saw 2 lock\(s\) taken by terraform in one pipeline run, but only 1 locking command/],
     ['never ran plan or apply', withRecords([], []), 'fail', /never ran terraform plan or apply/],
     [
+      'timed commands recorded, but none asked the backend for the lock (terraform refused -lock-timeout=3000000h: too long for Go)',
+      learner(honestSteps.slice(0, 6), { contention: { ...ok.contention, script: { ...ok.contention.script, output: 'Error: Failed to parse command-line flags\n\ninvalid value "3000000h" for flag -lock-timeout: parse error\n' } } }),
+      'fail',
+      /carry -lock-timeout, but the backend saw none of them ask for the lock: terraform refused them or stopped before locking\. terraform said:\nError: Failed to parse command-line flags\ninvalid value "3000000h"/,
+    ],
+    ['-lock-timeout=3000000h is more than Go can hold: rejected', withRecords([inv(['apply', '-lock-timeout=3000000h'], 1)], honestSteps.slice(0, 6)), 'fail', /terraform rejected its -lock-timeout value \(a duration needs a unit, e\.g\. 60s or 5m, and at most 2562047h\)/],
+    [
       'runs ended at the time limit lose their records: not "never ran", and terraform\'s error is shown',
       learner([], {
         contention: { ...ok.contention, records: [], script: { ...ok.contention.script, exitCode: null, timedOut: true, output: output('flag-lock-timeout-no-unit') } },

@@ -210,7 +210,7 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
     const locking = planApply.filter((rec) => !rec.parsed.lockDisabled);
     const invalid = locking.find((rec) => rec.parsed.lockTimeoutInvalid);
     if (invalid) {
-      return fail(`${describeInvocation(invalid.invocation)}: terraform rejected its -lock-timeout value (a duration needs a unit, e.g. 60s or 5m), so the command did not run.`);
+      return fail(`${describeInvocation(invalid.invocation)}: terraform rejected its -lock-timeout value (a duration needs a unit, e.g. 60s or 5m, and at most 2562047h), so the command did not run.`);
     }
     const missing = locking.find((rec) => rec.parsed.lockTimeoutMs === undefined);
     if (missing) {
@@ -219,6 +219,12 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
     const short = locking.find((rec) => (rec.parsed.lockTimeoutMs ?? 0) < MIN_LOCK_TIMEOUT_MS);
     if (short) return fail(`${describeInvocation(short.invocation)} has a -lock-timeout of ${seconds(short.parsed.lockTimeoutMs ?? 0)}, under 10 s: too short to wait out another run's apply.`);
     if (locking.length === 0) return fail(`the pipeline never ran plan or apply with locking on.${notes(ok)}`);
+    // The records say what was asked; a timeout only counts if terraform then asked the backend for the lock.
+    if (!askedForTheLock(ok, r)) {
+      return fail(
+        `the pipeline's plan/apply commands carry -lock-timeout, but the backend saw none of them ask for the lock: terraform refused them or stopped before locking. ${errorLines(runs.find((run) => run.script.output.trim() !== '')?.script.output ?? '')}${notes(ok)}`,
+      );
+    }
     const waited = runs.some((run) => attemptGroups(ok.requests, lock, run.run).some((g) => g.acquired && g.refused > 0));
     const readOnly = planApply.length - locking.length;
     return pass(
