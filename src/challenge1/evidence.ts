@@ -26,4 +26,9 @@ export type Learner1 =
       /** live: the holder's lock (read by the harness); transcript: the learner's own contention.log. */
       source: 'live' | 'transcript';
       expected: Expected1;
+      /**
+       * live: the writes over the holder's lock the backend saw from the learner's run (put-item, or a put of the
+       * .tflock), e.g. "DynamoDB PutItem from the AWS CLI": after one, the lock the script read back was its own.
+       */
+      lockWrites?: string[];
     };

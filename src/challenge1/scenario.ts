@@ -7,6 +7,9 @@ import { scriptEnd } from '../analysis/script-end.ts';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { clientName } from '../evidence/backend-log.ts';
+import { deletionName, lockAction, succeeded } from '../evidence/lock-target.ts';
+import { storeNames } from '../evidence/store-names.ts';
 import type { Lab } from '../grading/lab.ts';
 import { readSubmissionText } from '../grading/submission-file.ts';
 import { planArgs } from '../terraform/args.ts';
@@ -68,7 +71,14 @@ export async function learnerChallenge1(lab: Lab, replay: Replay1Run): Promise<L
         return { ok: false, selfReported: false, problem: `challenge1/identify.sh ${scriptEnd({ ...ran.run, limitsReached: ran.run.limitHits })}; it must print the lock as JSON and exit 0` };
       }
       const parsed = parseLockAnswer(ran.run.stdout, 'challenge1/identify.sh output');
-      return parsed.ok ? { ok: true, answer: parsed.answer, expected, source: 'live' } : { ok: false, selfReported: false, problem: parsed.problem };
+      // What the backend saw the script write over the holder's lock (feedback only: the expected values are the holder's own).
+      const { locks } = storeNames(lab.store);
+      const lockWrites = lab.log.requests
+        .filter((q) => q.run === ran.runLabel && succeeded(q) && locks.some((lock) => lockAction(q, lock) === 'put'))
+        .map((q) => `${deletionName(q)} from ${clientName(q.client)}`);
+      return parsed.ok
+        ? { ok: true, answer: parsed.answer, expected, source: 'live', ...(lockWrites.length ? { lockWrites: [...new Set(lockWrites)] } : {}) }
+        : { ok: false, selfReported: false, problem: parsed.problem };
     }
     return await transcriptMode(lab);
   } finally {

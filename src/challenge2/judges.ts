@@ -5,7 +5,7 @@
 import { scriptEnd } from '../analysis/script-end.ts';
 import { createHash } from 'node:crypto';
 import { describeInvocation, forceUnlocks, unlockedWrites } from '../analysis/invocation-facts.ts';
-import type { BackendRequest } from '../evidence/backend-log.ts';
+import { clientName, type BackendRequest } from '../evidence/backend-log.ts';
 import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
 import { deletionName, lockAction, lockNoun, succeeded, type LockTarget } from '../evidence/lock-target.ts';
 import { primaryLock, stateTarget, type StoreNames } from '../evidence/store-names.ts';
@@ -30,10 +30,6 @@ function judge(learner: Learner2, body: (ran: Ran) => Verdict): Verdict {
   return learner.ran ? body(learner) : fail(`${learner.problem}; nothing was run for challenge 2`);
 }
 
-/** A client as feedback names it. */
-export function clientName(client: BackendRequest['client']): string {
-  return { terraform: 'terraform', tofu: 'tofu', 'aws-cli': 'the AWS CLI', 'sdk-js': 'an AWS SDK for JavaScript program', other: 'a program that is not terraform' }[client];
-}
 
 const isTerraform = (request: BackendRequest) => request.client === 'terraform' || request.client === 'tofu';
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');

@@ -6,6 +6,11 @@
 export type BackendService = 's3' | 'dynamodb';
 export type ClientKind = 'terraform' | 'tofu' | 'aws-cli' | 'sdk-js' | 'other';
 
+/** A client as feedback names it. */
+export function clientName(client: ClientKind): string {
+  return { terraform: 'terraform', tofu: 'tofu', 'aws-cli': 'the AWS CLI', 'sdk-js': 'an AWS SDK for JavaScript program', other: 'a program that is not terraform' }[client];
+}
+
 /** A real terraform/tofu process: its arguments and TF_CLI_ARGS* as the kernel has them (read from outside the sandbox). */
 export interface AliveTerraform {
   args: string[];
