@@ -52,6 +52,12 @@ export type Learner2 =
       requests: BackendRequest[];
       /** Hints: the recording wrapper's records. */
       records: ParsedRecord[];
+      /**
+       * Real plan -out / apply commands of the run (seen from outside the sandbox) whose configuration was not the
+       * lab's when they started (main.tf changed or gone, an override file added), e.g.
+       * "terraform apply -auto-approve ran in /w with zz_override.tf": their deploy step may not be the lab's.
+       */
+      configChanges: string[];
       /** The first lock of the variant still held after the script (object first), if any. */
       lockAfter: LockLeft | undefined;
       /** What the script destroyed (the table, the bucket). */

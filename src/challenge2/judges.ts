@@ -310,6 +310,15 @@ export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
           `The state was changed around terraform (state push, or an edited state) before the apply. Run terraform apply on the real state to complete release ${r.changedRelease}.`,
       );
     }
+    // The deploy step runs inside the sandbox; what the grader can see is the configuration each real apply (or plan -out)
+    // started with. One whose main.tf was changed or that had an override file may have dropped or replaced it.
+    const changed = ran.configChanges[0];
+    if (changed !== undefined) {
+      return fail(
+        `the state was written by your terraform apply, but not with the lab's configuration: ${changed}. ` +
+          `Editing main.tf or adding an override file can drop or replace the deploy step; complete release ${r.changedRelease} with the lab's configuration as it is.`,
+      );
+    }
     return pass(`plan -detailed-exitcode exits 0 and the state was written by your terraform apply: the interrupted change (release ${r.changedRelease}) was completed`);
   });
 }

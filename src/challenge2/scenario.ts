@@ -5,6 +5,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseRecords } from '../analysis/invocation-facts.ts';
+import { configFiles } from '../learner/config-snapshot.ts';
+import { configChanges } from './config-changes.ts';
 import type { Lab } from '../grading/lab.ts';
 import { planDetailed } from '../terraform/commands/plan.ts';
 import { applyBaseline } from '../terraform/commands/apply.ts';
@@ -64,6 +66,7 @@ export async function learnerChallenge2(lab: Lab, replay: Replay2Run): Promise<L
     run: ran.runLabel,
     requests: [...lab.log.requests],
     records: parseRecords(ran.invocations),
+    configChanges: configChanges(ran.observed, configFiles(replay.workspace.dir)),
     lockAfter,
     damage,
     stateAfter,

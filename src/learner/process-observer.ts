@@ -13,7 +13,9 @@
 // lock's delete to arrive while a real force-unlock runs, and the final state
 // write while a real apply runs.
 import { readFileSync, statSync } from 'node:fs';
+import { parseInvocationArgs } from '../analysis/terraform-args.ts';
 import { descendantsOf } from '../util/proc-tree.ts';
+import { snapshotConfig, type ConfigSnapshot } from './config-snapshot.ts';
 
 export interface ObservedTerraform {
   pid: number;
@@ -23,6 +25,8 @@ export interface ObservedTerraform {
   tf_cli_args: Record<string, string>;
   /** Epoch ms it was first seen. */
   seen_at: number;
+  /** The configuration directories it runs in, as they were when it was first seen (config-snapshot.ts). */
+  config: ConfigSnapshot[];
 }
 
 const POLL_MS = 20;
@@ -94,7 +98,8 @@ export class TerraformObserver {
         const name = variable.slice(0, at);
         if (name === 'TF_CLI_ARGS' || name.startsWith('TF_CLI_ARGS_')) tf_cli_args[name] = variable.slice(at + 1);
       }
-      const entry = { pid, args: argv.slice(1), tf_cli_args, seen_at: Date.now() };
+      const args = argv.slice(1);
+      const entry = { pid, args, tf_cli_args, seen_at: Date.now(), config: snapshotConfig(pid, parseInvocationArgs(args, tf_cli_args).chdir) };
       this.seen.set(pid, entry);
       this.observed.push(entry);
       alive.push(entry);

@@ -1,0 +1,22 @@
+import { describe, expect, test } from '@jest/globals';
+import { configChanges, type SeenCommand } from './config-changes.ts';
+
+const LAB = { 'main.tf': 'aaa' };
+const seen = (args: string[], files: Record<string, string>, dir = '/w'): SeenCommand => ({ args, tf_cli_args: {}, config: [{ dir, files }] });
+
+describe('configChanges', () => {
+  test.each([
+    ['the lab configuration', [seen(['apply', '-auto-approve'], { 'main.tf': 'aaa' })], []],
+    ['an extra ordinary .tf file does not change the deploy step', [seen(['apply'], { 'main.tf': 'aaa', 'outputs.tf': 'bbb' })], []],
+    ['an override file', [seen(['apply', '-auto-approve'], { 'main.tf': 'aaa', 'zz_override.tf': 'ccc' })], ['terraform apply -auto-approve ran in /w with zz_override.tf']],
+    ['override.tf.json', [seen(['apply'], { 'main.tf': 'aaa', 'override.tf.json': 'ccc' })], ['terraform apply ran in /w with override.tf.json']],
+    ['main.tf edited', [seen(['apply'], { 'main.tf': 'zzz' })], ['terraform apply ran in /w with main.tf changed']],
+    ['main.tf gone, the resource moved elsewhere', [seen(['apply'], { 'deploy.tf': 'zzz' })], ['terraform apply ran in /w with no main.tf']],
+    ['a saved plan of an edited configuration (plan -out)', [seen(['plan', '-out=tfplan'], { 'main.tf': 'zzz' })], ['terraform plan -out=tfplan ran in /w with main.tf changed']],
+    ['a plan without -out only looks', [seen(['plan'], { 'main.tf': 'zzz' })], []],
+    ['other commands are not asked about', [seen(['force-unlock', '-force', 'x'], { 'main.tf': 'zzz' })], []],
+    ['-chdir: the command word is found after it', [seen(['-chdir=/tmp/x', 'apply'], { 'main.tf': 'zzz' }, '/tmp/x')], ['terraform -chdir=/tmp/x apply ran in /tmp/x with main.tf changed']],
+  ] as Array<[string, SeenCommand[], string[]]>)('%s', (_name, observed, expected) => {
+    expect(configChanges(observed, LAB)).toEqual(expected);
+  });
+});

@@ -1,0 +1,29 @@
+// Challenge 2: which real plan -out / apply commands of the learner's run started with a configuration that is
+// not the lab's (pure: the snapshots come from the process observer, the lab's files from the harness).
+import { parseInvocationArgs } from '../analysis/terraform-args.ts';
+import { OVERRIDE_FILE, type ConfigSnapshot } from '../learner/config-snapshot.ts';
+
+export interface SeenCommand {
+  args: string[];
+  tf_cli_args: Record<string, string>;
+  config: ConfigSnapshot[];
+}
+
+/**
+ * The real plan -out / apply processes of the run whose configuration differed from the lab's (`lab`, the harness's
+ * working directory) when the grader first saw them: main.tf changed or gone, or an override file added (override
+ * files replace a resource's provisioners, the deploy step among them).
+ */
+export function configChanges(observed: SeenCommand[], lab: Record<string, string>): string[] {
+  return observed.flatMap((seen) => {
+    const parsed = parseInvocationArgs(seen.args, seen.tf_cli_args);
+    const writesOrPlansAhead = parsed.subcommand === 'apply' || (parsed.subcommand === 'plan' && seen.args.some((arg) => /^--?out(=|$)/.test(arg)));
+    if (!writesOrPlansAhead) return [];
+    return seen.config.flatMap((snapshot) => {
+      const main = snapshot.files['main.tf'];
+      const why = [...(main === lab['main.tf'] ? [] : [main ? 'main.tf changed' : 'no main.tf']), ...Object.keys(snapshot.files).filter((name) => OVERRIDE_FILE.test(name))];
+      return why.length ? [`terraform ${seen.args.join(' ')} ran in ${snapshot.dir} with ${why.join(', ')}`] : [];
+    });
+  });
+}
+

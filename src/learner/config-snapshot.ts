@@ -1,0 +1,55 @@
+// The Terraform configuration a real terraform/tofu process runs, read from
+// outside the sandbox the moment the process observer first sees it: the
+// process's working directory as the kernel has it (/proc/<pid>/cwd, read
+// through /proc/<pid>/root, so inside the sandbox's mount namespace), and the
+// -chdir directory resolved from it. The process may be seen before or after
+// terraform's own chdir, so both are read; a directory without .tf files is
+// left out. Each file is kept as a SHA-256 of its bytes.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+
+export interface ConfigSnapshot {
+  /** The directory as the process sees it. */
+  dir: string;
+  /** Every *.tf and *.tf.json file in it: name -> SHA-256 (hex) of its content. */
+  files: Record<string, string>;
+}
+
+const CONFIG_FILE = /\.tf(\.json)?$/;
+/** Files terraform merges over the configuration (override.tf, *_override.tf, and their .tf.json forms). */
+export const OVERRIDE_FILE = /(^|_)override\.tf(\.json)?$/;
+
+export const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** The *.tf / *.tf.json files of `dir` (a real path: the grader's own, or one under /proc/<pid>/root). */
+export function configFiles(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return files;
+  }
+  for (const name of names.sort()) {
+    if (!CONFIG_FILE.test(name)) continue;
+    try {
+      files[name] = sha256(readFileSync(path.join(dir, name)));
+    } catch {
+      // a directory named *.tf, or gone meanwhile
+    }
+  }
+  return files;
+}
+
+/** The configuration directories of process `pid` (its cwd, and cwd + `chdir` when given). */
+export function snapshotConfig(pid: number, chdir: string | undefined): ConfigSnapshot[] {
+  let cwd: string;
+  try {
+    cwd = readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return [];
+  }
+  const dirs = [...new Set([cwd, ...(chdir ? [path.resolve(cwd, chdir)] : [])])];
+  return dirs.map((dir) => ({ dir, files: configFiles(`/proc/${pid}/root${dir}`) })).filter((snapshot) => Object.keys(snapshot.files).length > 0);
+}
