@@ -145,6 +145,13 @@ for (const binary of binaries) {
     expect(run.stderr).toContain(`--lab-variant lockfile cannot be graded with ${binary.path}: `);
     expect(run.stderr).toContain('use_lockfile');
   }, 120_000);
+  test(`${binary.flavour} ${binary.version}: grade --lab-variant both with it (LOCKGRADER_TERRAFORM) is refused too, with no results`, async () => {
+    const json = path.join(out, `refused-grade-${binary.version}.json`);
+    const run = await runCli(['grade', 'fixtures/submissions/reference', '--backend', 'moto', '--lab-variant', 'both', '--json', json], { env: { LOCKGRADER_TERRAFORM: binary.path } });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`--lab-variant both cannot be graded with ${binary.path}: `);
+    await expect(readFile(json, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  }, 120_000);
 }
 
 test('doctor lists every binary of the matrix with the variants it serves', async () => {
