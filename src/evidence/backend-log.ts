@@ -89,7 +89,7 @@ type Listener = (request: BackendRequest) => void;
 // releases (OpenTofu 1.6, with an aws-sdk-go-base v2 beta) append the APN
 // block after the SDK's own tokens instead: "aws-sdk-go-v2/1.23.2 os/linux
 // lang/go#1.26.8 md/GOOS#linux md/GOARCH#amd64 api/s3#1.46.0 APN/1.0
-// OpenTofu/1.6.3" (seen here; fixtures/terraform-output/user-agents.txt); that
+// OpenTofu/1.6.3" (seen here; fixtures/terraform-output/user-agents.lines); that
 // form counts only as the Go SDK's header ending in the APN block. A program
 // that forges the whole header (its own SigV4 client) is not stopped here;
 // docs/grading.md says what that does and does not earn.

@@ -40,10 +40,10 @@ describe('classifyClient', () => {
     expect(classifyClient(userAgent)).toBe(kind);
   });
 
-  // Real headers (fixtures/terraform-output/user-agents.txt): Terraform 1.11.4, OpenTofu 1.11.5 and OpenTofu 1.6.3,
+  // Real headers (fixtures/terraform-output/user-agents.lines): Terraform 1.11.4, OpenTofu 1.11.5 and OpenTofu 1.6.3,
   // whose aws-sdk-go-base puts the APN block last (it was "other" before, and every force-unlock OpenTofu 1.6.3 ran
   // counted as a raw delete of the lock item).
-  const captured = readFileSync(repoPath('fixtures/terraform-output/user-agents.txt'), 'utf8').split('\n').filter(Boolean);
+  const captured = readFileSync(repoPath('fixtures/terraform-output/user-agents.lines'), 'utf8').split('\n').filter(Boolean);
   test.each(captured.map((ua) => [ua, /\sOpenTofu\/\d/.test(` ${ua}`) ? 'tofu' : 'terraform'] as const))('captured %j → %s', (userAgent, kind) => {
     expect(classifyClient(userAgent)).toBe(kind);
   });
