@@ -97,6 +97,19 @@ const withRecords = (records: Invocation[], steps?: Step[]): Learner3 => {
   return { ...base, contention: { ...base.contention, records: parsed }, pair: base.pair.map((p) => ({ ...p, records: parsed })) };
 };
 
+/** An "apply" by hand: the AWS CLI puts a lock item carrying an apply's Lock Info, then `writer` uploads the state, then the CLI deletes the item. */
+const handApply = (at: number, run: string, writer: 'aws-cli' | 'terraform'): Step[] => [
+  acquire(at, run, `hand-${run}`, 'OperationTypeApply', { client: 'aws-cli' }),
+  putState(at + 100, run, stateBody(7, `hand-${run}`), { client: writer }),
+  release(at + 200, run, { client: 'aws-cli', conditional: false }),
+];
+
+/** The same by hand, but every request claims OpenTofu's User-Agent while no real terraform/tofu process runs (terraformAlive: []). */
+const posingApply = (at: number, run: string): Step[] => handApply(at, run, 'terraform').map((step) => ({ ...step, client: 'tofu' as const, terraformAlive: [] }));
+/** A real apply: terraform's requests, with its apply process alive as each arrived. */
+const realApply = (at: number, run: string, id: string, body: string): Step[] =>
+  apply(at, run, id, body, { terraformAlive: [{ args: ['apply', '-lock-timeout=60s', 'tfplan'], tf_cli_args: {} }] });
+
 describe('c3.lock-timeout-used', () => {
   test.each([
     ['every locking command waits (and the backend saw a wait)', learner(), 'pass', /all 6 plan\/apply commands .* -lock-timeout >= 10 s \(shortest 60\.0 s\); the backend saw the pipeline retry a held lock and then take it/],
@@ -148,6 +161,12 @@ describe('c3.lock-timeout-used', () => {
     ['terraform run around the recording wrapper (more locks than recorded commands)', withRecords([inv(['plan', '-lock-timeout=60s'])]), 'fail', /backend saw 2 lock\(s\) taken by terraform in one pipeline run, but only 1 locking command/],
     ['never ran plan or apply', withRecords([], []), 'fail', /never ran terraform plan or apply/],
     [
+      'a lock taken with OpenTofu\'s User-Agent while no real terraform ran (curl posing as tofu)',
+      learner([...honestSteps, ...posingApply(40_000, P1)]),
+      'fail',
+      /saw 1 lock\(s\) taken with terraform's User-Agent while no real terraform\/tofu process was running: another program \(curl --aws-sigv4, an SDK\) posed as terraform/,
+    ],
+    [
       'timed commands recorded, but none asked the backend for the lock (terraform refused -lock-timeout=3000000h: too long for Go)',
       learner(honestSteps.slice(0, 6), { contention: { ...ok.contention, script: { ...ok.contention.script, output: 'Error: Failed to parse command-line flags\n\ninvalid value "3000000h" for flag -lock-timeout: parse error\n' } } }),
       'fail',
@@ -195,13 +214,6 @@ describe('c3.lock-timeout-used', () => {
   });
 });
 
-/** An "apply" by hand: the AWS CLI puts a lock item carrying an apply's Lock Info, then `writer` uploads the state, then the CLI deletes the item. */
-const handApply = (at: number, run: string, writer: 'aws-cli' | 'terraform'): Step[] => [
-  acquire(at, run, `hand-${run}`, 'OperationTypeApply', { client: 'aws-cli' }),
-  putState(at + 100, run, stateBody(7, `hand-${run}`), { client: writer }),
-  release(at + 200, run, { client: 'aws-cli', conditional: false }),
-];
-
 describe('c3.waits-through-contention', () => {
   const failed = (out: string, records: Invocation[]) => learner(honestSteps, { contention: { ...ok.contention, script: { ...ok.contention.script, exitCode: 1, output: out }, records: parseRecords(records) } });
   test.each([
@@ -237,11 +249,12 @@ describe('c3.waits-through-contention', () => {
     ],
     ['a failure without terraform errors shows the last lines', failed('line a\nline b\n', [inv(['apply', '-lock-timeout=60s'], 1)]), 'fail', /Its last output:\nline a\nline b/],
     ['exit 0 without an apply the backend saw', learner(honestSteps.slice(0, 9)), 'fail', /never saw it take the lock for an apply and write the state/],
+    ['curl posing as OpenTofu after the release: not an apply', learner([...honestSteps.slice(0, 10), ...posingApply(11_000, C)]), 'fail', /whatever its User-Agent says/],
     [
       'a lock item written by hand and the state uploaded with the AWS CLI after the release is not an apply',
       learner([...honestSteps.slice(0, 10), ...handApply(11_000, C, 'aws-cli')]),
       'fail',
-      /never saw it take the lock for an apply and write the state: it saw a lock taken and the state written under it, but not both by terraform/,
+      /never saw it take the lock for an apply and write the state: it saw a lock taken for an apply and the state written under it, but not both by a real terraform apply/,
     ],
     ['applied before the release', learner(honestSteps, { contention: { ...ok.contention, releasedAt: 99_000 } }), 'fail', /took the lock before the other run released it/],
     ['the holder failed', learner(honestSteps, { contention: { ...ok.contention, holderExit: 1 } }), 'fail', /the run that held the lock failed \(exit 1\)/],
@@ -277,11 +290,19 @@ describe('c3.serialized-runs', () => {
       /concurrent run 1 failed \(was stopped at the 1 GiB memory limit \(its largest process was killed\), exit 137\)/,
     ],
     ['neither applied', learner(honestSteps.slice(0, 16)), 'fail', /neither run applied/],
+    ['curl posing as OpenTofu (User-Agent) with no real terraform running: not an apply', learner([...honestSteps.slice(0, 18), ...posingApply(20_000, P1), ...posingApply(21_000, P2)]), 'fail', /neither run applied .*whatever its User-Agent says: no real terraform\/tofu apply was running/],
+    ['a real apply seen alive at its lock and its write', learner([...honestSteps.slice(0, 18), ...realApply(20_000, P1, 'p1', stateBody(4, 'run-1')), ...realApply(21_000, P2, 'p2', stateBody(5, 'run-2'))]), 'pass', /ended cleanly/],
+    [
+      'the lock taken while only a real apply -lock=false ran (a prompt kept waiting) is not the apply taking it',
+      learner([...honestSteps.slice(0, 18), ...posingApply(20_000, P1).map((step) => ({ ...step, terraformAlive: [{ args: ['apply', '-lock=false'], tf_cli_args: {} }] }))]),
+      'fail',
+      /neither run applied/,
+    ],
     [
       'each run takes a hand-written lock item (AWS CLI) and uploads the state with aws s3 cp: serialised, but no run applied',
       learner([...honestSteps.slice(0, 18), ...handApply(20_000, P1, 'aws-cli'), ...handApply(21_000, P2, 'aws-cli')]),
       'fail',
-      /neither run applied \(the backend saw no apply take the lock and write the state: it saw a lock taken and the state written under it, but not both by terraform/,
+      /neither run applied \(the backend saw no apply take the lock and write the state: it saw a lock taken for an apply and the state written under it, but not both by a real terraform apply/,
     ],
     ['terraform apply -lock=false under a lock item written by hand is not an apply taking the lock', learner([...honestSteps.slice(0, 18), ...handApply(20_000, P1, 'terraform'), ...handApply(21_000, P2, 'terraform')]), 'fail', /neither run applied/],
     ['a lock left behind by a run', learner(honestSteps, { lockAfterPair: { place: 'item', raw: '{}', info: { ID: 'p2-apply', Operation: 'OperationTypeApply', Info: '', Who: 'w', Version: '', Created: '', Path: '' } } }), 'fail', /a lock was left behind by concurrent run 2 \(OperationTypeApply p2-apply\)/],
@@ -328,6 +349,7 @@ describe('c3.no-force-unlock', () => {
     ['written but not run', learner(honestSteps, { pipeline: { ...ok.pipeline, text: '[ -n "$STUCK" ] && terraform force-unlock -force "$ID"\n' } }), 'fail', /line 1 of the pipeline runs force-unlock/],
     ['a pipeline that never asked for the lock earns nothing for breaking none', learner(honestSteps.slice(0, 6)), 'fail', /never ran terraform against the lock.*earns nothing/],
     ['lock attempts by the AWS CLI alone are not terraform working with the lock', learner([...honestSteps.slice(0, 6), refused(8000, C, { client: 'aws-cli' })]), 'fail', /never ran terraform against the lock/],
+    ['nor are attempts claiming OpenTofu\'s User-Agent with no real terraform running', learner([...honestSteps.slice(0, 6), refused(8000, C, { client: 'tofu', terraformAlive: [] })]), 'fail', /never ran terraform against the lock/],
     ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/],
   ])('%s', (_name, l, status, feedback) => {
     const verdict = judgeNoForceUnlock(replay, l);

@@ -6,7 +6,7 @@
 import { exitNote, scriptEnd } from '../analysis/script-end.ts';
 import { describeInvocation, forceUnlocks, unlockedWrites, type ParsedRecord } from '../analysis/invocation-facts.ts';
 import { findForceUnlock, findUnlockedWrites } from '../analysis/script-scan.ts';
-import { parseInvocationArgs } from '../analysis/terraform-args.ts';
+import { parseInvocationArgs, type ParsedInvocation } from '../analysis/terraform-args.ts';
 import { classifyTerraformFailure, describeFailure } from '../analysis/terraform-failure.ts';
 import type { BackendRequest, ClientKind } from '../evidence/backend-log.ts';
 import { lockEpisodes, stateWrites, type LockEpisode, type StateWrite } from '../evidence/lock-history.ts';
@@ -50,6 +50,21 @@ function allRuns(ok: Ok): PipelineRun[] {
 }
 
 const isTerraform = (client: ClientKind) => client === 'terraform' || client === 'tofu';
+
+/**
+ * Whether a request came from terraform/tofu as far as the grader can tell: its
+ * User-Agent says so (any program can claim that: curl --aws-sigv4 -A, botocore
+ * with a custom user_agent) and, in a watched run, a real terraform/tofu process
+ * for which `command` holds was alive as it arrived (BackendRequest.terraformAlive,
+ * the kernel's argv seen from outside the sandbox). terraformAlive is absent only
+ * for runs the grader does not watch (every pipeline run is watched).
+ */
+function fromTerraform(request: BackendRequest | undefined, command: (parsed: ParsedInvocation) => boolean = () => true): boolean {
+  if (!request || !isTerraform(request.client)) return false;
+  return request.terraformAlive === undefined || request.terraformAlive.some((alive) => command(parseInvocationArgs(alive.args, alive.tf_cli_args)));
+}
+const lockingApply = (parsed: ParsedInvocation) => parsed.subcommand === 'apply' && !parsed.lockDisabled;
+const anyApply = (parsed: ParsedInvocation) => parsed.subcommand === 'apply';
 const writerName = (client: ClientKind) => (isTerraform(client) ? `by ${client}` : client === 'aws-cli' ? 'with the AWS CLI' : 'by a program other than terraform or the AWS CLI');
 
 /** State (and digest) writes the backend saw a pipeline run make while that run did not hold the lock, however they were made. */
@@ -66,7 +81,7 @@ function unlockedPipelineWrites(ok: Ok, r: Replay3): StateWrite[] {
  */
 function askedForTheLock(ok: Ok, r: Replay3): boolean {
   const runs = allRuns(ok);
-  return r.names.locks.some((lock) => ok.requests.some((q) => isTerraform(q.client) && lockAction(q, lock) === 'put' && runs.some((run) => run.run === q.run)));
+  return r.names.locks.some((lock) => ok.requests.some((q) => fromTerraform(q) && lockAction(q, lock) === 'put' && runs.some((run) => run.run === q.run)));
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -145,6 +160,7 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
     const planApply = records.filter((rec) => rec.parsed.subcommand === 'plan' || rec.parsed.subcommand === 'apply');
     const lock = primaryLock(r.names);
     const acquisitions = lockEpisodes(ok.requests, lock).filter((e) => runs.some((run) => run.run === e.run));
+    const bySeq = new Map(ok.requests.map((q) => [q.seq, q]));
     if (planApply.length === 0 && acquisitions.length === 0) {
       // A run ended at its time limit loses its records (they come back when the script ends): do not say "never ran".
       const cut = runs.find((run) => run.script.timedOut && run.records.length === 0);
@@ -168,8 +184,16 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
             `its -lock-timeout was missing or under 10 s, so it failed instead of waiting. Add e.g. -lock-timeout=60s to every plan and apply.${notes(ok)}`,
         );
       }
+      // A lock taken under terraform's User-Agent while no real terraform/tofu ran: a program posing as terraform.
+      const posing = acquisitions.filter((e) => e.run === run.run && isTerraform(e.client) && !fromTerraform(bySeq.get(e.acquireSeq))).length;
+      if (posing > 0) {
+        return fail(
+          `the backend saw ${posing} lock(s) taken with terraform's User-Agent while no real terraform/tofu process was running: ` +
+            'another program (curl --aws-sigv4, an SDK) posed as terraform. Take the lock with terraform plan/apply and -lock-timeout.',
+        );
+      }
       // Every lock the backend saw taken must belong to a command that went through the recorded terraform.
-      const taken = acquisitions.filter((e) => e.run === run.run && (e.client === 'terraform' || e.client === 'tofu')).length;
+      const taken = acquisitions.filter((e) => e.run === run.run && isTerraform(e.client)).length;
       const recorded = lockingRecords(run.records).length;
       if (taken > recorded) {
         return fail(
@@ -243,14 +267,21 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
  */
 function applyEpisodes(ok: Ok, r: Replay3, run: string, byTerraform = true): LockEpisode[] {
   const writes = stateWrites(ok.requests, stateTarget(r.names));
+  const bySeq = new Map(ok.requests.map((q) => [q.seq, q]));
   return lockEpisodes(ok.requests, primaryLock(r.names)).filter(
     (e) =>
       e.run === run &&
       e.operation === 'OperationTypeApply' &&
-      (!byTerraform || isTerraform(e.client)) &&
+      (!byTerraform || fromTerraform(bySeq.get(e.acquireSeq), lockingApply)) &&
       writes.some(
         (w) =>
-          w.run === run && w.target === 'state' && w.succeeded && w.lockedByWriter && (!byTerraform || isTerraform(w.client)) && w.at >= e.acquiredAt && (e.releasedAt === undefined || w.at <= e.releasedAt),
+          w.run === run &&
+          w.target === 'state' &&
+          w.succeeded &&
+          w.lockedByWriter &&
+          (!byTerraform || fromTerraform(bySeq.get(w.seq), anyApply)) &&
+          w.at >= e.acquiredAt &&
+          (e.releasedAt === undefined || w.at <= e.releasedAt),
       ),
   );
 }
@@ -258,7 +289,9 @@ function applyEpisodes(ok: Ok, r: Replay3, run: string, byTerraform = true): Loc
 /** Why runs that "applied" by hand do not count, or '' when none did. */
 function byHand(ok: Ok, r: Replay3, runs: readonly PipelineRun[]): string {
   const faked = runs.some((run) => applyEpisodes(ok, r, run.run, false).length > applyEpisodes(ok, r, run.run).length);
-  return faked ? ': it saw a lock taken and the state written under it, but not both by terraform (a lock written by hand, or a state uploaded with the AWS CLI or curl, is not an apply)' : '';
+  return faked
+    ? ': it saw a lock taken for an apply and the state written under it, but not both by a real terraform apply (a lock written by hand, or a state uploaded with the AWS CLI or curl, is not an apply, whatever its User-Agent says: no real terraform/tofu apply was running when it arrived)'
+    : '';
 }
 
 /** The run's failing recorded command (if any) and what terraform's output says went wrong. */
