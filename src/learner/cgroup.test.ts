@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { MEMORY_LOAN_BYTES, RunCgroup } from './cgroup.ts';
+import { memoryLoanCap, RunCgroup } from './cgroup.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 
 const BASE = DEFAULT_LIMITS.memoryBytes;
@@ -44,6 +44,12 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+test('the loan is at most 256 MiB and a quarter of the limit', () => {
+  expect(memoryLoanCap(1024 ** 3)).toBe(256 * 1024 ** 2);
+  expect(memoryLoanCap(256 * 1024 ** 2)).toBe(64 * 1024 ** 2);
+  expect(memoryLoanCap(8 * 1024 ** 3)).toBe(256 * 1024 ** 2);
+});
+
 describe('relieveMemory', () => {
   test('not out of memory: nobody is killed, the limit stays', async () => {
     const child = await sleeper();
@@ -65,10 +71,10 @@ describe('relieveMemory', () => {
     await exited(large);
     expect(large.signalCode).toBe('SIGKILL');
     expect(small.exitCode).toBeNull();
-    // The loan: what the victim held (64 MiB and its interpreter), no more than MEMORY_LOAN_BYTES.
+    // The loan: what the victim held (64 MiB and its interpreter), no more than the cap.
     const lent = (await limit()) - BASE;
     expect(lent).toBeGreaterThan(64 * 1024 * 1024);
-    expect(lent).toBeLessThanOrEqual(MEMORY_LOAN_BYTES);
+    expect(lent).toBeLessThanOrEqual(memoryLoanCap(BASE));
     expect(Number(await readFile(file('memory', 'memory.memsw.limit_in_bytes'), 'utf8'))).toBe(BASE + lent);
 
     // The victim has left the group but its memory is still charged: nobody else dies, the loan stays.

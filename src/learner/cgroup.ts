@@ -131,8 +131,13 @@ const readKey = async (file: string, key: string): Promise<number> => {
   return Number(line?.split(' ')[1] ?? 0) || 0;
 };
 
-/** The most a run may go over its memory limit while a killed process's memory is given back. */
+/** The most a run may go over its memory limit while a killed process's memory is given back (and never more than a quarter of the limit: memoryLoanCap). */
 export const MEMORY_LOAN_BYTES = 256 * 1024 * 1024;
+
+/** The most a run with this memory limit is lent while a killed process's memory is given back. */
+export function memoryLoanCap(limitBytes: number): number {
+  return Math.min(MEMORY_LOAN_BYTES, Math.floor(limitBytes / 4));
+}
 /** How long pause() waits for the kernel to freeze a run. */
 const PAUSE_MS = 2_000;
 /** How long a loan may last while the run stays over its limit. */
@@ -263,7 +268,7 @@ export class RunCgroup implements AsyncDisposable {
    * When the run is out of memory (its processes wait at the limit, or it is
    * still over its limit a second after a loan), kills the process with the
    * most resident memory and lends what that process held (at most
-   * MEMORY_LOAN_BYTES) until its memory is back; returns whether it killed one.
+   * memoryLoanCap) until its memory is back; returns whether it killed one.
    */
   async relieveMemory(): Promise<boolean> {
     // A loan ends once the run is back under its limit; a run still over it after MEMORY_LOAN_MS is out of memory.
@@ -287,9 +292,9 @@ export class RunCgroup implements AsyncDisposable {
     // reader of /proc/<pid>/smaps or status holds one; measured: the script's
     // next fork and pipe refused, ENOMEM/ENFILE, 3 gradings in 6 while a
     // sampler read /proc). So before the kill, the run is lent what the victim
-    // held (at most MEMORY_LOAN_BYTES) until that memory is back: its next
+    // held (at most memoryLoanCap) until that memory is back: its next
     // command starts.
-    const loan = Math.min(victim.kb * 1024, MEMORY_LOAN_BYTES);
+    const loan = Math.min(victim.kb * 1024, memoryLoanCap(this.memoryBytes));
     if (loan > this.lent && (await this.setMemoryLimit(this.memoryBytes + loan))) {
       this.lent = loan;
       this.lentAt = performance.now();
