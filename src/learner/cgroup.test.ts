@@ -90,7 +90,7 @@ describe('relieveMemory', () => {
     expect(small.exitCode).toBeNull();
   });
 
-  test('still over its limit a second after the loan: the run is out of memory again', async () => {
+  test('still over its limit 5 s after the loan: the run is out of memory again', async () => {
     const first = await sleeper();
     const second = await sleeper();
     await setKernel({ underOom: 1, usage: BASE, pids: [first.pid!] });
@@ -99,10 +99,10 @@ describe('relieveMemory', () => {
     await exited(first);
 
     await setKernel({ underOom: 0, usage: BASE + 4096, pids: [second.pid!] });
-    now.mockReturnValue(10_500);
+    now.mockReturnValue(14_500);
     expect(await group.relieveMemory()).toBe(false);
     expect(second.exitCode).toBeNull();
-    now.mockReturnValue(11_100);
+    now.mockReturnValue(15_100);
     expect(await group.relieveMemory()).toBe(true);
     await exited(second);
     expect(second.signalCode).toBe('SIGKILL');

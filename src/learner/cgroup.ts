@@ -141,7 +141,7 @@ export function memoryLoanCap(limitBytes: number): number {
 /** How long pause() waits for the kernel to freeze a run. */
 const PAUSE_MS = 2_000;
 /** How long a loan may last while the run stays over its limit. */
-const MEMORY_LOAN_MS = 1_000;
+const MEMORY_LOAN_MS = 5_000;
 
 const rssKb = async (pid: number): Promise<number> => {
   const text = await readFile(`/proc/${pid}/status`, 'latin1').catch(() => '');
@@ -266,7 +266,7 @@ export class RunCgroup implements AsyncDisposable {
 
   /**
    * When the run is out of memory (its processes wait at the limit, or it is
-   * still over its limit a second after a loan), kills the process with the
+   * still over its limit 5 s after a loan), kills the process with the
    * most resident memory and lends what that process held (at most
    * memoryLoanCap) until its memory is back; returns whether it killed one.
    */
