@@ -34,6 +34,20 @@ describe('BackendLog', () => {
     expect(log.forRun('nobody')).toEqual([]);
   });
 
+  test('exchanges in flight per run: opened by the relay at the request head, closed by the entry', () => {
+    const log = new BackendLog();
+    log.opened('c3:contention');
+    log.opened('c3:contention');
+    log.opened('harness');
+    expect([log.openExchanges('c3:contention'), log.openExchanges('harness'), log.openExchanges('nobody')]).toEqual([2, 1, 0]);
+    log.append(request({ run: 'c3:contention' }));
+    expect(log.openExchanges('c3:contention')).toBe(1);
+    log.append(request({ run: 'c3:contention' }));
+    log.append(request({ run: 'c3:contention' }));
+    expect(log.openExchanges('c3:contention')).toBe(0);
+    expect(log.openExchanges('harness')).toBe(1);
+  });
+
   test('connection ids are unique per log', () => {
     const log = new BackendLog();
     const other = new BackendLog();

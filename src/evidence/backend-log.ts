@@ -115,6 +115,8 @@ export class BackendLog {
   private readonly list: BackendRequest[] = [];
   private readonly listeners = new Set<Listener>();
   private connections = 0;
+  /** Per run: exchanges whose request head arrived and whose entry is not appended yet. */
+  private readonly open = new Map<string, number>();
 
   /** Every request so far, oldest answer first. */
   get requests(): readonly BackendRequest[] {
@@ -127,7 +129,19 @@ export class BackendLog {
     return this.connections;
   }
 
+  /** A relay received a request head of this run; its entry comes with the answer (append). */
+  opened(run: string): void {
+    this.open.set(run, (this.open.get(run) ?? 0) + 1);
+  }
+
+  /** This run's exchanges in flight: asked, not answered (nor failed) yet. */
+  openExchanges(run: string): number {
+    return this.open.get(run) ?? 0;
+  }
+
   append(request: NewBackendRequest): BackendRequest {
+    const open = this.open.get(request.run) ?? 0;
+    if (open > 0) this.open.set(request.run, open - 1);
     const entry: BackendRequest = { seq: this.list.length, ...request };
     this.list.push(entry);
     // A throwing listener must not lose the entry for the others, nor break the relay.

@@ -134,6 +134,7 @@ interface PortContext {
 function relayExchange(req: IncomingMessage, res: ServerResponse, ctx: PortContext): void {
   const alive = ctx.onRequest?.();
   const at = Date.now();
+  ctx.log.opened(ctx.run);
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
   const service = classifyService(req.headers, ctx.portService);
