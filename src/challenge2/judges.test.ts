@@ -163,7 +163,7 @@ describe('c2.force-unlock-used (decided by what the backend saw)', () => {
       'a program posing as tofu (curl --aws-sigv4 -A): GetItem then DeleteItem, no force-unlock process seen',
       ran([...forceUnlock(2000, RUN, { client: 'tofu', ...alive() }), ...apply(3000, RUN, 'mine', v2)], { records: [] }),
       'fail',
-      /User-Agent says tofu read the lock item and delete it, but no terraform\/tofu "force-unlock 1111.*was running.*presenting itself as terraform/,
+      /User-Agent says tofu read the lock item and delete it, but no terraform\/tofu "force-unlock 1111.*was running.*presenting itself as terraform.*No real terraform\/tofu process was running in your run then\./,
     ],
     [
       'a program posing as terraform, with a forged force-unlock record',
@@ -175,7 +175,7 @@ describe('c2.force-unlock-used (decided by what the backend saw)', () => {
       'the real binary ran force-unlock with another ID while a posing program deleted the orphan',
       ran(forceUnlock(2000, RUN, alive(['force-unlock', '-force', 'other-id']))),
       'fail',
-      /no terraform\/tofu "force-unlock 1111/,
+      /no terraform\/tofu "force-unlock 1111.*Running then: "force-unlock -force other-id"\./,
     ],
     [
       'a posing program deletes the orphan, then the real force-unlock runs with its ID (and finds no lock)',

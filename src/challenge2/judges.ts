@@ -94,6 +94,15 @@ function whileRunning(request: BackendRequest, command: (parsed: ParsedInvocatio
   return (request.terraformAlive ?? []).some((alive) => command(parseInvocationArgs(alive.args, alive.tf_cli_args)));
 }
 
+/** What the observer saw running when `request` arrived, in words: the real terraform/tofu commands, or none. */
+function aliveThen(request: BackendRequest): string {
+  const alive = request.terraformAlive;
+  if (alive === undefined) return '';
+  if (alive.length === 0) return ' No real terraform/tofu process was running in your run then.';
+  const commands = alive.map((one) => `"${[...one.args, ...Object.values(one.tf_cli_args)].join(' ')}"`);
+  return ` Running then: ${commands.join(', ')}.`;
+}
+
 /** How the orphan was removed from each of the variant's locks, and whether that was force-unlock's way. */
 function releases(
   r: Replay2,
@@ -144,6 +153,7 @@ export function judgeForceUnlockUsed(r: Replay2, learner: Learner2): Verdict {
         `the backend saw a client whose User-Agent says ${clientName(posing.deleted.client)} read ${lockNoun(posing.lock)} and delete it, but no terraform/tofu "force-unlock ${r.heldId}" was running in your run when that delete arrived ` +
           '(the grader watches the real binary from outside the sandbox as each request arrives): a program presenting itself as terraform deletes the lock by hand, ' +
           'which skips the check that the ID matches the lock you meant to break. Use "terraform force-unlock -force <ID>".' +
+          aliveThen(posing.deleted) +
           (unlocks.some((u) => u.invocation.exit_code === 0) ? ' (The recorded force-unlock command is contradicted by what the grader saw.)' : ''),
       );
     }

@@ -12,6 +12,12 @@
 // with the request (BackendRequest.terraformAlive): challenge 2 requires the
 // lock's delete to arrive while a real force-unlock runs, and the final state
 // write while a real apply runs.
+// A process is remembered by pid and start time (pids wrap at 32768 here), and
+// only once its arguments and environment can be read: for a moment in execve
+// the kernel already shows the new program as /proc/PID/exe while cmdline and
+// environ are still empty (the new memory's argument area is set up last); a
+// tight poll sees that in about 1 exec of 3, and caching it lost a real
+// force-unlock's arguments once in a CI run of 20 gradings.
 import { readFileSync, statSync } from 'node:fs';
 import { parseInvocationArgs } from '../analysis/terraform-args.ts';
 import { descendantsOf } from '../util/proc-tree.ts';
@@ -47,7 +53,7 @@ function nulList(file: string): string[] {
 export class TerraformObserver {
   readonly observed: ObservedTerraform[] = [];
   private readonly timer: NodeJS.Timeout;
-  private readonly seen = new Map<number, ObservedTerraform>();
+  private readonly seen = new Map<string, ObservedTerraform>();
   private readonly binary: { dev: number; ino: number; size: number } | undefined;
   private readonly rootPid: number;
 
@@ -82,29 +88,46 @@ export class TerraformObserver {
   tick(): ObservedTerraform[] {
     const alive: ObservedTerraform[] = [];
     if (this.stopped) return alive;
-    for (const { pid } of descendantsOf(this.rootPid)) {
+    for (const { pid, start } of descendantsOf(this.rootPid)) {
       // Checked every tick until it is terraform: a fork shows its parent's program until it execs.
       if (!this.isTerraform(pid)) continue;
-      const known = this.seen.get(pid);
+      const key = `${pid}@${start}`;
+      const known = this.seen.get(key);
       if (known) {
         alive.push(known);
         continue;
       }
-      const argv = nulList(`/proc/${pid}/cmdline`);
-      const env = nulList(`/proc/${pid}/environ`);
-      const tf_cli_args: Record<string, string> = {};
-      for (const variable of env) {
-        const at = variable.indexOf('=');
-        const name = variable.slice(0, at);
-        if (name === 'TF_CLI_ARGS' || name.startsWith('TF_CLI_ARGS_')) tf_cli_args[name] = variable.slice(at + 1);
+      const read = this.read(pid);
+      if (!read) continue;
+      alive.push(read.entry);
+      // An empty environment is believed on the second look (execve fills it in just after the arguments; a
+      // process may also have been started with none).
+      if (read.envEmpty && !this.emptyEnvOnce.has(key)) {
+        this.emptyEnvOnce.add(key);
+        continue;
       }
-      const args = argv.slice(1);
-      const entry = { pid, args, tf_cli_args, seen_at: Date.now(), config: snapshotConfig(pid, parseInvocationArgs(args, tf_cli_args).chdir) };
-      this.seen.set(pid, entry);
-      this.observed.push(entry);
-      alive.push(entry);
+      this.seen.set(key, read.entry);
+      this.observed.push(read.entry);
     }
     return alive;
+  }
+
+  private readonly emptyEnvOnce = new Set<string>();
+
+  /** What a terraform process runs, or undefined while execve has not yet laid out its arguments (argv[0] is always there after). */
+  private read(pid: number): { entry: ObservedTerraform; envEmpty: boolean } | undefined {
+    const argv = nulList(`/proc/${pid}/cmdline`);
+    if (argv.length === 0) return undefined;
+    const env = nulList(`/proc/${pid}/environ`);
+    const tf_cli_args: Record<string, string> = {};
+    for (const variable of env) {
+      const at = variable.indexOf('=');
+      const name = variable.slice(0, at);
+      if (name === 'TF_CLI_ARGS' || name.startsWith('TF_CLI_ARGS_')) tf_cli_args[name] = variable.slice(at + 1);
+    }
+    const args = argv.slice(1);
+    const entry = { pid, args, tf_cli_args, seen_at: Date.now(), config: snapshotConfig(pid, parseInvocationArgs(args, tf_cli_args).chdir) };
+    return { entry, envEmpty: env.length === 0 };
   }
 
   stop(): ObservedTerraform[] {

@@ -7,6 +7,8 @@ export interface ProcEntry {
   pid: number;
   ppid: number;
   comm: string;
+  /** When it started, in clock ticks since boot (field 22 of stat): with pid, names one process even when pids wrap. */
+  start: number;
 }
 
 export function readProcTable(): ProcEntry[] {
@@ -27,8 +29,11 @@ export function readProcTable(): ProcEntry[] {
     }
     // pid (comm) state ppid ...: comm may hold spaces and parentheses.
     const close = stat.lastIndexOf(')');
-    const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-    if (Number.isFinite(ppid)) entries.push({ pid: Number(name), ppid, comm: stat.slice(stat.indexOf('(') + 1, close) });
+    // After the comm: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime
+    // cstime priority nice num_threads itrealvalue starttime (fields 3 to 22).
+    const fields = stat.slice(close + 2).split(' ');
+    const ppid = Number(fields[1]);
+    if (Number.isFinite(ppid)) entries.push({ pid: Number(name), ppid, comm: stat.slice(stat.indexOf('(') + 1, close), start: Number(fields[19]) });
   }
   return entries;
 }

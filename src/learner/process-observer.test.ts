@@ -1,0 +1,69 @@
+import { describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { descendantsOf, readProcTable } from '../util/proc-tree.ts';
+import { TerraformObserver } from './process-observer.ts';
+
+// The observer is tested on /bin/sleep standing in for terraform: what it
+// checks (the program behind /proc/PID/exe, its argv and environment) does not
+// depend on which program it is.
+const BINARY = '/bin/sleep';
+
+describe('the process table', () => {
+  test('each entry carries its start time: the same process reads the same, a later child starts no earlier', async () => {
+    const child = spawn('sleep', ['5'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => child.once('spawn', resolve));
+      const self = readProcTable().find((entry) => entry.pid === process.pid);
+      const again = readProcTable().find((entry) => entry.pid === process.pid);
+      const mine = descendantsOf(process.pid).find((entry) => entry.pid === child.pid);
+      expect(self?.start).toBeGreaterThan(0);
+      expect(again?.start).toBe(self?.start);
+      expect(mine?.start).toBeGreaterThanOrEqual(self?.start ?? Infinity);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('the terraform observer', () => {
+  test('a process caught inside execve is read again, never remembered with empty arguments', async () => {
+    // 400 execs of the binary in a row, watched by a tight loop of ticks: about 1 look in 3 at a fresh exec finds
+    // /proc/PID/exe already the new program while cmdline and environ are still empty (measured on kernel 6.18).
+    const script = `for i in $(seq 400); do TF_CLI_ARGS_apply=-lock-timeout=1s ${BINARY} 0.001; done`;
+    const shell = spawn('bash', ['-c', script], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => shell.once('exit', resolve));
+    let done = false;
+    void exited.then(() => (done = true));
+    const observer = new TerraformObserver(shell.pid ?? 0, BINARY);
+    const aliveSeen: string[][] = [];
+    try {
+      while (!done) {
+        for (const alive of observer.tick()) aliveSeen.push(alive.args);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      shell.kill('SIGKILL');
+    }
+    const observed = observer.stop();
+    expect(observed.length).toBeGreaterThan(10);
+    expect(observed.filter((entry) => entry.args.join(' ') !== '0.001')).toEqual([]);
+    expect(observed.filter((entry) => entry.tf_cli_args['TF_CLI_ARGS_apply'] !== '-lock-timeout=1s')).toEqual([]);
+    expect(aliveSeen.filter((args) => args.join(' ') !== '0.001')).toEqual([]);
+  });
+
+  test('a process started with no environment is still observed (on the second look)', async () => {
+    const shell = spawn('bash', ['-c', `env -i ${BINARY} 2; true`], { stdio: 'ignore' });
+    const observer = new TerraformObserver(shell.pid ?? 0, BINARY);
+    try {
+      const deadline = Date.now() + 3_000;
+      while (observer.observed.length === 0 && Date.now() < deadline) {
+        observer.tick();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(observer.observed.map((entry) => ({ args: entry.args, tf_cli_args: entry.tf_cli_args }))).toEqual([{ args: ['2'], tf_cli_args: {} }]);
+    } finally {
+      observer.stop();
+      shell.kill('SIGKILL');
+    }
+  });
+});
