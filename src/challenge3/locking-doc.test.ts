@@ -71,6 +71,31 @@ const HONEST: Array<[string, string]> = [
   [
     'short sentences: "Two applies without the lock can run at once."',
     '-lock=false skips the lock.\nUse it only for read-only commands.\nA plan reads. It does not write.\nAn apply writes the state.\nTwo applies without the lock can run at once.\nOne overwrites the other.\nThe state gets corrupted.\n',
+  ],  [
+    'the danger wrapped over two lines of a paragraph: "two applies ... / ... at once"',
+    '# Locking\n\n`-lock=false` is only for read-only commands like plan, which never touch the lock table.\nWithout the lock, two applies could write the\nstate at once.\n',
+  ],
+  [
+    'the danger as a condition: "If apply runs with -lock=false while another apply is running"',
+    '### Is `-lock=false` ever OK?\n\nOnly when the command just reads the state and changes nothing, e.g. `terraform plan` for a report that nobody applies.\n\n' +
+      '### What happens if you use it for a write\n\nIf `apply` runs with `-lock=false` while another apply is running, both of them read the same state, make their changes and write the state back. ' +
+      'Whichever finishes last wins: the other run\'s changes disappear from the state (lost update).\n',
+  ],
+  [
+    '"It\'s tempting to add -lock=false ..., but that is exactly how state files get corrupted"',
+    'It\'s tempting to add `-lock=false` to the apply job when a lock is stuck, but that is exactly how state files get corrupted.\n\n' +
+      '`-lock=false` is only OK for read-only commands such as `terraform show`, because they never write the state.\n',
+  ],
+  [
+    '"people often run apply with -lock=false; this is wrong"',
+    'If the lock is stuck, people often run apply with `-lock=false`; this is wrong, because the lock is the only thing that stops two applies from writing the state at once, and the slower one then overwrites what the faster one saved.\n\n' +
+      '* The last step is a read-only `terraform plan -lock=false`: a plan that nobody applies only reads the state, so it is harmless there.\n',
+  ],
+  [
+    'a demonstration code block ("what happens when two people do this at once"), condemned by the sentence after it',
+    'Here is what happens when two people do this at once:\n\n```sh\n# terminal 1\nterraform apply -lock=false -auto-approve\n# terminal 2\nterraform apply -lock=false -auto-approve\n```\n\n' +
+      'Both applies read serial 5, both write serial 6, and whichever uploads last overwrites the other one\'s resources in the state.\n\n' +
+      '`-lock=false` is only OK for read-only commands such as `terraform show`, because they never write the state.\n',
   ],
 ];
 
@@ -112,6 +137,36 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
     'recommends-unlocked-write',
   ],
   ['"run apply -lock=false to deploy at once" is not two runs at once', 'When the lock is stuck, run terraform apply -lock=false to deploy at once. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  [
+    'a recommendation "condemned" by a negated danger: "; this is never wrong"',
+    'Use -lock=false for apply in CI; this is never wrong. Plan is read-only; concurrent applies can corrupt the state.',
+    'recommends-unlocked-write',
+  ],
+  [
+    'a recommendation followed by a back-pointing clause that praises it',
+    'Run apply with -lock=false when the lock is stuck; that is how you get the deploy through. Plan is read-only and concurrent applies corrupt state.',
+    'recommends-unlocked-write',
+  ],
+  [
+    'an order to write "while another apply is running"',
+    'Use -lock=false for apply while another apply is running, so the queue moves. Plan is read-only; concurrent applies can corrupt the state.',
+    'recommends-unlocked-write',
+  ],
+  [
+    'an order to write "at the same time as" another run',
+    'Run apply with -lock=false at the same time as the other job to save time. Plan is read-only; a lost update is the risk of writes.',
+    'recommends-unlocked-write',
+  ],
+  [
+    'a "demonstration" code block that the sentence after it does not condemn',
+    'Here is what happens when two people do this at once:\n\n```\nterraform apply -lock=false -auto-approve\n```\n\nNothing gets corrupted and the pipeline is faster. Plan is read-only; concurrent applies can corrupt the state.',
+    'recommends-unlocked-write',
+  ],
+  [
+    'a "demonstration" code block at the end, with nothing after it',
+    'Plan is read-only. Concurrent applies can corrupt the state. Imagine two pipelines:\n\n```\nterraform apply -lock=false -auto-approve\n```\n',
+    'recommends-unlocked-write',
+  ],
   ['keyword salad', '-lock=false read-only corrupt', 'no-sentences'],
   ['bullets of single words', '# LOCKING\n\n- -lock=false\n- read-only\n- corrupt\n- race\n- lost updates\n', 'no-sentences'],
   ['a comma list of terms', '-lock=false, read-only, plan only, concurrent writes, corrupt state, lost updates, race conditions, overwritten state', 'no-sentences'],

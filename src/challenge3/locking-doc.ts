@@ -10,10 +10,16 @@
 //    can, should, when the lock is stuck, ...), and carries no warning (never,
 //    not, avoid, dangerous, corrupt, overwrite, lost, ...) and no "only for
 //    plan/read-only", and does not describe writes running together (at the
-//    same time, concurrently, two at once: the danger itself). Clauses are split
-//    at ';', ': ', 'but', 'because', 'since' and 'otherwise'. A fenced code line that
-//    runs a state-writing command with locking off (read by script-scan.ts) counts
-//    as recommended unless the prose sentence just before it warns.
+//    same time, concurrently, while another apply runs, two at once: the danger
+//    itself, unless the clause opens with an order: "Use ... while another apply
+//    is running"). Clauses are split at ';', ': ', 'but', 'because', 'since' and
+//    'otherwise'; a clause is excused when the next one points back at it and
+//    condemns it ("...; this is wrong", "..., but that is how states get
+//    corrupted": a danger word and no negation). A fenced code line that runs a
+//    state-writing command with locking off (read by script-scan.ts) counts as
+//    recommended unless the prose sentence just before it warns, or it sets up a
+//    demonstration (two at once, "what happens") and the sentence just after the
+//    block condemns it.
 // 2. `missing-terms`: each of LOCKING_DOC_GROUPS must be matched at least once:
 //    the flag, that it is for read-only commands, and what goes wrong for writes
 //    (when rule 3 fails too, the reason says so as well).
@@ -119,7 +125,19 @@ const ONLY_READS = /\bonly\b[^.;]{0,40}\b(plan|validate|show|output|read[\s-]?on
  * recommending it ("A write without the lock can run at the same time as
  * another apply."; "Two applies without the lock can run at once.").
  */
-const CONCURRENCY = /\bat the same time\b|\bconcurren\w*|\bsimultaneous\w*|\bin parallel\b|\b(two|2|several|multiple|both)\b[^.;\n]{0,40}\bat once\b/i;
+const CONCURRENCY =
+  /\bat the same time\b|\bconcurren\w*|\bsimultaneous\w*|\bin parallel\b|\b(two|2|several|multiple|both)\b[^.;\n]{0,40}\bat once\b|\bwhile\s+(another|a second|the other|someone else)\b/i;
+/**
+ * A clause that condemns what came before it ("this is wrong", "that is exactly
+ * how state files get corrupted"): it points back, names a danger and negates
+ * nothing ("this is never wrong", "nothing gets corrupted" do not count).
+ */
+const POINTS_BACK = /^\s*(?:and\s+)?(?:this|that|it|which|doing (?:this|that|so))\b/i;
+const DANGER = /\b(wrong|dangerous|danger|unsafe|mistake\w*|bad idea|risky|corrupt\w*|overwrit\w*|clobber\w*|lose|loses|lost|losing|race\w*|harm\w*)\b/i;
+const NEGATION =
+  /\b(no|not|never|nothing|none|without|avoid\w*|prevent\w*|cannot|can't|won't|don't|doesn't|isn't|aren't|wasn't|weren't|shouldn't|mustn't)\b|n't\b/i;
+/** A sentence before a code block that sets up a demonstration of the danger ("Here is what happens when two people do this at once:"). */
+const DEMONSTRATION = /\bwhat (happens|goes wrong)\b|\bimagine\b|\bsuppose\b/i;
 /**
  * Where a sentence splits into clauses judged on their own: ';' and ': ', and
  * before "but", "because", "since", "otherwise", so that a reason given after a
@@ -186,9 +204,13 @@ function isRealSentence(sentence: string): boolean {
   return VERBISH.test(sentence) || IMPERATIVE.test(sentence.replace(/^[^A-Za-z]+/, '')) || (TOPIC_VERB.test(sentence) && DETERMINER.test(sentence));
 }
 
+/** A clause that opens with an order to do it ("Use -lock=false for apply while another apply is running") recommends it even when it names writes running together. */
+const ORDER = /^\W*(?:(?:just|simply|then|so|now)\s+)?(use|run|pass|add|set|try|go ahead|feel free)\b/i;
+
 /** Whether a clause recommends -lock=false for a write (rule 1). */
 function recommendsUnlockedWrite(clause: string): boolean {
-  return FLAG.test(clause) && WRITE.test(clause) && RECOMMENDING.test(clause) && !WARNING.test(clause) && !CONCURRENCY.test(clause) && !ONLY_READS.test(clause);
+  const describesDanger = CONCURRENCY.test(clause) && !ORDER.test(clause);
+  return FLAG.test(clause) && WRITE.test(clause) && RECOMMENDING.test(clause) && !WARNING.test(clause) && !describesDanger && !ONLY_READS.test(clause);
 }
 
 /** Shortens a quoted sentence for feedback. */
@@ -197,34 +219,55 @@ function quote(text: string): string {
   return JSON.stringify(flat.length > 140 ? `${flat.slice(0, 140)}…` : flat);
 }
 
+/** Whether a clause points back at the one before it and condemns it. */
+function condemnsPrevious(clause: string | undefined): boolean {
+  return clause !== undefined && POINTS_BACK.test(clause) && DANGER.test(clause) && !NEGATION.test(clause);
+}
+
+/** Whether a sentence recommends -lock=false for a write in a clause that the next clause does not condemn. */
+function sentenceRecommends(sentence: string): boolean {
+  const clauses = sentence.split(CLAUSE_BREAK);
+  return clauses.some((clause, i) => recommendsUnlockedWrite(clause) && !condemnsPrevious(clauses[i + 1]));
+}
+
 /** The first place the document recommends -lock=false for a write, quoted; undefined if none. */
 function findRecommendation(all: Unit[]): string | undefined {
   let lastProse = '';
+  /** A code line waiting for the sentence after its block: a demonstration is excused when that sentence condemns it. */
+  let pending: string | undefined;
   for (const unit of all) {
     if (unit.code) {
       const [write] = findUnlockedWrites(unit.text);
-      if (write !== undefined && !WARNING.test(lastProse)) return `${quote(write.text)} (a code line${lastProse ? ` after ${quote(lastProse)}` : ''})`;
+      if (write === undefined || WARNING.test(lastProse) || pending !== undefined) continue;
+      const found = `${quote(write.text)} (a code line${lastProse ? ` after ${quote(lastProse)}` : ''})`;
+      if (!CONCURRENCY.test(lastProse) && !DEMONSTRATION.test(lastProse)) return found;
+      pending = found;
       continue;
     }
     for (const sentence of sentences(unit)) {
-      const clauses = sentence.split(CLAUSE_BREAK);
-      if (clauses.some(recommendsUnlockedWrite)) return quote(sentence);
+      if (pending !== undefined) {
+        if (!(DANGER.test(sentence) && !NEGATION.test(sentence))) return pending;
+        pending = undefined;
+      }
+      if (sentenceRecommends(sentence)) return quote(sentence);
       lastProse = sentence;
     }
   }
-  return undefined;
+  return pending;
 }
 
 export function judgeLockingDoc(text: string): LockingDocJudgement {
+  const all = units(text);
+  // Terms are looked for per unit, so a phrase wrapped over two lines of a paragraph ("two applies could write the / state at once") is found.
+  const joined = all.map((unit) => unit.text).join('\n');
   const found: string[] = [];
   const missing: string[] = [];
   for (const group of LOCKING_DOC_GROUPS) {
-    const hits = group.terms.filter((term) => term.pattern.test(text)).map((term) => term.label);
+    const hits = group.terms.filter((term) => term.pattern.test(joined)).map((term) => term.label);
     if (hits.length > 0) found.push(`${group.name}: ${hits.join(', ')}`);
     else missing.push(group.want);
   }
 
-  const all = units(text);
   const recommendation = findRecommendation(all);
   if (recommendation !== undefined) {
     return {
