@@ -14,11 +14,11 @@ import { parseRecords } from '../analysis/invocation-facts.ts';
 import type { Lab } from '../grading/lab.ts';
 import { HARNESS_RUN } from '../grading/lab.ts';
 import { readSubmissionText, type SubmissionFile } from '../grading/submission-file.ts';
-import type { RunPause } from '../learner/learner-run.ts';
 import type { LearnerRun } from '../learner/learner-run.ts';
 import { applyBaseline } from '../terraform/commands/apply.ts';
 import { startLockHolder } from '../terraform/lock-holder.ts';
 import type { BackendRequest } from '../evidence/backend-log.ts';
+import { LockWriteGate } from '../evidence/relay-gate.ts';
 import { isRefusal, lockAction } from '../evidence/lock-target.ts';
 import { primaryLock, storeNames } from '../evidence/store-names.ts';
 import type { Learner3, PipelineRun, PipelineSource, Replay3 } from './evidence.ts';
@@ -111,9 +111,11 @@ function pipelineRun(ran: LearnerRun, release: string, timeoutMs: number): Pipel
 /**
  * Resolves when the holder should let go: once the run's second retry was
  * refused and answered (REFUSALS_BEFORE_RELEASE), HOLD_AT_MOST_MS after its
- * start (then not between a refused attempt and its read), or when it ends.
+ * start, or when it ends. Then closes the gate on the run's lock writes and
+ * waits until none of its terraform is between a refused attempt and the read
+ * that follows it (settle).
  */
-async function holdPeriod(lab: Lab, run: string, startedAt: number, finished: Promise<unknown>): Promise<void> {
+async function holdPeriod(lab: Lab, run: string, startedAt: number, finished: Promise<unknown>, gate: LockWriteGate): Promise<void> {
   const stop = new AbortController();
   // A lock attempt is a put of the lock terraform takes first (the item, or the .tflock object); after a refusal
   // terraform reads the holder's Lock Info (GetItem, or GetObject of the .tflock).
@@ -128,22 +130,21 @@ async function holdPeriod(lab: Lab, run: string, startedAt: number, finished: Pr
     },
     { signal: stop.signal },
   );
-  const bound = delay(Math.max(0, startedAt + HOLD_AT_MOST_MS - Date.now()), undefined, { signal: stop.signal }).then(async () => {
-    // At the bound: not between terraform's refused attempt and the read that follows it (at once, in terraform).
-    // First the run's requests in flight are answered (a put asked before the bound may be refused after it: on a
-    // loaded machine answers took up to 1.5 s, and releasing then failed 4 of 8 honest gradings in grade-many at
-    // concurrency 4); then, after a refused put, its read. Never longer than READ_AFTER_REFUSAL_MS in all: a
+  const bound = delay(Math.max(0, startedAt + HOLD_AT_MOST_MS - Date.now()), undefined, { signal: stop.signal });
+  const aborted = new Promise((_, reject) => lab.signal.addEventListener('abort', () => reject(lab.signal.reason), { once: true }));
+  try {
+    await Promise.race([inBackoff, bound, finished, aborted]);
+    // From here the run's new lock writes wait at its relay. Those already forwarded are answered first (on a loaded
+    // machine answers took up to 1.5 s); after a refused one, terraform's read of the lock (at once, in terraform). A
     // conditional put by the AWS CLI or curl (a lock written by hand, retried in a loop, whatever User-Agent it
-    // claims) is followed by no read, and waiting for one held the lock until the pipeline's time limit.
+    // claims) is followed by no read: never longer than READ_AFTER_REFUSAL_MS in all.
+    gate.close();
     const settled = async () => {
       if (lab.log.openExchanges(run) > 0) await lab.log.waitFor(() => lab.log.openExchanges(run) === 0, { signal: stop.signal });
       const last = lab.log.requests.filter((q) => ofRun(q) !== undefined).at(-1);
       if (last && ofRun(last) === 'put' && isRefusal(last)) await lab.log.waitFor((q) => q.seq > last.seq && ofRun(q) === 'read', { signal: stop.signal });
     };
-    await Promise.race([settled(), delay(READ_AFTER_REFUSAL_MS, undefined, { signal: stop.signal })]);
-  });
-  try {
-    await Promise.race([inBackoff, bound, finished, new Promise((_, reject) => lab.signal.addEventListener('abort', () => reject(lab.signal.reason), { once: true }))]);
+    await Promise.race([settled(), delay(READ_AFTER_REFUSAL_MS, undefined, { signal: stop.signal }), aborted]);
   } finally {
     stop.abort();
     await Promise.allSettled([inBackoff, bound]);
@@ -165,18 +166,25 @@ export async function learnerChallenge3(lab: Lab, replay: Replay3Run): Promise<L
   const ci = ciEnvironment();
   const run = 'c3:contention';
   const startedAt = Date.now();
-  const pause: RunPause = {};
-  const running = lab.runLearner(file, { workspaceDir: replay.workspaceDir, extraEnv: ci.env, label: `${source.label} (run under contention)`, run, observeTerraform: true, pause });
-  await holdPeriod(lab, run, startedAt, running.catch(() => undefined));
-  // The pipeline is paused (frozen, where the machine has the cgroup freezer) while the holder lets go. A release
-  // landing between one of its terraform's refused attempts and that terraform's read of the lock makes terraform
-  // fail at once whatever its -lock-timeout ("2 errors occurred": the refusal, then no Lock Info): terraform's own
-  // race, which failed 1 honest grading in 8 at load 16 when the holder's apply took seconds to finish. holdPeriod
-  // resolves right after such a read, so a paused pipeline cannot be in that window while the lock goes.
-  const paused = (await pause.pause?.()) ?? false;
-  const releasedAt = Date.now();
-  const holderResult = await holder.release().finally(() => (paused ? pause.resume?.() : undefined));
-  if (paused) lab.event('note', `the pipeline was paused for ${((Date.now() - releasedAt) / 1000).toFixed(1)} s while the holder released the lock`);
+  const gate = new LockWriteGate();
+  const running = lab.runLearner(file, { workspaceDir: replay.workspaceDir, extraEnv: ci.env, label: `${source.label} (run under contention)`, run, observeTerraform: true, gate });
+  let released: { at: number; result: Awaited<ReturnType<typeof holder.release>> };
+  try {
+    await holdPeriod(lab, run, startedAt, running.catch(() => undefined), gate);
+    // While the holder lets go, the pipeline's lock writes wait at its relay (relay-gate.ts): a release landing
+    // between one of its terraform's refused attempts and that terraform's read of the lock makes terraform fail at
+    // once whatever its -lock-timeout ("2 errors occurred": the refusal, then no Lock Info), terraform's own race,
+    // which failed 1 honest grading in 8 at load 16 when the holder's apply took seconds to finish.
+    const at = Date.now();
+    released = { at, result: await holder.release() };
+  } finally {
+    gate.open();
+  }
+  const { at: releasedAt, result: holderResult } = released;
+  if (gate.heldCount > 0) {
+    const requests = gate.heldCount === 1 ? 'a lock request' : `${gate.heldCount} lock requests`;
+    lab.event('note', `${requests} of the pipeline waited at its relay while the holder released the lock (${((Date.now() - releasedAt) / 1000).toFixed(1)} s)`);
+  }
   lab.event('lock-released', `the holding apply finished (exit ${holderResult.exitCode})`, { lock_id: holder.lock.ID, exit: String(holderResult.exitCode ?? holderResult.signal) });
   const contentionRun = await running;
   const stateAfter = await lab.reader.readState();

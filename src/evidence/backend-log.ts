@@ -72,6 +72,8 @@ export interface BackendRequest {
    * be terraform in its User-Agent does not, unless a real one happens to be running.
    */
   terraformAlive?: AliveTerraform[];
+  /** How long the request waited at the relay before it was forwarded (a closed LockWriteGate: relay-gate.ts). */
+  heldMs?: number;
 }
 
 /** The request fields a relay knows; the log assigns seq. */

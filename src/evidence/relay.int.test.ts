@@ -24,6 +24,7 @@ import { findOnPath, isExecutable } from '../util/find-on-path.ts';
 import { createWorkspace, type Workspace } from '../workspace/workspace.ts';
 import { BackendLog, type BackendRequest } from './backend-log.ts';
 import { lockAttempts, lockEpisodes, stateWrites } from './lock-history.ts';
+import { LockWriteGate } from './relay-gate.ts';
 import { startRelay, type Relay } from './relay.ts';
 import { verifySigV4, type SigV4Verdict } from './sigv4.ts';
 
@@ -243,6 +244,51 @@ describe('terraform through a relay', () => {
     ]);
     expect(new Set(log.forRun('a').map((r) => r.client))).toEqual(new Set(['sdk-js']));
     expectAllSigned(hop, log);
+  }, 120_000);
+});
+
+describe('a gate on the lock writes of a run (relay-gate.ts)', () => {
+  test('closed, the next lock attempt of terraform waits at the relay unforwarded; opened, it is forwarded and takes the freed lock', async () => {
+    const store = await newStore();
+    const log = new BackendLog();
+    const gate = new LockWriteGate();
+    const relayA = await newRelay(log, 'a');
+    const relayB = await startRelay({ log, run: 'b', upstream: backend.endpoints, hold: (head) => gate.hold(head) });
+    cleanups.push(() => relayB.close());
+    const workspaceB = await newWorkspace(viaRelay(store, relayB));
+    const holder = createClients(viaRelay(store, relayA).backend);
+    const reader = new LabStoreReader(store);
+    const lockInfoId = randomUUID();
+    const Info = JSON.stringify({ ID: lockInfoId, Operation: 'OperationTypeApply', Info: '', Who: 'holder@relay-a', Version: '1.11.4', Created: new Date().toISOString(), Path: store.lockId });
+    try {
+      await holder.ddb.send(new PutItemCommand({ TableName: store.table, Item: { LockID: { S: store.lockId }, Info: { S: Info } }, ConditionExpression: 'attribute_not_exists(LockID)' }));
+      const readAfterRefusal = log.waitFor((q) => q.run === 'b' && q.operation === 'GetItem' && q.lockId === store.lockId);
+      const plan = workspaceB.run(planArgs({ lockTimeout: '60s' }));
+      await readAfterRefusal;
+      gate.close();
+      // terraform tries again 1 s after its first refusal: that put is held.
+      while (gate.heldCount === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(log.openExchanges('b')).toBe(0);
+      await holder.ddb.send(new DeleteItemCommand({ TableName: store.table, Key: { LockID: { S: store.lockId } } }));
+      // The lock is free, and the held put has not reached the backend.
+      expect(await reader.readLock()).toBeUndefined();
+      const heldFrom = Date.now();
+      gate.open();
+      const result = await plan;
+      expect(result.exitCode).toBe(0);
+      const attempts = lockAttempts(log.requests, store.lockId, 'b');
+      expect(attempts.map((a) => a.outcome)).toEqual(['refused', 'acquired']);
+      const forwarded = log.forRun('b').find((q) => q.operation === 'PutItem' && q.lockId === store.lockId && q.status === 200);
+      // Forwarded only once the gate opened: it arrived before, and waited until then.
+      expect(forwarded?.at ?? Infinity).toBeLessThan(heldFrom);
+      expect((forwarded?.at ?? 0) + (forwarded?.heldMs ?? 0)).toBeGreaterThanOrEqual(heldFrom);
+      // Reads were never held.
+      expect(log.forRun('b').filter((q) => q.operation === 'GetItem').every((q) => q.heldMs === undefined)).toBe(true);
+    } finally {
+      gate.open();
+      holder.ddb.destroy();
+      holder.s3.destroy();
+    }
   }, 120_000);
 });
 

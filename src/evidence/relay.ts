@@ -24,6 +24,7 @@ import {
   s3ErrorType,
   type S3RequestFacts,
 } from './classify.ts';
+import type { RequestHead } from './relay-gate.ts';
 
 export interface Relay {
   /** URLs to give clients instead of the backend's (same URL twice when one port serves both services). */
@@ -46,6 +47,11 @@ export interface RelayOptions {
    * it returns is logged as the request's `terraformAlive`.
    */
   onRequest?: () => AliveTerraform[] | undefined;
+  /**
+   * Called with each request's head: a promise keeps the request at the relay, unforwarded, until it resolves
+   * (relay-gate.ts). The log's entry says how long (heldMs); its exchange counts as open only once forwarded.
+   */
+  hold?: (head: RequestHead) => Promise<void> | undefined;
 }
 
 /** S3 PutObject bodies up to this size are kept in the log (state documents are far smaller). */
@@ -126,6 +132,7 @@ interface PortContext {
   s3Hosts: string[];
   connectionOf(socket: Socket): number;
   onRequest?: () => AliveTerraform[] | undefined;
+  hold?: (head: RequestHead) => Promise<void> | undefined;
 }
 
 // One exchange: forward the request as received, stream the response back,
@@ -134,14 +141,38 @@ interface PortContext {
 function relayExchange(req: IncomingMessage, res: ServerResponse, ctx: PortContext): void {
   const alive = ctx.onRequest?.();
   const at = Date.now();
+  const service = classifyService(req.headers, ctx.portService);
+  const s3Facts: S3RequestFacts | undefined = service === 's3' ? describeS3Request(req.method ?? 'GET', req.url ?? '/', req.headers, ctx.s3Hosts) : undefined;
+  const operation = s3Facts ? s3Facts.operation : header(req.headers, 'x-amz-target')?.split('.').at(-1);
+  const held = ctx.hold?.({ service, operation, ...(s3Facts?.key !== undefined ? { key: s3Facts.key } : {}) });
+  const head: Head = { alive, at, service, s3Facts };
+  if (!held) {
+    forwardExchange(req, res, ctx, head);
+    return;
+  }
+  // The body stays in the paused request until it is forwarded; a client that leaves meanwhile is logged then.
+  req.on('error', () => undefined);
+  res.on('error', () => undefined);
+  void held.then(() => forwardExchange(req, res, ctx, { ...head, heldMs: Date.now() - at }));
+}
+
+interface Head {
+  alive: AliveTerraform[] | undefined;
+  at: number;
+  service: BackendService;
+  s3Facts: S3RequestFacts | undefined;
+  /** How long a gate kept the request at the relay before it was forwarded. */
+  heldMs?: number;
+}
+
+function forwardExchange(req: IncomingMessage, res: ServerResponse, ctx: PortContext, head: Head): void {
+  const { alive, at, service, s3Facts } = head;
   ctx.log.opened(ctx.run);
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
-  const service = classifyService(req.headers, ctx.portService);
   const upstream = ctx.upstreamOf(service);
   const userAgent = header(req.headers, 'user-agent') ?? '';
   const connection = ctx.connectionOf(req.socket);
-  const s3Facts: S3RequestFacts | undefined = service === 's3' ? describeS3Request(method, url, req.headers, ctx.s3Hosts) : undefined;
 
   // What to keep of the bodies: the whole DynamoDB request (small JSON), an S3
   // PutObject body (the state document, a .tflock), a DeleteObjects body (the
@@ -179,6 +210,7 @@ function relayExchange(req: IncomingMessage, res: ServerResponse, ctx: PortConte
       userAgent,
       client: classifyClient(userAgent),
       ...(alive ? { terraformAlive: alive } : {}),
+      ...(head.heldMs !== undefined ? { heldMs: head.heldMs } : {}),
     };
     const requestBody = keepRequest?.bytes();
     const rawResponse = keepResponse?.bytes();
@@ -218,6 +250,11 @@ function relayExchange(req: IncomingMessage, res: ServerResponse, ctx: PortConte
     if (clientAborted) entry.clientAborted = true;
     return entry;
   };
+
+  if (head.heldMs !== undefined && (res.destroyed || req.destroyed)) {
+    finish('the client disconnected while its request was held at the relay', true);
+    return;
+  }
 
   const bareHost = upstream.url.hostname.replace(/^\[|\]$/g, '');
   let upstreamReq: http.ClientRequest;
@@ -392,6 +429,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay & AsyncDi
       s3Hosts: [s3.url.hostname],
       connectionOf: (socket) => connectionIds.get(socket) ?? 0,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.hold ? { hold: options.hold } : {}),
     };
     // No 'checkContinue' listener: node answers "Expect: 100-continue" with
     // "100 Continue" itself, and the request is relayed like any other (its

@@ -14,6 +14,7 @@ import { BackendLog, type AliveTerraform } from '../evidence/backend-log.ts';
 import { lockEpisodes } from '../evidence/lock-history.ts';
 import { primaryLock, storeNames } from '../evidence/store-names.ts';
 import { startRelay } from '../evidence/relay.ts';
+import type { LockWriteGate } from '../evidence/relay-gate.ts';
 import { runLearnerInSandbox, type LearnerRun, type LearnerRunOptions } from '../learner/learner-run.ts';
 import type { ObserverTap } from '../learner/process-observer.ts';
 import type { RunUsage } from '../learner/limits.ts';
@@ -78,8 +79,8 @@ export class Lab implements AsyncDisposable {
   }
 
   /** The store as seen through a relay labelled `run`: endpoints point at the relay. */
-  async relayedStore(run: string, onRequest?: () => AliveTerraform[] | undefined): Promise<{ store: LabStore; ports: number[]; close(): Promise<void> }> {
-    const relay = await startRelay({ log: this.log, run, upstream: this.store.backend.endpoints, ...(onRequest ? { onRequest } : {}) });
+  async relayedStore(run: string, onRequest?: () => AliveTerraform[] | undefined, gate?: LockWriteGate): Promise<{ store: LabStore; ports: number[]; close(): Promise<void> }> {
+    const relay = await startRelay({ log: this.log, run, upstream: this.store.backend.endpoints, ...(onRequest ? { onRequest } : {}), ...(gate ? { hold: (head) => gate.hold(head) } : {}) });
     const { endpoints } = relay;
     const single = this.store.backend.endpoints.single ? { single: endpoints.s3 } : {};
     const store: LabStore = { ...this.store, backend: { ...this.store.backend, endpoints: { ...endpoints, ...single } } };
@@ -113,7 +114,10 @@ export class Lab implements AsyncDisposable {
    * Runs a learner script in the sandbox, reaching the backend only through its
    * own relay (labelled `run`), so every request it makes is attributed to it.
    */
-  async runLearner(file: SubmissionFile & { state: 'present' }, options: Omit<LearnerRunOptions, 'run' | 'relayed' | 'root'> & { label?: string; run?: string }): Promise<LearnerRun> {
+  async runLearner(
+    file: SubmissionFile & { state: 'present' },
+    { gate, ...options }: Omit<LearnerRunOptions, 'run' | 'relayed' | 'root'> & { label?: string; run?: string; gate?: LockWriteGate },
+  ): Promise<LearnerRun> {
     this.runCount += 1;
     const label = options.label ?? file.relative;
     const run = options.run ?? `c${this.challenge}:${this.runCount}:${path.basename(file.relative)}`;
@@ -121,7 +125,7 @@ export class Lab implements AsyncDisposable {
     // With observeTerraform the relay ticks the process observer on every request (process-observer.ts).
     const tap: ObserverTap = {};
     const alive = () => tap.tick?.().map(({ args, tf_cli_args }) => ({ args, tf_cli_args }));
-    const relayed = await this.relayedStore(run, options.observeTerraform ? alive : undefined);
+    const relayed = await this.relayedStore(run, options.observeTerraform ? alive : undefined, gate);
     const variant = /\(([^)]*)\)\s*$/.exec(label)?.[1];
     const named = { script: label, ...(variant ? { variant } : {}) };
     this.event('script-start', label, named);

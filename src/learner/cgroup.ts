@@ -5,6 +5,7 @@
 // The group is made under the grader's own group of each controller, so a limit a
 // platform put on the grader still covers its learners.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResourceLimits } from './limits.ts';
@@ -17,7 +18,7 @@ export interface CgroupSupport {
   available: boolean;
   /** cgroup v1 folders to make run groups in, per controller. */
   parents?: Record<Controller, string>;
-  /** The v1 freezer folder, where mounted: the harness can pause a run (RunCgroup.pause). */
+  /** The v1 freezer folder, where mounted: a run is frozen while it is killed (RunCgroup.killAll). */
   freezerParent?: string;
   /** Why run groups cannot be made here (then memory and process limits are not enforced). */
   reason?: string;
@@ -204,18 +205,13 @@ export class RunCgroup implements AsyncDisposable {
     return [...Object.values(this.dirs), ...(this.freezerDir ? [this.freezerDir] : [])];
   }
 
-  /** Whether pause() can work here (the freezer is mounted). */
-  get pausable(): boolean {
-    return this.freezerDir !== undefined;
-  }
-
   /**
    * Stops every process of the run where it stands (the v1 freezer: no signal,
    * nothing a process can see but time passing), until resume(). Resolves true
    * once the kernel says the group is FROZEN (at most PAUSE_MS), else thaws it
    * again and resolves false.
    */
-  async pause(): Promise<boolean> {
+  private async pause(): Promise<boolean> {
     if (!this.freezerDir) return false;
     const state = path.join(this.freezerDir, 'freezer.state');
     try {
@@ -234,7 +230,7 @@ export class RunCgroup implements AsyncDisposable {
     }
   }
 
-  async resume(): Promise<void> {
+  private async resume(): Promise<void> {
     if (this.freezerDir) await writeFile(path.join(this.freezerDir, 'freezer.state'), 'THAWED').catch(() => undefined);
   }
 
@@ -324,6 +320,15 @@ export class RunCgroup implements AsyncDisposable {
     return text.split('\n').filter(Boolean).map(Number);
   }
 
+  /** The run's processes now, read at once (one small file): for a watcher that looks every few ms. */
+  pidsNow(): number[] {
+    try {
+      return readFileSync(path.join(this.dirs.pids, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  }
+
   /** Waits (up to timeoutMs) for the group to empty by itself: a sandbox's processes die with its PID namespace. */
   async drained(timeoutMs: number): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
@@ -336,9 +341,23 @@ export class RunCgroup implements AsyncDisposable {
 
   /** SIGKILLs every process in the group until none is left; returns how many were killed. */
   async killAll(): Promise<number> {
-    // A frozen process cannot die: thaw first.
-    await this.resume();
     let killed = 0;
+    // Where the freezer is mounted, the run is frozen first, so none of its processes can fork while the others are
+    // killed; a frozen process dies once thawed.
+    if (await this.pause()) {
+      try {
+        for (const pid of await this.pids()) {
+          try {
+            process.kill(pid, 'SIGKILL');
+            killed += 1;
+          } catch {
+            // already gone
+          }
+        }
+      } finally {
+        await this.resume();
+      }
+    }
     for (let round = 0; round < 50; round += 1) {
       const pids = await this.pids();
       if (pids.length === 0) return killed;

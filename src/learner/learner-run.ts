@@ -41,14 +41,6 @@ export interface LearnerRunOptions {
   observeTerraform?: boolean;
   /** With observeTerraform: set to the observer's tick once it exists, so the run's relay can tick it on each request. */
   tap?: ObserverTap;
-  /** Set while the run's script runs, where its group can be frozen: the harness pauses the whole run and resumes it. */
-  pause?: RunPause;
-}
-
-/** A handle on a running learner run: pause() freezes all its processes (resolves whether it did), resume() lets them go on. */
-export interface RunPause {
-  pause?: () => Promise<boolean>;
-  resume?: () => Promise<void>;
 }
 
 export interface LearnerRun {
@@ -92,10 +84,6 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   options.onStarted?.(environment);
   let observer: TerraformObserver | undefined;
   await using cgroup = context.cgroups.available ? await RunCgroup.create(context.cgroups, limits) : undefined;
-  if (cgroup?.pausable && options.pause) {
-    options.pause.pause = () => cgroup.pause();
-    options.pause.resume = () => cgroup.resume();
-  }
   const ran = await runLearnerScript({
     cgroup,
     cpuLimitMs: limits.cpuSeconds * 1000,
@@ -104,7 +92,7 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
     ulimits: { fileBytes: limits.diskBytes + FILE_SIZE_MARGIN, cpuSeconds: limits.cpuSeconds },
     onSpawn: (pid) => {
       if (!options.observeTerraform) return;
-      const watching = new TerraformObserver(pid, context.terraform.path);
+      const watching = new TerraformObserver(pid, context.terraform.path, cgroup ? () => cgroup.pidsNow() : undefined);
       observer = watching;
       if (options.tap) options.tap.tick = () => watching.tick();
     },
@@ -115,11 +103,7 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
     sandbox: mounts,
     ...(mounts ? { channelBytes: CHANNEL_RECORDS_BYTES + 64 * 1024 } : {}),
     signal: options.signal,
-  }).finally(() => {
-    // The group goes with the script: no pausing it after.
-    if (options.pause) options.pause.pause = options.pause.resume = undefined;
-    return network?.close();
-  });
+  }).finally(() => network?.close());
   if (options.tap) options.tap.tick = undefined;
   const observed = observer?.stop() ?? [];
   const disk = sandboxed ? parseDiskReport(ran.channel ?? '') : { fullPlaces: [], usedBytes: undefined };

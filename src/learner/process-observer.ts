@@ -1,5 +1,6 @@
-// Watches a learner run's process tree from outside the sandbox (/proc, every
-// 20 ms) for the real terraform/tofu binary, and records each such process's
+// Watches a learner run's processes from outside the sandbox (its control
+// group's process list, else its process tree in /proc; every 20 ms) for the
+// real terraform/tofu binary, and records each such process's
 // arguments and TF_CLI_ARGS* as the kernel has them. The recording wrapper's
 // records live inside the sandbox and can be forged; these cannot. A copy of
 // the binary is recognised by its size, a hard link by its inode. A process
@@ -20,7 +21,7 @@
 // force-unlock's arguments once in a CI run of 20 gradings.
 import { readFileSync, statSync } from 'node:fs';
 import { parseInvocationArgs } from '../analysis/terraform-args.ts';
-import { descendantsOf } from '../util/proc-tree.ts';
+import { descendantsOf, processStart } from '../util/proc-tree.ts';
 import { snapshotConfig, type ConfigSnapshot } from './config-snapshot.ts';
 
 export interface ObservedTerraform {
@@ -57,8 +58,17 @@ export class TerraformObserver {
   private readonly binary: { dev: number; ino: number; size: number } | undefined;
   private readonly rootPid: number;
 
-  constructor(rootPid: number, binaryPath: string) {
+  /** The run's processes, where a control group lists them (else the descendants of rootPid, from all of /proc). */
+  private readonly members: (() => number[]) | undefined;
+
+  /**
+   * `members`, where the run has a control group: its process list, one small file. Reading all of /proc every 20 ms
+   * instead was half of the grader's CPU time in a grading (9 of 18 s, node --cpu-prof), more with other gradings'
+   * processes on the machine; it also misses a process that left the tree (double fork), which a group keeps.
+   */
+  constructor(rootPid: number, binaryPath: string, members?: () => number[]) {
     this.rootPid = rootPid;
+    this.members = members;
     try {
       const info = statSync(binaryPath);
       this.binary = { dev: info.dev, ino: info.ino, size: info.size };
@@ -88,9 +98,12 @@ export class TerraformObserver {
   tick(): ObservedTerraform[] {
     const alive: ObservedTerraform[] = [];
     if (this.stopped) return alive;
-    for (const { pid, start } of descendantsOf(this.rootPid)) {
+    const processes = this.members ? this.members().map((pid) => ({ pid, start: undefined as number | undefined })) : descendantsOf(this.rootPid);
+    for (const { pid, start: knownStart } of processes) {
       // Checked every tick until it is terraform: a fork shows its parent's program until it execs.
       if (!this.isTerraform(pid)) continue;
+      const start = knownStart ?? processStart(pid);
+      if (start === undefined) continue;
       const key = `${pid}@${start}`;
       const known = this.seen.get(key);
       if (known) {

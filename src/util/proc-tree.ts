@@ -56,3 +56,13 @@ export function descendantsOf(root: number, table: readonly ProcEntry[] = readPr
   }
   return found;
 }
+
+/** When `pid` started (as ProcEntry.start), or undefined when it is gone. */
+export function processStart(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return undefined;
+  }
+}

@@ -2,12 +2,13 @@
 // each limit holds (the kernel's counters stay at or under it), the grading still
 // completes `graded` with feedback naming the limit and its value, the next grading
 // is unaffected, and nothing survives (processes, control groups).
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { GradeResult } from '../../src/grading/types.ts';
-import { detectCgroups, memoryLoanCap } from '../../src/learner/cgroup.ts';
+import { detectCgroups, memoryLoanCap, RunCgroup } from '../../src/learner/cgroup.ts';
 import { DEFAULT_LIMITS } from '../../src/learner/limits.ts';
 import { detectSandbox } from '../../src/learner/sandbox.ts';
 import { repoPath } from '../../src/paths.ts';
@@ -42,6 +43,9 @@ async function grade(fixture: string, extra: string[] = [], challenges = '2'): P
  * and its death, and the next command's start, while its memory is given back).
  */
 const underLimit = (limit: number) => limit + memoryLoanCap(limit);
+async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 const check = (result: GradeResult, id: string) => result.checks.find((c) => c.id === id);
 const recover = (result: GradeResult) => result.scripts?.find((s) => s.script === 'challenge2/recover.sh');
 
@@ -125,14 +129,27 @@ describe('resource limits of learner runs', () => {
   }, 300_000);
 
   // The freezer is part of the control groups here (CI's machines have it; so does this one).
-  limitTest('challenge 3: the pipeline under contention is paused while the holder releases the lock, and passes', async () => {
+  limitTest('a run that keeps forking is frozen, killed whole and thawed; its groups go with it', async () => {
     expect(cgroups.freezerParent).toBeDefined();
-    const result = await grade('../submissions/reference', [], '3');
-    expect(result.checks.filter((c) => c.challenge === 3 && c.status !== 'pass')).toEqual([]);
-    const notes = (result.timeline ?? []).filter((event) => event.kind === 'note').map((event) => event.detail);
-    expect(notes).toContainEqual(expect.stringMatching(/^the pipeline was paused for \d+\.\d s while the holder released the lock$/));
+    const group = await RunCgroup.create(cgroups, { ...DEFAULT_LIMITS, processes: 64 });
+    // Enters every group of the run (as the sandbox launcher does), then forks sleeps until the pids limit says no.
+    const enter = group.procsFiles.map((file) => `echo $$ > ${file}`).join('; ');
+    const storm = spawn('bash', ['-c', `${enter}; while :; do sleep 600 & done`], { stdio: 'ignore', detached: true });
+    try {
+      await waitUntil(async () => (await group.pids()).length >= 32);
+      const killed = await group.killAll();
+      expect(killed).toBeGreaterThanOrEqual(32);
+      expect(await group.pids()).toEqual([]);
+      const freezer = group.procsFiles.map(path.dirname).find((dir) => dir.startsWith(cgroups.freezerParent ?? '\0'));
+      expect(freezer).toBeDefined();
+      expect((await readFile(path.join(freezer ?? '', 'freezer.state'), 'utf8')).trim()).toBe('THAWED');
+    } finally {
+      storm.kill('SIGKILL');
+      await group[Symbol.asyncDispose]();
+    }
+    expect(await processesMatching(/\bsleep 600\b/)).toEqual([]);
     expect(await leftoverGroups()).toEqual([]);
-  }, 300_000);
+  }, 60_000);
 
   limitTest('the next grading is unaffected, and no process or control group is left', async () => {
     const result = await grade('../submissions/reference');
