@@ -7,6 +7,8 @@
 #   awscli      (an AWS CLI v2, which learner scripts get as `aws`; a v1 does not count)
 #   jq          (learner scripts get it)
 #   python3-venv (a python3 with venv: scripts/install-moto.sh makes moto's private venv with it)
+#   iproute2    (ss: which sandbox process sent each backend request, src/learner/connection-sender.ts)
+#   util-linux  (nsenter: ss runs in the sandbox's network namespace)
 # plus any extra ones named on the command line (`chromium`, `redis-server`, or
 # `COMMAND=PACKAGE` when the command is named differently). Installing
 # Debian's redis-server starts no service on these machines (their policy-rc.d
@@ -45,6 +47,8 @@ command -v socat >/dev/null 2>&1 || missing+=(socat)
 has_aws_cli_v2 || missing+=(awscli)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
 for extra in "$@"; do
   command="${extra%%=*}"
   package="${extra#*=}"

@@ -63,6 +63,20 @@ function invocation(args: string[], exit = 0, extra: Partial<Invocation> = {}): 
 const alive = (...commands: string[][]) => ({ terraformAlive: commands.map((args) => ({ args, tf_cli_args: {} })) });
 const FORCE_UNLOCK = ['force-unlock', '-force', HELD];
 const APPLY = ['apply', '-auto-approve'];
+/**
+ * A request whose connection the grader traced to its sender (BackendRequest.sender): `terraform pid` is the real
+ * binary running `args` (pid 41), any other name a program of the script's (curl, pid 57). The real apply/force-unlock
+ * is alive as pid 41 either way: started, then frozen (SIGSTOP) or pointed at a dead endpoint.
+ */
+const sentBy = (name: 'terraform' | 'curl' | 'inherited', args: string[]) => ({
+  terraformAlive: [{ pid: 41, args, tf_cli_args: {} }],
+  sender:
+    name === 'terraform'
+      ? { terraform: true, pid: 41, detail: 'terraform (pid 41)' }
+      : name === 'curl'
+        ? { terraform: false, pid: 57, detail: 'curl (pid 57)' }
+        : { terraform: false, pid: 41, detail: 'the program that opened the connection terraform (pid 41) inherited (no close-on-exec: terraform did not open it)' },
+});
 
 /**
  * What the relay logs for a learner run the grader watches: a request from a terraform/tofu client of the run was made
@@ -184,6 +198,13 @@ describe('c2.force-unlock-used (decided by what the backend saw)', () => {
       /no terraform\/tofu "force-unlock 1111.*was running in your run when that delete arrived/,
     ],
     ['the delete arrived while a real apply and a real force-unlock ran', ran(forceUnlock(2000, RUN, alive(APPLY, FORCE_UNLOCK))), 'pass', /force-unlock released/],
+    [
+      'freeze and pose: the real force-unlock <ID> started and frozen (SIGSTOP), curl posing as terraform read and deleted the orphan',
+      ran([...forceUnlock(2000, RUN, sentBy('curl', FORCE_UNLOCK)), ...apply(3000, RUN, 'mine', v2)]),
+      'fail',
+      /no terraform\/tofu "force-unlock 1111.*Running then: "force-unlock -force 1111.*It was sent by curl \(pid 57\)/,
+    ],
+    ['the read and delete traced to the real force-unlock', ran([...forceUnlock(2000, RUN, sentBy('terraform', FORCE_UNLOCK)), ...apply(3000, RUN, 'mine', v2)]), 'pass', /force-unlock released/],
     ['the real binary seen as terraform -chdir=. force-unlock (yes | ..., no -force)', ran([...forceUnlock(2000, RUN, alive(['-chdir=.', 'force-unlock', HELD])), ...apply(3000, RUN, 'mine', v2)]), 'pass', /force-unlock released the orphaned lock/],
     ['terraform 1.11 deletes without a condition', ran([readLock(2000, RUN), release(2010, RUN, { conditional: false, condition: undefined })]), 'pass', /terraform read the lock item/],
     ['an aws-cli read before a terraform-less delete does not count', ran([readLock(2000, RUN, { client: 'aws-cli' }), release(2010, RUN, { client: 'other' })]), 'fail', /deleted by a program that is not terraform \(DynamoDB DeleteItem\)/],
@@ -216,6 +237,17 @@ describe('c2.force-unlock-used (decided by what the backend saw)', () => {
 
 describe('c2.no-unlocked-writes (decided by what the backend saw)', () => {
   test.each([
+    [
+      'a real apply took the lock and was frozen; curl posing as tofu wrote the state under it',
+      ran([
+        ...forceUnlock(2000),
+        acquire(3000, RUN, 'a', 'OperationTypeApply', sentBy('terraform', APPLY)),
+        putState(3100, RUN, v2, { client: 'tofu', ...sentBy('curl', APPLY) }),
+        release(3200, RUN, sentBy('curl', APPLY)),
+      ]),
+      'fail',
+      /sent by curl \(pid 57\) while the lock was held by terraform \(pid 41\)/,
+    ],
     ['every write under its own lock', ran(honest), 'pass', /all 2 state and digest writes .* held the lock/],
     ['no writes at all', ran(forceUnlock(2000)), 'pass', /wrote no state without the lock/],
     [
@@ -268,13 +300,32 @@ describe('c2.zero-drift (the change completed by an apply of the script)', () =>
       'curl posing as tofu: an apply lock, the v2 state with a new deployment, the digest, the release; no real apply ran',
       ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, { client: 'tofu', ...alive() })]),
       'fail',
-      /User-Agent says tofu, but no terraform\/tofu apply was running in your run when it arrived.*posing as terraform/,
+      /User-Agent says tofu, but no terraform\/tofu apply of your run sent it.*posing as terraform/,
     ],
     [
       'a real apply -refresh-only ran earlier, the v2 state was written by a program posing as terraform afterwards',
       ran([...forceUnlock(2000), ...apply(2500, RUN, 'refresh', stateBody(2, 'v1')), ...apply(3000, RUN, 'mine', v2, alive())]),
       'fail',
-      /no terraform\/tofu apply was running/,
+      /no terraform\/tofu apply of your run sent it/,
+    ],
+    [
+      'freeze and pose: a real apply started and frozen (SIGSTOP) before it reached the backend, curl posing as tofu took an apply lock and wrote the v2 state meanwhile',
+      ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, { client: 'tofu', ...sentBy('curl', APPLY) })]),
+      'fail',
+      /no terraform\/tofu apply of your run sent it.*Running then: "apply -auto-approve"\. It was sent by curl \(pid 57\), not by a terraform process/,
+    ],
+    [
+      'freeze and pose through a socket the shell opened and the frozen apply inherited',
+      ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, { client: 'tofu', ...sentBy('inherited', APPLY) })]),
+      'fail',
+      /no terraform\/tofu apply of your run sent it.*inherited \(no close-on-exec/,
+    ],
+    ['the write traced to the real apply that was alive', ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, sentBy('terraform', APPLY))]), 'pass', /written by your terraform apply/],
+    [
+      'the write traced to a real terraform that was not the apply (a plan sent it while a frozen apply was alive)',
+      ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, { terraformAlive: [{ pid: 40, args: APPLY, tf_cli_args: {} }, { pid: 41, args: ['plan'], tf_cli_args: {} }], sender: { terraform: true, pid: 41, detail: 'terraform (pid 41)' } })]),
+      'fail',
+      /no terraform\/tofu apply of your run sent it/,
     ],
     [
       'an override file replaced the deploy step (terraform apply with zz_override.tf)',

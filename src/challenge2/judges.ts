@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { describeInvocation, forceUnlocks, unlockedWrites } from '../analysis/invocation-facts.ts';
 import { clientName, type BackendRequest } from '../evidence/backend-log.ts';
 import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
+import { possibleSenders, senderNote } from '../evidence/request-senders.ts';
 import { deletionName, lockAction, lockNoun, succeeded, type LockTarget } from '../evidence/lock-target.ts';
 import { primaryLock, stateTarget, type StoreNames } from '../evidence/store-names.ts';
 import { stateObject } from '../backend/lock-info.ts';
@@ -85,13 +86,15 @@ function orphanRelease(lock: LockTarget, ran: Ran): BackendRequest | undefined {
 }
 
 /**
- * A real terraform/tofu process running `command` was alive in the run when `request` arrived (the grader's process
- * observer, outside the sandbox, ticked by the relay while the client waited: BackendRequest.terraformAlive). The
- * client kind of a request comes from its User-Agent, which any program can claim (`curl --aws-sigv4 -A ...`,
- * botocore with a custom user_agent); the kernel's argv of a live process cannot be.
+ * A real terraform/tofu process running `command` sent `request`: it was alive in the run when the request arrived
+ * (the grader's process observer, outside the sandbox, ticked by the relay while the client waited:
+ * BackendRequest.terraformAlive) and, where the connection was traced, it is the process that sent it
+ * (BackendRequest.sender). The client kind of a request comes from its User-Agent, which any program can claim
+ * (`curl --aws-sigv4 -A ...`, botocore with a custom user_agent); the kernel's argv of a live process cannot be,
+ * and a real one started and frozen (SIGSTOP) while curl sent requests in its name is alive but is not the sender.
  */
 function whileRunning(request: BackendRequest, command: (parsed: ParsedInvocation) => boolean): boolean {
-  return (request.terraformAlive ?? []).some((alive) => command(parseInvocationArgs(alive.args, alive.tf_cli_args)));
+  return (possibleSenders(request) ?? []).some((alive) => command(parseInvocationArgs(alive.args, alive.tf_cli_args)));
 }
 
 /** What the observer saw running when `request` arrived, in words: the real terraform/tofu commands, or none. */
@@ -100,7 +103,7 @@ function aliveThen(request: BackendRequest): string {
   if (alive === undefined) return '';
   if (alive.length === 0) return ' No real terraform/tofu process was running in your run then.';
   const commands = alive.map((one) => `"${[...one.args, ...Object.values(one.tf_cli_args)].join(' ')}"`);
-  return ` Running then: ${commands.join(', ')}.`;
+  return ` Running then: ${commands.join(', ')}.${senderNote(request)}`;
 }
 
 /** How the orphan was removed from each of the variant's locks, and whether that was force-unlock's way. */
@@ -199,6 +202,13 @@ export function judgeNoUnlockedWrites(r: Replay2, learner: Learner2): Verdict {
     const recorded = unlockedWrites(ran.records)[0];
     const first = unlocked[0]!;
     const what = first.target === 'state' ? `${first.operation} of the state` : `${first.operation} of the digest item`;
+    if (first.notTheHolder) {
+      return fail(
+        `your script wrote the state without holding the lock: the backend saw ${what} sent by ${first.notTheHolder.writer} while the lock was held by ${first.notTheHolder.holder} ` +
+          '(the grader traces each connection to its process from outside the sandbox). A lock protects the writes of the process that took it; ' +
+          'writing the state from another program while terraform holds the lock is writing around the lock.',
+      );
+    }
     return fail(
       `your script wrote the state while it did not hold the lock (the backend saw ${what} from ${first.client}` +
         `${unlocked.length > 1 ? `, and ${unlocked.length - 1} more unlocked write(s)` : ''})` +
@@ -300,9 +310,9 @@ export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
     }
     if (!whileRunning(last, (p) => p.subcommand === 'apply')) {
       return fail(
-        `the final state was written by a client whose User-Agent says ${clientName(last.client)}, but no terraform/tofu apply was running in your run when it arrived ` +
-          '(the grader watches the real binary from outside the sandbox as each request arrives): a program posing as terraform wrote it, and the deploy step never ran. ' +
-          `Complete release ${r.changedRelease} with terraform apply, locking on.`,
+        `the final state was written by a client whose User-Agent says ${clientName(last.client)}, but no terraform/tofu apply of your run sent it ` +
+          '(the grader watches the real binary from outside the sandbox as each request arrives, and traces which process sent it): a program posing as terraform wrote it, and the deploy step never ran.' +
+          `${aliveThen(last)} Complete release ${r.changedRelease} with terraform apply, locking on.`,
       );
     }
     if (episode.operation !== 'OperationTypeApply') {

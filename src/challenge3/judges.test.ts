@@ -106,6 +106,18 @@ const handApply = (at: number, run: string, writer: 'aws-cli' | 'terraform'): St
 
 /** The same by hand, but every request claims OpenTofu's User-Agent while no real terraform/tofu process runs (terraformAlive: []). */
 const posingApply = (at: number, run: string): Step[] => handApply(at, run, 'terraform').map((step) => ({ ...step, client: 'tofu' as const, terraformAlive: [] }));
+/**
+ * Freeze and pose: a real `apply -lock-timeout=60s` is alive (pid 41: started, then frozen with SIGSTOP or pointed at
+ * a dead endpoint) while curl (pid 57), claiming OpenTofu's User-Agent, takes an apply lock and writes the state; the
+ * grader traced each request's connection to curl (BackendRequest.sender).
+ */
+const frozenApplyPose = (at: number, run: string): Step[] =>
+  handApply(at, run, 'terraform').map((step) => ({
+    ...step,
+    client: 'tofu' as const,
+    terraformAlive: [{ pid: 41, args: ['apply', '-lock-timeout=60s'], tf_cli_args: {} }],
+    sender: { terraform: false, pid: 57, detail: 'curl (pid 57)' },
+  }));
 /** A real apply: terraform's requests, with its apply process alive as each arrived. */
 const realApply = (at: number, run: string, id: string, body: string): Step[] =>
   apply(at, run, id, body, { terraformAlive: [{ args: ['apply', '-lock-timeout=60s', 'tfplan'], tf_cli_args: {} }] });
@@ -250,6 +262,16 @@ describe('c3.waits-through-contention', () => {
     ['a failure without terraform errors shows the last lines', failed('line a\nline b\n', [inv(['apply', '-lock-timeout=60s'], 1)]), 'fail', /Its last output:\nline a\nline b/],
     ['exit 0 without an apply the backend saw', learner(honestSteps.slice(0, 9)), 'fail', /never saw it take the lock for an apply and write the state/],
     ['curl posing as OpenTofu after the release: not an apply', learner([...honestSteps.slice(0, 10), ...posingApply(11_000, C)]), 'fail', /whatever its User-Agent says/],
+    ['curl posing as OpenTofu after the release while a real apply was frozen: not an apply', learner([...honestSteps.slice(0, 10), ...frozenApplyPose(11_000, C)]), 'fail', /whatever its User-Agent says/],
+    [
+      'the apply traced to the real apply process (sender = the alive apply)',
+      learner([
+        ...honestSteps.slice(0, 10),
+        ...apply(11_000, C, 'c', stateBody(3, 'run-c'), { terraformAlive: [{ pid: 41, args: ['apply', '-lock-timeout=60s'], tf_cli_args: {} }], sender: { terraform: true, pid: 41, detail: 'terraform (pid 41)' } }),
+      ]),
+      'pass',
+      /./,
+    ],
     [
       'a lock item written by hand and the state uploaded with the AWS CLI after the release is not an apply',
       learner([...honestSteps.slice(0, 10), ...handApply(11_000, C, 'aws-cli')]),
@@ -291,6 +313,7 @@ describe('c3.serialized-runs', () => {
     ],
     ['neither applied', learner(honestSteps.slice(0, 16)), 'fail', /neither run applied/],
     ['curl posing as OpenTofu (User-Agent) with no real terraform running: not an apply', learner([...honestSteps.slice(0, 18), ...posingApply(20_000, P1), ...posingApply(21_000, P2)]), 'fail', /neither run applied .*whatever its User-Agent says: no real terraform\/tofu apply was running/],
+    ['a real apply frozen in each run while curl posed as OpenTofu: not an apply', learner([...honestSteps.slice(0, 18), ...frozenApplyPose(20_000, P1), ...frozenApplyPose(21_000, P2)]), 'fail', /neither run applied .*whatever its User-Agent says/],
     ['a real apply seen alive at its lock and its write', learner([...honestSteps.slice(0, 18), ...realApply(20_000, P1, 'p1', stateBody(4, 'run-1')), ...realApply(21_000, P2, 'p2', stateBody(5, 'run-2'))]), 'pass', /ended cleanly/],
     [
       'the lock taken while only a real apply -lock=false ran (a prompt kept waiting) is not the apply taking it',

@@ -12,6 +12,7 @@ import type { BackendRequest, ClientKind } from '../evidence/backend-log.ts';
 import { lockEpisodes, stateWrites, type LockEpisode, type StateWrite } from '../evidence/lock-history.ts';
 import { deletionName, isRefusal, lockAction, lockNoun, readFoundLock, succeeded, type LockTarget } from '../evidence/lock-target.ts';
 import { primaryLock, stateTarget } from '../evidence/store-names.ts';
+import { possibleSenders } from '../evidence/request-senders.ts';
 import { fail, pass, withEvidence, type Verdict } from '../grading/verdict.ts';
 import { stripAnsi } from '../util/ansi.ts';
 import type { Learner3, PipelineRun, Replay3 } from './evidence.ts';
@@ -56,12 +57,15 @@ const isTerraform = (client: ClientKind) => client === 'terraform' || client ===
  * User-Agent says so (any program can claim that: curl --aws-sigv4 -A, botocore
  * with a custom user_agent) and, in a watched run, a real terraform/tofu process
  * for which `command` holds was alive as it arrived (BackendRequest.terraformAlive,
- * the kernel's argv seen from outside the sandbox). terraformAlive is absent only
- * for runs the grader does not watch (every pipeline run is watched).
+ * the kernel's argv seen from outside the sandbox) and, where its connection was
+ * traced, sent it (BackendRequest.sender: a real apply frozen with SIGSTOP while
+ * curl posed as it is alive but sent nothing). terraformAlive is absent only for
+ * runs the grader does not watch (every pipeline run is watched).
  */
 function fromTerraform(request: BackendRequest | undefined, command: (parsed: ParsedInvocation) => boolean = () => true): boolean {
   if (!request || !isTerraform(request.client)) return false;
-  return request.terraformAlive === undefined || request.terraformAlive.some((alive) => command(parseInvocationArgs(alive.args, alive.tf_cli_args)));
+  const senders = possibleSenders(request);
+  return senders === undefined || senders.some((alive) => command(parseInvocationArgs(alive.args, alive.tf_cli_args)));
 }
 const lockingApply = (parsed: ParsedInvocation) => parsed.subcommand === 'apply' && !parsed.lockDisabled;
 const anyApply = (parsed: ParsedInvocation) => parsed.subcommand === 'apply';

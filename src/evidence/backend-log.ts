@@ -13,8 +13,24 @@ export function clientName(client: ClientKind): string {
 
 /** A real terraform/tofu process: its arguments and TF_CLI_ARGS* as the kernel has them (read from outside the sandbox). */
 export interface AliveTerraform {
+  /** Its pid as the grader sees it (outside the sandbox's pid namespace); matches RequestSender.pid. */
+  pid?: number;
   args: string[];
   tf_cli_args: Record<string, string>;
+}
+
+/**
+ * The process that sent a request, traced from outside the sandbox through the connection it came on
+ * (learner/connection-sender.ts): the relay connection, the sandbox's socat child that forwarded it, that child's
+ * TCP peer inside the sandbox, and the one process holding that socket, which must have opened it itself
+ * (close-on-exec set: an inherited socket was opened by another program). `terraform` is true only when that
+ * process is the real terraform/tofu binary; `pid` is set whenever one process was found.
+ */
+export interface RequestSender {
+  terraform: boolean;
+  pid?: number;
+  /** For feedback, after "sent by": 'terraform (pid 41)', 'curl (pid 57)', 'a process the grader could not trace (...)', ... */
+  detail: string;
 }
 
 export interface BackendRequest {
@@ -74,6 +90,11 @@ export interface BackendRequest {
   terraformAlive?: AliveTerraform[];
   /** How long the request waited at the relay before it was forwarded (a closed LockWriteGate: relay-gate.ts). */
   heldMs?: number;
+  /**
+   * The process that sent it, traced through its connection (set for watched runs in a sandbox with its own
+   * network; undefined elsewhere: then only terraformAlive says which real processes ran).
+   */
+  sender?: RequestSender;
 }
 
 /** The request fields a relay knows; the log assigns seq. */

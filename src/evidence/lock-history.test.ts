@@ -43,7 +43,7 @@ const acquire = (at: number, run: string, id: string, extra: Partial<BackendRequ
 const refused = (at: number, run: string): Step => ({ ...acquire(at, run, 'other'), status: 400, errorType: 'ConditionalCheckFailedException' });
 const release = (at: number, run: string, extra: Partial<BackendRequest> = {}): Step => ({ at, run, operation: 'DeleteItem', lockId: LOCK, item: { LockID: LOCK }, ...extra });
 const putState = (at: number, run: string, extra: Partial<BackendRequest> = {}): Step => ({ at, run, operation: 'PutObject', bucket: BUCKET, key: KEY, body: '{"serial":1}', ...extra });
-const putDigest = (at: number, run: string): Step => ({ at, run, operation: 'PutItem', lockId: DIGEST, item: { LockID: DIGEST, Digest: 'abc' } });
+const putDigest = (at: number, run: string, extra: Partial<BackendRequest> = {}): Step => ({ at, run, operation: 'PutItem', lockId: DIGEST, item: { LockID: DIGEST, Digest: 'abc' }, ...extra });
 
 describe('lockEpisodes', () => {
   test.each([
@@ -199,6 +199,27 @@ describe('stateWrites', () => {
       [
         { seq: 2, at: 160, run: 'h', client: 'terraform', target: 'state', operation: 'PutObject', status: 200, succeeded: true, lockedByWriter: false },
         { seq: 4, at: 210, run: 'c2', client: 'terraform', target: 'state', operation: 'PutObject', status: 200, succeeded: true, lockedByWriter: true },
+      ],
+    ],
+    [
+      'traced connections: a state write sent by another process of the run while its terraform holds the lock is not the holder\'s',
+      [
+        acquire(100, 'r', 'r', { sender: { terraform: true, pid: 41, detail: 'terraform (pid 41)' } }),
+        putState(120, 'r', { client: 'tofu', sender: { terraform: false, pid: 57, detail: 'curl (pid 57)' } }),
+        putState(130, 'r', { sender: { terraform: true, pid: 41, detail: 'terraform (pid 41)' } }),
+        putDigest(140, 'r', { sender: { terraform: false, detail: 'a process the grader could not trace (the client had closed its connection)' } }),
+        release(200, 'r', { sender: { terraform: true, pid: 41, detail: 'terraform (pid 41)' } }),
+      ],
+      [
+        {
+          seq: 1, at: 120, run: 'r', client: 'tofu', target: 'state', operation: 'PutObject', status: 200, succeeded: true, lockedByWriter: false,
+          notTheHolder: { writer: 'curl (pid 57)', holder: 'terraform (pid 41)' },
+        },
+        { seq: 2, at: 130, run: 'r', client: 'terraform', target: 'state', operation: 'PutObject', status: 200, succeeded: true, lockedByWriter: true },
+        {
+          seq: 3, at: 140, run: 'r', client: 'terraform', target: 'digest', operation: 'PutItem', status: 200, succeeded: true, lockedByWriter: false,
+          notTheHolder: { writer: 'a process the grader could not trace (the client had closed its connection)', holder: 'terraform (pid 41)' },
+        },
       ],
     ],
   ])('%s', (_name, steps, expected) => {

@@ -9,7 +9,7 @@
 // it) until the START of the delete that released it (the releaser gave it up
 // when it asked). This is the narrower, certain interval: a write inside it was
 // surely made under the lock. A write is placed at its request's `at`.
-import type { BackendRequest, ClientKind } from './backend-log.ts';
+import type { BackendRequest, ClientKind, RequestSender } from './backend-log.ts';
 import { isAcquire, isRefusal, isRelease, lockAction, lockInfoText, succeeded, type LockTarget } from './lock-target.ts';
 
 /** A lock: a LockTarget, or the DynamoDB item's LockID. */
@@ -38,6 +38,8 @@ export interface LockEpisode {
   releasedBy?: { run: string; client: ClientKind; conditional: boolean; at: number };
   /** seq of the acquiring put. */
   acquireSeq: number;
+  /** The process that sent the acquiring put, where the run's connections were traced (BackendRequest.sender). */
+  sender?: RequestSender;
 }
 
 export type AttemptOutcome = 'acquired' | 'refused' | 'error';
@@ -63,8 +65,14 @@ export interface StateWrite {
   operation: string;
   status: number;
   succeeded: boolean;
-  /** The writer's run held every lock of the lab when it sent the write (per lockEpisodes). */
+  /**
+   * The writer held every lock of the lab when it sent the write (per lockEpisodes): its run did, and where the
+   * run's connections were traced, the very process that took each lock sent the write (a program writing the
+   * state while a terraform of the same run holds the lock is not the holder).
+   */
   lockedByWriter: boolean;
+  /** Set when the writer's run held the locks but another of its processes took them: who sent the write, and who took the lock. */
+  notTheHolder?: { writer: string; holder: string };
 }
 
 // The Info attribute or .tflock body is terraform's LockInfo JSON, but a
@@ -122,6 +130,7 @@ export function lockEpisodes(requests: readonly BackendRequest[], lock: LockRef)
       acquiredAt: time,
       client: request.client,
       acquireSeq: request.seq,
+      ...(request.sender !== undefined ? { sender: request.sender } : {}),
       ...(info.id !== undefined ? { lockInfoId: info.id } : {}),
       ...(info.operation !== undefined ? { operation: info.operation } : {}),
     };
@@ -149,6 +158,15 @@ export function lockAttempts(requests: readonly BackendRequest[], lock: LockRef,
         ...(request.errorType !== undefined ? { errorType: request.errorType } : {}),
       };
     });
+}
+
+/**
+ * Whether the process that sent a request is the one that took a lock: only decided where both were traced
+ * (a run whose connections were not traced is judged by its run label alone).
+ */
+function sameSender(holder: RequestSender | undefined, writer: RequestSender | undefined): boolean {
+  if (holder === undefined || writer === undefined) return true;
+  return holder.pid !== undefined && holder.pid === writer.pid;
 }
 
 function episodeAt(episodes: readonly LockEpisode[], at: number): LockEpisode | undefined {
@@ -196,6 +214,9 @@ export function stateWrites(requests: readonly BackendRequest[], target: StateTa
       kind = 'digest';
     }
     if (!kind) continue;
+    const held = episodes.map((list) => episodeAt(list, request.at));
+    const byRun = episodes.length > 0 && held.every((episode) => episode?.run === request.run);
+    const other = byRun ? held.find((episode) => !sameSender(episode?.sender, request.sender)) : undefined;
     writes.push({
       seq: request.seq,
       at: request.at,
@@ -205,7 +226,8 @@ export function stateWrites(requests: readonly BackendRequest[], target: StateTa
       operation: request.operation,
       status: request.status,
       succeeded: succeeded(request),
-      lockedByWriter: episodes.length > 0 && episodes.every((held) => episodeAt(held, request.at)?.run === request.run),
+      lockedByWriter: byRun && other === undefined,
+      ...(other ? { notTheHolder: { writer: request.sender?.detail ?? 'another process', holder: other.sender?.detail ?? 'another process' } } : {}),
     });
   }
   return writes.sort((a, b) => a.at - b.at || a.seq - b.seq);

@@ -10,7 +10,7 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
-import { classifyClient, type AliveTerraform, type BackendLog, type BackendService, type NewBackendRequest } from './backend-log.ts';
+import { classifyClient, type AliveTerraform, type BackendLog, type BackendService, type NewBackendRequest, type RequestSender } from './backend-log.ts';
 import {
   classifyService,
   decodeAwsChunked,
@@ -52,6 +52,12 @@ export interface RelayOptions {
    * (relay-gate.ts). The log's entry says how long (heldMs); its exchange counts as open only once forwarded.
    */
   hold?: (head: RequestHead) => Promise<void> | undefined;
+  /**
+   * The process that sends on the connection whose client port (as the relay sees it) is given: the relay waits
+   * for it before forwarding the connection's first request, and logs it as each request's `sender`
+   * (learner/connection-senders.ts traces it from outside the sandbox while the client waits).
+   */
+  senderOf?: (remotePort: number) => Promise<RequestSender | undefined>;
 }
 
 /** S3 PutObject bodies up to this size are kept in the log (state documents are far smaller). */
@@ -133,27 +139,38 @@ interface PortContext {
   connectionOf(socket: Socket): number;
   onRequest?: () => AliveTerraform[] | undefined;
   hold?: (head: RequestHead) => Promise<void> | undefined;
+  senderOf?: (remotePort: number) => Promise<RequestSender | undefined>;
 }
 
-// One exchange: forward the request as received, stream the response back,
-// keep what the log needs, append the entry once (when the response is fully
-// sent, or when the exchange fails).
+// A request head arrived: the run's processes are looked at now (the client is
+// waiting). With senderOf the request waits for its connection's sender to be
+// traced; then a gate may keep it (hold) until it lets go. The gate decides
+// when the request would be forwarded, after the trace, so nothing it holds
+// back slips through while the sender was being traced.
 function relayExchange(req: IncomingMessage, res: ServerResponse, ctx: PortContext): void {
   const alive = ctx.onRequest?.();
   const at = Date.now();
   const service = classifyService(req.headers, ctx.portService);
   const s3Facts: S3RequestFacts | undefined = service === 's3' ? describeS3Request(req.method ?? 'GET', req.url ?? '/', req.headers, ctx.s3Hosts) : undefined;
   const operation = s3Facts ? s3Facts.operation : header(req.headers, 'x-amz-target')?.split('.').at(-1);
-  const held = ctx.hold?.({ service, operation, ...(s3Facts?.key !== undefined ? { key: s3Facts.key } : {}) });
-  const head: Head = { alive, at, service, s3Facts };
-  if (!held) {
-    forwardExchange(req, res, ctx, head);
-    return;
-  }
+  const port = req.socket.remotePort;
+  const traced = ctx.senderOf && port !== undefined ? ctx.senderOf(port) : undefined;
+  const head: Head = { alive, at, service, s3Facts, ...(traced ? { waited: true } : {}) };
+  const proceed = (sender: RequestSender | undefined) => {
+    const withSender: Head = sender ? { ...head, sender } : head;
+    const since = Date.now();
+    const held = ctx.hold?.({ service, operation, ...(s3Facts?.key !== undefined ? { key: s3Facts.key } : {}) });
+    if (!held) {
+      forwardExchange(req, res, ctx, withSender);
+      return;
+    }
+    void held.then(() => forwardExchange(req, res, ctx, { ...withSender, waited: true, heldMs: Date.now() - since }));
+  };
   // The body stays in the paused request until it is forwarded; a client that leaves meanwhile is logged then.
   req.on('error', () => undefined);
   res.on('error', () => undefined);
-  void held.then(() => forwardExchange(req, res, ctx, { ...head, heldMs: Date.now() - at }));
+  if (traced) void traced.then(proceed);
+  else proceed(undefined);
 }
 
 interface Head {
@@ -161,12 +178,19 @@ interface Head {
   at: number;
   service: BackendService;
   s3Facts: S3RequestFacts | undefined;
+  /** The request waited at the relay (a gate, or the trace of its sender) before it was forwarded. */
+  waited?: boolean;
   /** How long a gate kept the request at the relay before it was forwarded. */
   heldMs?: number;
+  /** The process that sent it (senderOf). */
+  sender?: RequestSender;
 }
 
+// One exchange: forward the request as received, stream the response back,
+// keep what the log needs, append the entry once (when the response is fully
+// sent, or when the exchange fails).
 function forwardExchange(req: IncomingMessage, res: ServerResponse, ctx: PortContext, head: Head): void {
-  const { alive, at, service, s3Facts } = head;
+  const { alive, at, service, s3Facts, sender } = head;
   ctx.log.opened(ctx.run);
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
@@ -211,6 +235,7 @@ function forwardExchange(req: IncomingMessage, res: ServerResponse, ctx: PortCon
       client: classifyClient(userAgent),
       ...(alive ? { terraformAlive: alive } : {}),
       ...(head.heldMs !== undefined ? { heldMs: head.heldMs } : {}),
+      ...(sender ? { sender } : {}),
     };
     const requestBody = keepRequest?.bytes();
     const rawResponse = keepResponse?.bytes();
@@ -251,7 +276,7 @@ function forwardExchange(req: IncomingMessage, res: ServerResponse, ctx: PortCon
     return entry;
   };
 
-  if (head.heldMs !== undefined && (res.destroyed || req.destroyed)) {
+  if (head.waited === true && (res.destroyed || req.destroyed)) {
     finish('the client disconnected while its request was held at the relay', true);
     return;
   }
@@ -430,6 +455,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay & AsyncDi
       connectionOf: (socket) => connectionIds.get(socket) ?? 0,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       ...(options.hold ? { hold: options.hold } : {}),
+      ...(options.senderOf ? { senderOf: options.senderOf } : {}),
     };
     // No 'checkContinue' listener: node answers "Expect: 100-continue" with
     // "100 Continue" itself, and the request is relayed like any other (its

@@ -15,6 +15,7 @@ import { lockEpisodes } from '../evidence/lock-history.ts';
 import { primaryLock, storeNames } from '../evidence/store-names.ts';
 import { startRelay } from '../evidence/relay.ts';
 import type { LockWriteGate } from '../evidence/relay-gate.ts';
+import { ConnectionSenders } from '../learner/connection-senders.ts';
 import { runLearnerInSandbox, type LearnerRun, type LearnerRunOptions } from '../learner/learner-run.ts';
 import type { ObserverTap } from '../learner/process-observer.ts';
 import type { RunUsage } from '../learner/limits.ts';
@@ -79,8 +80,20 @@ export class Lab implements AsyncDisposable {
   }
 
   /** The store as seen through a relay labelled `run`: endpoints point at the relay. */
-  async relayedStore(run: string, onRequest?: () => AliveTerraform[] | undefined, gate?: LockWriteGate): Promise<{ store: LabStore; ports: number[]; close(): Promise<void> }> {
-    const relay = await startRelay({ log: this.log, run, upstream: this.store.backend.endpoints, ...(onRequest ? { onRequest } : {}), ...(gate ? { hold: (head) => gate.hold(head) } : {}) });
+  async relayedStore(
+    run: string,
+    onRequest?: () => AliveTerraform[] | undefined,
+    gate?: LockWriteGate,
+    senders?: ConnectionSenders,
+  ): Promise<{ store: LabStore; ports: number[]; close(): Promise<void> }> {
+    const relay = await startRelay({
+      log: this.log,
+      run,
+      upstream: this.store.backend.endpoints,
+      ...(onRequest ? { onRequest } : {}),
+      ...(gate ? { hold: (head) => gate.hold(head) } : {}),
+      ...(senders ? { senderOf: (port: number) => senders.senderOf(port) } : {}),
+    });
     const { endpoints } = relay;
     const single = this.store.backend.endpoints.single ? { single: endpoints.s3 } : {};
     const store: LabStore = { ...this.store, backend: { ...this.store.backend, endpoints: { ...endpoints, ...single } } };
@@ -122,10 +135,13 @@ export class Lab implements AsyncDisposable {
     const label = options.label ?? file.relative;
     const run = options.run ?? `c${this.challenge}:${this.runCount}:${path.basename(file.relative)}`;
     const scriptRoot = await mkdtemp(path.join(this.root, 'learner-'));
-    // With observeTerraform the relay ticks the process observer on every request (process-observer.ts).
+    // With observeTerraform the relay ticks the process observer on every request (process-observer.ts), and, where
+    // the sandbox has its own network, logs the process that sent each request (connection-sender.ts).
     const tap: ObserverTap = {};
-    const alive = () => tap.tick?.().map(({ args, tf_cli_args }) => ({ args, tf_cli_args }));
-    const relayed = await this.relayedStore(run, options.observeTerraform ? alive : undefined, gate);
+    const alive = () => tap.tick?.().map(({ pid, args, tf_cli_args }) => ({ pid, args, tf_cli_args }));
+    const traced = options.observeTerraform && this.context.sandbox.kind !== 'none' && this.context.sandbox.networkIsolation;
+    const senders = traced ? new ConnectionSenders() : undefined;
+    const relayed = await this.relayedStore(run, options.observeTerraform ? alive : undefined, gate, senders);
     const variant = /\(([^)]*)\)\s*$/.exec(label)?.[1];
     const named = { script: label, ...(variant ? { variant } : {}) };
     this.event('script-start', label, named);
@@ -136,6 +152,7 @@ export class Lab implements AsyncDisposable {
         root: scriptRoot,
         relayed,
         tap,
+        ...(senders ? { senders } : {}),
         signal: options.signal ?? this.signal,
       });
       const exit = String(result.run.exitCode ?? result.run.signal);

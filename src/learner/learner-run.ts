@@ -13,7 +13,11 @@ import { parseDiskReport, WORKING_COPY_PLACE } from './disk-report.ts';
 import { limitHits } from './limits.ts';
 import { parseInvocations, readInvocations } from './invocations.ts';
 import { TerraformObserver, type ObservedTerraform, type ObserverTap } from './process-observer.ts';
-import { startPortForwards } from './port-forward.ts';
+import { forwarderArgv, startPortForwards, type ForwardTracing } from './port-forward.ts';
+import { identifySender } from './connection-sender.ts';
+import type { ConnectionSenders } from './connection-senders.ts';
+import { findOnPath } from '../util/find-on-path.ts';
+import { statSync } from 'node:fs';
 import { prepareScriptFile } from './prepare-script.ts';
 import { runLearnerScript, type ScriptRunResult } from './run-script.ts';
 import { CHANNEL_RECORDS_BYTES, type SandboxMounts } from './sandbox.ts';
@@ -41,6 +45,8 @@ export interface LearnerRunOptions {
   observeTerraform?: boolean;
   /** With observeTerraform: set to the observer's tick once it exists, so the run's relay can tick it on each request. */
   tap?: ObserverTap;
+  /** With observeTerraform in a sandbox with its own network: the relay asks these which process sent each request. */
+  senders?: ConnectionSenders;
 }
 
 export interface LearnerRun {
@@ -69,7 +75,10 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   });
   const prepared = await prepareScriptFile(file.path, options.root);
   const sandboxed = context.sandbox.kind !== 'none';
-  const network = sandboxed && context.sandbox.networkIsolation ? await startPortForwards(options.relayed.ports, options.root) : undefined;
+  let rootPid: number | undefined;
+  let observer: TerraformObserver | undefined;
+  const tracing = options.senders ? await senderTracing(options.senders, environment.env.PATH ?? '', () => rootPid, (pid) => observer?.isTerraform(pid) ?? false) : undefined;
+  const network = sandboxed && context.sandbox.networkIsolation ? await startPortForwards(options.relayed.ports, options.root, tracing) : undefined;
   const { limits } = context;
   const mounts: SandboxMounts | undefined = sandboxed
     ? {
@@ -82,7 +91,6 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
       }
     : undefined;
   options.onStarted?.(environment);
-  let observer: TerraformObserver | undefined;
   await using cgroup = context.cgroups.available ? await RunCgroup.create(context.cgroups, limits) : undefined;
   const ran = await runLearnerScript({
     cgroup,
@@ -91,6 +99,7 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
     // Above the tmpfs size, so a full disk says "No space left" rather than killing the writer with SIGXFSZ.
     ulimits: { fileBytes: limits.diskBytes + FILE_SIZE_MARGIN, cpuSeconds: limits.cpuSeconds },
     onSpawn: (pid) => {
+      rootPid = pid;
       if (!options.observeTerraform) return;
       const watching = new TerraformObserver(pid, context.terraform.path, cgroup ? () => cgroup.pidsNow() : undefined);
       observer = watching;
@@ -125,4 +134,19 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   const run = { ...ran, usage, limitHits: hits, output: stripAnsi(`${notes.length ? `[lockgrader] ${notes.join('; ')}\n` : ''}${ran.output}${cut}`) };
   const invocations = sandboxed ? parseInvocations(ran.channel ?? '') : await readInvocations(environment.recordsFile);
   return { runLabel: options.run, run, invocations, observed, environment };
+}
+
+/** How the port forward traces the sender of each connection (connection-sender.ts): the system socat the launcher runs, the run's processes. */
+async function senderTracing(senders: ConnectionSenders, searchPath: string, rootPid: () => number | undefined, isTerraform: (pid: number) => boolean): Promise<ForwardTracing> {
+  const socatPath = await findOnPath('socat', searchPath);
+  let socat: { dev: number; ino: number } | undefined;
+  try {
+    socat = socatPath ? statSync(socatPath) : undefined;
+  } catch {
+    socat = undefined;
+  }
+  return {
+    senders,
+    trace: (inbound, forward) => identifySender(inbound, { rootPid, isTerraform, port: forward.port, forwarderArgv: forwarderArgv(forward), socat }),
+  };
 }

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
+import type { RequestSender } from '../evidence/backend-log.ts';
+import type { ConnectionSenders } from './connection-senders.ts';
 
 /** A loopback port the sandbox may reach, through a unix socket bound into it. */
 export interface PortForward {
@@ -8,17 +10,38 @@ export interface PortForward {
   socket: string;
 }
 
+/** The forwarder the sandbox's launcher runs for a port (argv): socat from 127.0.0.1:port inside to the unix socket. */
+export function forwarderArgv(forward: PortForward): string[] {
+  return ['socat', `TCP-LISTEN:${forward.port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${forward.socket}`];
+}
+
+/** Who sends on the connections: each outbound connection is registered with a way to trace its sender. */
+export interface ForwardTracing {
+  senders: ConnectionSenders;
+  trace: (inbound: Socket, forward: PortForward) => Promise<RequestSender | undefined>;
+}
+
 // Listens on one unix socket per loopback port of the backend and pipes each
 // connection to 127.0.0.1:port. Inside the sandbox's own network namespace,
 // socat listens on 127.0.0.1:port and connects to the socket: the backend's
-// ports are the only network the script has.
-export async function startPortForwards(ports: number[], dir: string): Promise<{ forwards: PortForward[]; close(): Promise<void> }> {
+// ports are the only network the script has. With tracing, the relay can ask
+// which sandbox process sends on each connection (connection-sender.ts).
+export async function startPortForwards(ports: number[], dir: string, tracing?: ForwardTracing): Promise<{ forwards: PortForward[]; close(): Promise<void> }> {
   const servers: Server[] = [];
   const forwards: PortForward[] = [];
   for (const port of [...new Set(ports)]) {
     const socket = path.join(dir, `port-${port}.sock`);
+    const forward = { port, socket };
     const server = createServer((inbound) => {
       const outbound = createConnection({ host: '127.0.0.1', port });
+      if (tracing) {
+        outbound.once('connect', () => {
+          const local = outbound.localPort;
+          if (local === undefined) return;
+          tracing.senders.register(local, () => tracing.trace(inbound, forward));
+          outbound.once('close', () => tracing.senders.forget(local));
+        });
+      }
       inbound.pipe(outbound).pipe(inbound);
       const end = () => {
         inbound.destroy();
@@ -30,7 +53,7 @@ export async function startPortForwards(ports: number[], dir: string): Promise<{
     server.listen(socket);
     await once(server, 'listening');
     servers.push(server);
-    forwards.push({ port, socket });
+    forwards.push(forward);
   }
   return {
     forwards,

@@ -79,7 +79,8 @@ export class TerraformObserver {
     this.timer = setInterval(() => this.tick(), POLL_MS);
   }
 
-  private isTerraform(pid: number): boolean {
+  /** Whether the process is the real terraform/tofu binary (by inode, or a copy by size). */
+  isTerraform(pid: number): boolean {
     if (!this.binary) return false;
     try {
       const exe = statSync(`/proc/${pid}/exe`);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { PortForward } from './port-forward.ts';
+import { forwarderArgv, type PortForward } from './port-forward.ts';
 
 /** How learner scripts are confined on this machine. */
 export interface SandboxInfo {
@@ -124,7 +124,7 @@ export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: stri
   // the script starts once every port answers.
   for (const forward of mounts.forwards ?? []) {
     args.push('--ro-bind', forward.socket, forward.socket);
-    lines.push(`socat TCP-LISTEN:${forward.port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${forward.socket} 2>/dev/null 3>&- &`);
+    lines.push(`${forwarderArgv(forward).map(quote).join(' ')} 2>/dev/null 3>&- &`);
   }
   for (const forward of mounts.forwards ?? []) lines.push(`until (exec 8<>/dev/tcp/127.0.0.1/${forward.port}) 2>/dev/null; do sleep 0.01; done`);
   if (scratch) {
