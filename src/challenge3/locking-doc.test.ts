@@ -76,6 +76,10 @@ const HONEST: Array<[string, string]> = [
     '# Locking\n\n`-lock=false` is only for read-only commands like plan, which never touch the lock table.\nWithout the lock, two applies could write the\nstate at once.\n',
   ],
   [
+    '"An apply with -lock=false can overlap with another apply."',
+    'A speculative `terraform plan -lock=false` is safe because it is read-only and never applied.\n\nAn apply with `-lock=false` can overlap with another apply. The later state upload overwrites the earlier one.\n',
+  ],
+  [
     'the danger as a condition: "If apply runs with -lock=false while another apply is running"',
     '### Is `-lock=false` ever OK?\n\nOnly when the command just reads the state and changes nothing, e.g. `terraform plan` for a report that nobody applies.\n\n' +
       '### What happens if you use it for a write\n\nIf `apply` runs with `-lock=false` while another apply is running, both of them read the same state, make their changes and write the state back. ' +
@@ -150,6 +154,11 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
   [
     'an order to write "while another apply is running"',
     'Use -lock=false for apply while another apply is running, so the queue moves. Plan is read-only; concurrent applies can corrupt the state.',
+    'recommends-unlocked-write',
+  ],
+  [
+    'an order to let writes overlap',
+    'Run apply with -lock=false so the deploys overlap and finish sooner. Plan is read-only; concurrent applies can corrupt the state.',
     'recommends-unlocked-write',
   ],
   [

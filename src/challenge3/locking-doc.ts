@@ -10,7 +10,7 @@
 //    can, should, when the lock is stuck, ...), and carries no warning (never,
 //    not, avoid, dangerous, corrupt, overwrite, lost, ...) and no "only for
 //    plan/read-only", and does not describe writes running together (at the
-//    same time, concurrently, while another apply runs, two at once: the danger
+//    same time, concurrently, overlaps, while another apply runs, two at once: the danger
 //    itself, unless the clause opens with an order: "Use ... while another apply
 //    is running"). Clauses are split at ';', ': ', 'but', 'because', 'since' and
 //    'otherwise'; a clause is excused when the next one points back at it and
@@ -69,7 +69,7 @@ export const LOCKING_DOC_GROUPS: readonly TermGroup[] = [
       { label: 'corrupt', pattern: /corrupt/i },
       { label: 'overwrite/clobber', pattern: /overwrit|clobber/i },
       { label: 'race', pattern: /\brace\b|race condition/i },
-      { label: 'concurrent/simultaneous/parallel', pattern: /concurren|simultaneous|at the same time|in parallel|parallel/i },
+      { label: 'concurrent/simultaneous/parallel/overlapping', pattern: /concurren|simultaneous|at the same time|in parallel|parallel|overlap/i },
       { label: 'two runs at once', pattern: /\b(two|2|several|multiple|both)\b[^.\n]{0,40}\bat once\b/i },
       { label: 'lost/lose updates', pattern: /\blos[te]\b|\blosing\b/i },
       { label: 'last writer wins', pattern: /\blast[\s-]+(writer|write|one|run|apply)\s+wins\b/i },
@@ -126,7 +126,7 @@ const ONLY_READS = /\bonly\b[^.;]{0,40}\b(plan|validate|show|output|read[\s-]?on
  * another apply."; "Two applies without the lock can run at once.").
  */
 const CONCURRENCY =
-  /\bat the same time\b|\bconcurren\w*|\bsimultaneous\w*|\bin parallel\b|\b(two|2|several|multiple|both)\b[^.;\n]{0,40}\bat once\b|\bwhile\s+(another|a second|the other|someone else)\b/i;
+  /\bat the same time\b|\bconcurren\w*|\bsimultaneous\w*|\bin parallel\b|\b(two|2|several|multiple|both)\b[^.;\n]{0,40}\bat once\b|\bwhile\s+(another|a second|the other|someone else)\b|\boverlap\w*/i;
 /**
  * A clause that condemns what came before it ("this is wrong", "that is exactly
  * how state files get corrupted"): it points back, names a danger and negates

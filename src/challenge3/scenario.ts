@@ -80,7 +80,7 @@ async function loadPipeline(lab: Lab): Promise<Loaded | { problem: string }> {
   }
   const rendered = path.join(lab.root, 'workflow-steps.sh');
   await writeFile(rendered, renderWorkflowScript(plan));
-  const notes = [...plan.satisfied, ...plan.unsupported.map((text) => `not run as on GitHub: ${text}`)];
+  const notes = [...plan.assumptions, ...plan.satisfied, ...plan.unsupported.map((text) => `not run as on GitHub: ${text}`)];
   return {
     file: { state: 'present', relative: workflow.relative, path: rendered },
     source: { label: workflow.relative, text: workflowScanText(plan), notes },

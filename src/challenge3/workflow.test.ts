@@ -105,8 +105,8 @@ jobs:
       'job "ci": the matrix strategy is not expanded; the job runs once with empty matrix values',
       'job "ci" step "Cache": uses: actions/cache@v4 is not run',
       `job "ci" step "Plan": secret TOKEN is empty here: the grader provides only the lab's variables as secrets (${[...HARNESS_SECRETS].join(', ')})`,
-      'job "ci" step "Plan": ${{ github.sha }} is not evaluated here; it becomes an empty string',
-      'job "ci" step "Plan": ${{ matrix.env }} is not evaluated here; it becomes an empty string',
+      'job "ci" step "Plan": ${{ github.sha }} is not evaluated here (github.sha is not known here); it becomes an empty string',
+      'job "ci" step "Plan": ${{ matrix.env }} is not evaluated here (matrix.env is not known here); it becomes an empty string',
     ]);
     expect(plan.emptySecrets).toEqual(['TOKEN']);
   });
@@ -119,6 +119,9 @@ jobs:
     ['github.workspace', '${GITHUB_WORKSPACE}'],
     ['env.A', 'a'],
     ["env['A']", 'a'],
+    ["env.MISSING || '5m'", '5m'],
+    ["format('{0}-{1}', env.A, 'b')", 'a-b'],
+    ['runner.os', 'Linux'],
   ])('${{ %s }} → %s, nothing reported', (expression, rendered) => {
     const plan = planWorkflow(`jobs: { j: { env: { A: a }, steps: [ { run: "echo \${{ ${expression} }}" } ] } }`);
     expect(plan.steps[0]?.run).toBe(`echo ${rendered}`);
@@ -129,9 +132,11 @@ jobs:
   test.each([
     ['secrets.GITHUB_TOKEN', 'secret GITHUB_TOKEN is empty here'],
     ["secrets['my_token']", 'secret MY_TOKEN is empty here'],
-    ['github.sha', '${{ github.sha }} is not evaluated here; it becomes an empty string'],
-    ["secrets.AWS_REGION || 'us-east-1'", "${{ secrets.AWS_REGION || 'us-east-1' }} is not evaluated here; it becomes an empty string"],
-    ['toString', '${{ toString }} is not evaluated here; it becomes an empty string'],
+    ['github.sha', '${{ github.sha }} is not evaluated here (github.sha is not known here); it becomes an empty string'],
+    ["secrets.AWS_REGION || 'us-east-1'", "${{ secrets.AWS_REGION || 'us-east-1' }} is not evaluated here (secrets.AWS_REGION is not known here); it becomes an empty string"],
+    ['toString', '${{ toString }} is not evaluated here (toString is not known here); it becomes an empty string'],
+    ['vars.LOCK_TIMEOUT', 'vars.LOCK_TIMEOUT is empty here: the grader has no configuration variables'],
+    ["hashFiles('**/*.tf')", "${{ hashFiles('**/*.tf') }} is not evaluated here (the function hashFiles() is not supported here)"],
     ['env.NOPE', '${{ env.NOPE }} is empty: NOPE is not set'],
   ])('${{ %s }} → empty, reported by name', (expression, message) => {
     const plan = planWorkflow(`jobs: { j: { steps: [ { name: s, run: "echo [\${{ ${expression} }}]" } ] } }`);
@@ -183,8 +188,9 @@ jobs:
     ]);
   });
 
-  test('if: always()/success()/true run; other conditions skip the step or job, and its dependents', () => {
+  test('if: evaluated for a push to main: true conditions run, false or unknown ones skip the step or job, and its dependents', () => {
     const plan = planWorkflow(`
+on: { push: { branches: [main] }, pull_request: {} }
 jobs:
   main:
     steps:
@@ -193,23 +199,71 @@ jobs:
       - { name: C, if: "github.ref == 'refs/heads/main'", run: echo c }
       - { name: D, if: failure(), run: echo d }
       - { name: E, shell: pwsh, run: Write-Host e }
+      - { name: F, if: "github.event_name == 'pull_request'", run: echo f }
+      - { name: G, if: "github.sha != ''", run: echo g }
+      - { name: H, if: "github.ref == 'refs/heads/main' && (", run: echo h }
   deploy:
     if: github.event_name == 'push'
     steps: [ { run: echo deploy } ]
+  preview:
+    if: github.event_name == 'pull_request'
+    steps: [ { run: echo preview } ]
   after:
-    needs: deploy
+    needs: preview
     steps: [ { run: echo after } ]
   reusable:
     uses: ./.github/workflows/other.yml
 `);
-    expect(plan.steps.map((s) => s.name)).toEqual(['A', 'B']);
+    expect(plan.steps.map((s) => s.name)).toEqual(['A', 'B', 'C', 'Run echo deploy']);
+    // what GitHub would skip too for a push to main is an assumption; what cannot be judged here is unsupported
+    expect(plan.assumptions).toEqual([
+      `expressions are evaluated for a push event on refs/heads/main (github.event_name 'push', github.ref 'refs/heads/main')`,
+      'job "main" step "D" is skipped: its if: failure() is false for this run',
+      `job "main" step "F" is skipped: its if: github.event_name == 'pull_request' is false for this run`,
+      `job "preview" is skipped: its if: github.event_name == 'pull_request' is false for this run`,
+      'job "after" is skipped: it needs job "preview", which is not run',
+    ]);
     expect(plan.unsupported).toEqual([
-      `job "main" step "C" is skipped: its if: github.ref == 'refs/heads/main' cannot be evaluated here`,
-      'job "main" step "D" is skipped: its if: failure() cannot be evaluated here',
       'job "main" step "E" is skipped: shell: pwsh is not supported (only bash and sh)',
-      `job "deploy" is skipped: its if: github.event_name == 'push' cannot be evaluated here`,
-      'job "after" is skipped: it needs job "deploy", which is not run',
+      `job "main" step "G" is skipped: its if: github.sha != '' cannot be evaluated here (github.sha is not known here)`,
+      `job "main" step "H" is skipped: its if: github.ref == 'refs/heads/main' && ( cannot be evaluated here (unexpected end of github.ref == 'refs/heads/main' && ()`,
       'job "reusable" is skipped: it calls the reusable workflow ./.github/workflows/other.yml',
+    ]);
+  });
+
+  test.each([
+    ['on: push', 'push', 'refs/heads/main'],
+    ['on: [pull_request, push]', 'push', 'refs/heads/main'],
+    ["on: { push: { branches: ['release/**', master] } }", 'push', 'refs/heads/master'],
+    ['on: { workflow_dispatch: {}, pull_request: {} }', 'workflow_dispatch', 'refs/heads/main'],
+    ['on: pull_request', 'pull_request', 'refs/pull/1/merge'],
+    ['', 'push', 'refs/heads/main'],
+  ])('the run stands for one event: %s → %s on %s', (on, name, ref) => {
+    const plan = planWorkflow(`${on}\njobs: { j: { steps: [ { if: "github.event_name == '${name}' && github.ref == '${ref}'", run: echo yes } ] } }`);
+    expect(plan.steps).toHaveLength(1);
+    expect(plan.event).toMatchObject({ name, ref });
+  });
+
+  test('continue-on-error: true, or an expression that is true, lets the step fail; false or unknown does not', () => {
+    const plan = planWorkflow(`
+jobs:
+  j:
+    continue-on-error: true
+    steps:
+      - { name: a, continue-on-error: true, run: 'false' }
+      - { name: b, continue-on-error: "\${{ github.event_name == 'push' }}", run: 'false' }
+      - { name: c, continue-on-error: false, run: 'false' }
+      - { name: d, continue-on-error: "\${{ matrix.experimental }}", run: 'false' }
+`);
+    expect(plan.steps.map((s) => [s.name, s.continueOnError ?? false])).toEqual([
+      ['a', true],
+      ['b', true],
+      ['c', false],
+      ['d', false],
+    ]);
+    expect(plan.unsupported).toEqual([
+      'job "j": continue-on-error is ignored for a job; a failure stops the run',
+      'job "j" step "d": continue-on-error: ${{ matrix.experimental }} cannot be evaluated here; a failure stops the run',
     ]);
   });
 
@@ -361,6 +415,43 @@ jobs:
     const script = join(dir, 'pipeline.sh');
     const unset = spawnSync('bash', [script], { cwd: dir, env: { ...env, LAB_STATE_KEY: 'k' }, encoding: 'utf8' });
     expect(unset.stdout.split('|')[3]).toBe('unset');
+  });
+
+  test('what a step writes to $GITHUB_ENV and $GITHUB_PATH reaches the later steps (an env: still wins); continue-on-error goes on', () => {
+    const result = run(
+      `
+env: { FIXED: from-yaml }
+jobs:
+  j:
+    steps:
+      - name: set
+        run: |
+          echo "TF_CLI_ARGS_apply=-lock-timeout=90s" >> "$GITHUB_ENV"
+          echo "FIXED=from-file" >> "$GITHUB_ENV"
+          echo "GITHUB_WORKSPACE=/elsewhere" >> "$GITHUB_ENV"
+          { echo 'MULTI<<EOF'; echo 'line 1'; echo 'line 2'; echo 'EOF'; } >> "$GITHUB_ENV"
+          mkdir -p tools && printf '#!/bin/sh\\necho tool ran\\n' > tools/mytool && chmod +x tools/mytool
+          echo "$PWD/tools" >> "$GITHUB_PATH"
+      - name: fails but goes on
+        continue-on-error: true
+        run: exit 3
+      - name: use
+        run: |
+          echo "[$TF_CLI_ARGS_apply] [$FIXED] [$MULTI] [$GITHUB_WORKSPACE]"
+          mytool
+          echo "## summary" >> "$GITHUB_STEP_SUMMARY"
+      - name: fails
+        run: exit 4
+      - name: never
+        run: echo never
+`,
+      { GITHUB_WORKSPACE: dir },
+    );
+    expect(result.status).toBe(4);
+    expect(result.stdout).toBe(`[-lock-timeout=90s] [from-yaml] [line 1\nline 2] [${dir}]\ntool ran\n`);
+    expect(result.stderr).toContain('::step-failed:: fails but goes on (exit 3; continue-on-error: the run goes on)');
+    expect(result.stderr).toContain('::step-failed:: fails (exit 4)');
+    expect(result.stderr).not.toContain('::step:: never');
   });
 
   test('a missing working directory fails the step', () => {

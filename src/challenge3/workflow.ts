@@ -3,11 +3,19 @@
 // them the way a Linux runner would: jobs in YAML order but after the jobs
 // they `needs:`, each step in a fresh subshell, stopping at the first failure.
 //
-// Deliberately small: no expression language beyond `${{ env.X }}`,
-// `${{ github.run_id }}`, `${{ github.workspace }}` and `${{ secrets.NAME }}`,
-// no actions other than the setup ones treated as done, no matrix expansion,
-// containers or services. Everything not run as on GitHub is named in
-// `unsupported` so the feedback can say so; no expression is blanked silently.
+// The run is simulated as a push to the default branch (SimulatedEvent: the
+// workflow's push trigger and its first plain branch, else workflow_dispatch,
+// else its first trigger), so `if:` conditions and `${{ }}` expressions are
+// evaluated (workflow-expression.ts) against that github context, the env
+// context and runner.os; `${{ github.run_id }}`, `${{ github.workspace }}` and
+// `${{ secrets.NAME }}` become run-time references. `continue-on-error: true`
+// lets a failing step pass, and what a step writes to $GITHUB_ENV and
+// $GITHUB_PATH reaches the steps after it, as on a runner (an env: of the
+// workflow, job or step still wins over $GITHUB_ENV, as on GitHub). No actions
+// other than the setup ones treated as done, no matrix expansion, containers or
+// services, no steps.*/needs.* outputs. Everything not run as on GitHub is
+// named in `unsupported` so the feedback can say so; no expression is blanked
+// silently.
 //
 // Secrets: the grader's "secrets" are the variables it gives every learner
 // script (HARNESS_SECRETS: the AWS_* and LAB_* ones). `${{ secrets.AWS_REGION }}`
@@ -20,6 +28,7 @@
 // when a secret does not exist, and is named in `emptySecrets` and `unsupported`.
 
 import { parseDocument } from 'yaml';
+import { type ContextResolver, type ExpressionValue, evaluateExpression, falsy, toText } from './workflow-expression.ts';
 
 export interface WorkflowStep {
   /** The job's id (its key under `jobs:`). */
@@ -32,16 +41,22 @@ export interface WorkflowStep {
   workingDirectory?: string;
   /** The command the runner uses, e.g. "bash --noprofile --norc -eo pipefail" or "sh -e". */
   shell: string;
+  /** `continue-on-error: true`: a failure of this step does not stop the run. */
+  continueOnError?: boolean;
 }
 
 export interface WorkflowPlan {
   steps: WorkflowStep[];
   /** `uses:` steps treated as already done (checkout, setup-terraform, ...). */
   satisfied: string[];
+  /** What the run assumed to evaluate the workflow (the simulated event), said once when an if: or expression needed it. */
+  assumptions: string[];
   /** What will not run, or not run as on GitHub (including every empty secret and unevaluated expression). */
   unsupported: string[];
   /** Names of `${{ secrets.NAME }}` the grader does not provide: they are empty here. */
   emptySecrets: string[];
+  /** The event the run stands for (if: conditions and expressions are evaluated for it). */
+  event: SimulatedEvent;
 }
 
 type Mapping = Record<string, unknown>;
@@ -122,9 +137,85 @@ function substitute(text: string, env: Record<string, string>, where: string, pl
       return '';
     }
     if (Object.hasOwn(GITHUB_RUNTIME, expression)) return `\${${GITHUB_RUNTIME[expression]}}`;
-    note(plan.unsupported, `${where}: \${{ ${expression} }} is not evaluated here; it becomes an empty string`);
+    const evaluated = tryEvaluate(expression, contexts(env, plan, false, where));
+    if (evaluated.ok && evaluated.unknown.length === 0) {
+      assume(plan, expression);
+      return toText(evaluated.value);
+    }
+    const why = evaluated.ok ? `${evaluated.unknown.join(', ')} ${evaluated.unknown.length === 1 ? 'is' : 'are'} not known here` : evaluated.error;
+    note(plan.unsupported, `${where}: \${{ ${expression} }} is not evaluated here (${why}); it becomes an empty string`);
     return '';
   });
+}
+
+/** The event a graded run stands for: a push to the default branch when the workflow has a push trigger. */
+interface SimulatedEvent {
+  name: string;
+  ref: string;
+  branch: string;
+}
+
+/** Picks the event from `on:`: push (its first plain branch, else main), else workflow_dispatch, else the first trigger. */
+export function simulatedEvent(on: unknown): SimulatedEvent {
+  const triggers = typeof on === 'string' ? [on] : Array.isArray(on) ? on.map(String) : isMapping(on) ? Object.keys(on) : [];
+  const name = triggers.includes('push') ? 'push' : triggers.includes('workflow_dispatch') ? 'workflow_dispatch' : (triggers[0] ?? 'push');
+  const config = isMapping(on) ? on[name] : undefined;
+  const branches = isMapping(config) && Array.isArray(config['branches']) ? config['branches'].map(String) : [];
+  const branch = branches.find((b) => !/[*?[\]!]/.test(b)) ?? 'main';
+  if (name === 'pull_request' || name === 'pull_request_target') return { name, ref: 'refs/pull/1/merge', branch };
+  return { name, ref: `refs/heads/${branch}`, branch };
+}
+
+/**
+ * The contexts of the simulated run: github.* of the event, env.* (a name not
+ * set is null, as on GitHub), runner.*, vars.* (null: the grader has no
+ * configuration variables, said in `unsupported`); in conditions also the
+ * harness secrets (non-empty).
+ */
+function contexts(env: Record<string, string>, plan: WorkflowPlan, condition: boolean, where: string): ContextResolver {
+  const event = plan.event;
+  const pull = event.name === 'pull_request' || event.name === 'pull_request_target';
+  const github: Record<string, ExpressionValue> = {
+    event_name: event.name,
+    ref: event.ref,
+    ref_name: pull ? '1/merge' : event.branch,
+    ref_type: 'branch',
+    head_ref: pull ? 'feature' : '',
+    base_ref: pull ? event.branch : '',
+    repository: 'learner/lab',
+    repository_owner: 'learner',
+    actor: 'learner',
+    server_url: 'https://github.com',
+  };
+  return (path) => {
+    const [context, name, ...rest] = path;
+    if (name === undefined || rest.length > 0) return undefined;
+    if (context === 'github') return Object.hasOwn(github, name) ? github[name] : undefined;
+    if (context === 'env') return Object.hasOwn(env, name) ? env[name] : null;
+    if (context === 'vars') {
+      note(plan.unsupported, `${where}: vars.${name} is empty here: the grader has no configuration variables`);
+      return null;
+    }
+    if (context === 'runner') return ({ os: 'Linux', arch: 'X64' } as Record<string, string>)[name];
+    if (context === 'secrets' && condition) return HARNESS_SECRETS.has(name.toUpperCase()) ? '***' : undefined;
+    return undefined;
+  };
+}
+
+/** Evaluates an expression, catching syntax errors and unsupported functions. */
+function tryEvaluate(expression: string, resolve: ContextResolver): { ok: true; value: ExpressionValue; unknown: string[] } | { ok: false; error: string } {
+  try {
+    return { ok: true, ...evaluateExpression(expression, resolve) };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+/** Says once which event the run stands for, when an expression read the github context. */
+function assume(plan: WorkflowPlan, expression: string): void {
+  if (!/\bgithub\b/i.test(expression)) return;
+  const { name, ref } = plan.event;
+  note(plan.assumptions, `expressions are evaluated for a ${name} event on ${ref} (github.event_name '${name}', github.ref '${ref}')`);
 }
 
 /** Adds a message once. */
@@ -158,12 +249,34 @@ function runDefaults(node: Mapping): Mapping {
   return isMapping(run) ? run : {};
 }
 
-/** Whether an `if:` condition is one we treat as true (always(), success(), true). */
-function conditionRuns(condition: unknown): boolean {
-  if (condition === undefined || condition === true) return true;
-  if (typeof condition !== 'string') return false;
-  const bare = condition.trim().replace(/^\$\{\{\s*([\s\S]*?)\s*\}\}$/, '$1').trim();
-  return bare === 'always()' || bare === 'success()' || bare === 'true';
+/** Why a job or step does not run, and whether GitHub would skip it too for the simulated event. */
+interface Skip {
+  reason: string;
+  asOnGitHub: boolean;
+}
+
+/**
+ * Why an `if:` condition keeps its job or step from running here, or undefined
+ * when it runs: evaluated for the simulated event; a condition that reads an
+ * unknown context or cannot be parsed does not run (and says so).
+ */
+function conditionSkips(condition: unknown, env: Record<string, string>, plan: WorkflowPlan, where: string): Skip | undefined {
+  if (condition === undefined || condition === null) return undefined;
+  const text = scalarText(condition);
+  if (text === undefined) return { reason: `its if: ${String(condition)} cannot be evaluated here`, asOnGitHub: false };
+  const bare = text.trim().replace(/^\$\{\{\s*([\s\S]*?)\s*\}\}$/, '$1').trim();
+  const evaluated = tryEvaluate(bare, contexts(env, plan, true, where));
+  if (!evaluated.ok) return { reason: `its if: ${text} cannot be evaluated here (${evaluated.error})`, asOnGitHub: false };
+  if (evaluated.unknown.length > 0) {
+    return { reason: `its if: ${text} cannot be evaluated here (${evaluated.unknown.join(', ')} ${evaluated.unknown.length === 1 ? 'is' : 'are'} not known here)`, asOnGitHub: false };
+  }
+  assume(plan, bare);
+  return falsy(evaluated.value) ? { reason: `its if: ${text} is false for this run`, asOnGitHub: true } : undefined;
+}
+
+/** Notes a skipped job or step: among the assumptions when GitHub would skip it too (its if: is false for the run), else as unsupported. */
+function noteSkip(plan: WorkflowPlan, where: string, skip: Skip): void {
+  note(skip.asOnGitHub ? plan.assumptions : plan.unsupported, `${where} is skipped: ${skip.reason}`);
 }
 
 /** The job ids a job `needs:` (a string or a list). */
@@ -205,27 +318,26 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
   const jobs = root['jobs'];
   if (!isMapping(jobs) || Object.keys(jobs).length === 0) throw new Error('workflow: no jobs: found');
 
-  const plan: WorkflowPlan = { steps: [], satisfied: [], unsupported: [], emptySecrets: [] };
+  const plan: WorkflowPlan = { steps: [], satisfied: [], assumptions: [], unsupported: [], emptySecrets: [], event: simulatedEvent(root['on']) };
   const workflowEnv = readEnv(root['env'], {}, 'workflow', plan);
   const workflowDefaults = runDefaults(root);
-  const skippedJobs = new Set<string>();
+  /** Skipped job ids, and whether GitHub would skip them too. */
+  const skippedJobs = new Map<string, boolean>();
 
   for (const jobId of jobOrder(jobs)) {
     const job = jobs[jobId];
     const where = `job "${jobId}"`;
     if (!isMapping(job)) throw new Error(`workflow: ${where} must be a mapping`);
     const blockedBy = needsOf(job).find((n) => skippedJobs.has(n));
-    const skipReason =
+    const skip: Skip | undefined =
       blockedBy !== undefined
-        ? `it needs job "${blockedBy}", which is not run`
+        ? { reason: `it needs job "${blockedBy}", which is not run`, asOnGitHub: skippedJobs.get(blockedBy) === true }
         : job['uses'] !== undefined
-          ? `it calls the reusable workflow ${String(job['uses'])}`
-          : !conditionRuns(job['if'])
-            ? `its if: ${String(job['if'])} cannot be evaluated here`
-            : undefined;
-    if (skipReason !== undefined) {
-      skippedJobs.add(jobId);
-      note(plan.unsupported, `${where} is skipped: ${skipReason}`);
+          ? { reason: `it calls the reusable workflow ${String(job['uses'])}`, asOnGitHub: false }
+          : conditionSkips(job['if'], workflowEnv, plan, where);
+    if (skip !== undefined) {
+      skippedJobs.set(jobId, skip.asOnGitHub);
+      noteSkip(plan, where, skip);
       continue;
     }
     if (job['container'] !== undefined) note(plan.unsupported, `${where}: container: is ignored; its steps run on this host`);
@@ -234,7 +346,9 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
     if (isMapping(strategy) && strategy['matrix'] !== undefined) {
       note(plan.unsupported, `${where}: the matrix strategy is not expanded; the job runs once with empty matrix values`);
     }
-    if (job['continue-on-error'] !== undefined) note(plan.unsupported, `${where}: continue-on-error is ignored; a failure stops the run`);
+    if (job['continue-on-error'] !== undefined && job['continue-on-error'] !== false) {
+      note(plan.unsupported, `${where}: continue-on-error is ignored for a job; a failure stops the run`);
+    }
 
     const jobEnv = { ...workflowEnv, ...readEnv(job['env'], workflowEnv, where, plan) };
     const jobDefaults = { ...workflowDefaults, ...runDefaults(job) };
@@ -271,8 +385,9 @@ function planStep(
     return undefined;
   }
   if (runText === undefined || step['run'] === null) throw new Error(`workflow: job "${jobId}" step ${index + 1} has neither run: nor uses:`);
-  if (!conditionRuns(step['if'])) {
-    note(plan.unsupported, `${where} is skipped: its if: ${String(step['if'])} cannot be evaluated here`);
+  const skips = conditionSkips(step['if'], jobEnv, plan, where);
+  if (skips !== undefined) {
+    noteSkip(plan, where, skips);
     return undefined;
   }
   const shellName = scalarText(step['shell'] ?? jobDefaults['shell']);
@@ -281,10 +396,20 @@ function planStep(
     note(plan.unsupported, `${where} is skipped: shell: ${shellName} is not supported (only bash and sh)`);
     return undefined;
   }
-  if (step['continue-on-error'] !== undefined) note(plan.unsupported, `${where}: continue-on-error is ignored; a failure stops the run`);
-
   const env = { ...jobEnv, ...readEnv(step['env'], jobEnv, where, plan) };
   const planned: WorkflowStep = { job: jobId, name, run: substitute(runText, env, where, plan), env, shell };
+  const continueOnError = step['continue-on-error'];
+  if (continueOnError === true || continueOnError === 'true') planned.continueOnError = true;
+  else if (continueOnError !== undefined && continueOnError !== false && continueOnError !== 'false') {
+    const text = scalarText(continueOnError) ?? '';
+    const bare = text.trim().replace(/^\$\{\{\s*([\s\S]*?)\s*\}\}$/, '$1').trim();
+    const evaluated = tryEvaluate(bare, contexts(env, plan, true, where));
+    if (evaluated.ok && evaluated.unknown.length === 0) {
+      if (!falsy(evaluated.value)) planned.continueOnError = true;
+    } else {
+      note(plan.unsupported, `${where}: continue-on-error: ${text} cannot be evaluated here; a failure stops the run`);
+    }
+  }
   const directory = scalarText(step['working-directory'] ?? jobDefaults['working-directory']);
   if (directory !== undefined && directory !== '') planned.workingDirectory = substitute(directory, env, where, plan);
   return planned;
@@ -315,7 +440,42 @@ function renderAssignment(name: string, value: string): string {
   return only !== undefined ? `\${${only}+"${name}=\${${only}}"}` : quoteWithReferences(`${name}=${value}`);
 }
 
-/** Renders the plan as one bash script; it exits with the first failing step's code. */
+/**
+ * Bash run after each step: what the step wrote to $GITHUB_ENV (NAME=value, or
+ * NAME<<DELIMITER ... DELIMITER) is exported for the steps after it (GITHUB_*
+ * and RUNNER_* names excepted, as on GitHub), and each line of $GITHUB_PATH is
+ * put in front of PATH.
+ */
+const LOAD_FILES = [
+  '__lg_load() {',
+  "  local line name delimiter value heredoc='^([A-Za-z_][A-Za-z0-9_]*)<<(.+)$'",
+  '  while IFS= read -r line || [ -n "$line" ]; do',
+  "    line=${line%$'\\r'}",
+  '    if [[ $line =~ ^([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then',
+  '      name=${BASH_REMATCH[1]}; value=${BASH_REMATCH[2]}',
+  '    elif [[ $line =~ $heredoc ]]; then',
+  '      name=${BASH_REMATCH[1]}; delimiter=${BASH_REMATCH[2]}; value=',
+  '      local first=1',
+  '      while IFS= read -r line; do',
+  "        line=${line%$'\\r'}",
+  '        [ "$line" = "$delimiter" ] && break',
+  "        if [ \"$first\" = 1 ]; then value=$line; first=0; else value+=$'\\n'$line; fi",
+  '      done',
+  '    else',
+  '      continue',
+  '    fi',
+  '    case $name in GITHUB_*|RUNNER_*) continue ;; esac',
+  '    export "$name=$value"',
+  '  done < "$1"',
+  '  while IFS= read -r line || [ -n "$line" ]; do',
+  "    line=${line%$'\\r'}",
+  '    [ -n "$line" ] && PATH="$line:$PATH"',
+  '  done < "$2"',
+  '  export PATH',
+  '}',
+];
+
+/** Renders the plan as one bash script; it exits with the first failing step's code (a continue-on-error step's failure is said and passed over). */
 export function renderWorkflowScript(plan: WorkflowPlan): string {
   const lines = [
     '#!/usr/bin/env bash',
@@ -324,21 +484,28 @@ export function renderWorkflowScript(plan: WorkflowPlan): string {
     '__lg_tmp=$(mktemp -d) || exit 1',
     `trap 'rm -rf "$__lg_tmp"' EXIT`,
     ': "${CI:=true}" "${GITHUB_ACTIONS:=true}" "${GITHUB_WORKSPACE:=$PWD}"',
-    ': "${GITHUB_ENV:=$__lg_tmp/env}" "${GITHUB_OUTPUT:=$__lg_tmp/output}" "${GITHUB_PATH:=$__lg_tmp/path}" "${GITHUB_STEP_SUMMARY:=$__lg_tmp/summary}"',
+    'GITHUB_OUTPUT=$__lg_tmp/output GITHUB_STEP_SUMMARY=$__lg_tmp/summary',
     'export CI GITHUB_ACTIONS GITHUB_WORKSPACE GITHUB_ENV GITHUB_OUTPUT GITHUB_PATH GITHUB_STEP_SUMMARY',
+    ...LOAD_FILES,
   ];
-  for (const step of plan.steps) {
+  plan.steps.forEach((step, index) => {
     const label = shellQuote(step.name);
     const vars = Object.entries(step.env).map(([name, value]) => renderAssignment(name, value));
     const cd = step.workingDirectory === undefined ? '' : `cd ${quoteWithReferences(step.workingDirectory)} && `;
+    const failed = step.continueOnError
+      ? `printf '::step-failed:: %s (exit %s; continue-on-error: the run goes on)\\n' ${label} "$__lg_status" >&2`
+      : `printf '::step-failed:: %s (exit %s)\\n' ${label} "$__lg_status" >&2; exit "$__lg_status"`;
     lines.push(
       '',
       `printf '::step:: %s\\n' ${label} >&2`,
+      `GITHUB_ENV=$__lg_tmp/env.${index} GITHUB_PATH=$__lg_tmp/path.${index}`,
+      ': > "$GITHUB_ENV"; : > "$GITHUB_PATH"',
       `(${cd}exec env ${[...vars, step.shell, '-c', shellQuote(step.run)].join(' ')})`,
       '__lg_status=$?',
-      `if [ "$__lg_status" -ne 0 ]; then printf '::step-failed:: %s (exit %s)\\n' ${label} "$__lg_status" >&2; exit "$__lg_status"; fi`,
+      `if [ "$__lg_status" -ne 0 ]; then ${failed}; fi`,
+      '__lg_load "$GITHUB_ENV" "$GITHUB_PATH"',
     );
-  }
+  });
   lines.push('', 'exit 0', '');
   return lines.join('\n');
 }
