@@ -192,12 +192,18 @@ export function judgeForceUnlockUsed(r: Replay2, learner: Learner2): Verdict {
   });
 }
 
+/** "all 2 state and digest writes", "the 1 state write": what the writes were (the lockfile variant has no digest). */
+function countWrites(writes: ReadonlyArray<{ target: 'state' | 'digest' }>): string {
+  const what = writes.some((w) => w.target === 'digest') ? 'state and digest' : 'state';
+  return writes.length === 1 ? `the 1 ${what} write` : `all ${writes.length} ${what} writes`;
+}
+
 export function judgeNoUnlockedWrites(r: Replay2, learner: Learner2): Verdict {
   return judge(learner, (ran) => {
     const writes = stateWrites(ran.requests, stateTarget(r.names)).filter((w) => w.run === ran.run && w.succeeded);
     const unlocked = writes.filter((w) => !w.lockedByWriter);
     if (unlocked.length === 0) {
-      return pass(writes.length ? `all ${writes.length} state and digest writes of your script were made while it held the lock` : 'your script wrote no state without the lock');
+      return pass(writes.length ? `${countWrites(writes)} of your script ${writes.length === 1 ? 'was' : 'were'} made while it held the lock` : 'your script wrote no state without the lock');
     }
     const recorded = unlockedWrites(ran.records)[0];
     const first = unlocked[0]!;
