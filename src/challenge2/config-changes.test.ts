@@ -16,6 +16,13 @@ describe('configChanges', () => {
     ['a plan without -out only looks', [seen(['plan'], { 'main.tf': 'zzz' })], []],
     ['other commands are not asked about', [seen(['force-unlock', '-force', 'x'], { 'main.tf': 'zzz' })], []],
     ['-chdir: the command word is found after it', [seen(['-chdir=/tmp/x', 'apply'], { 'main.tf': 'zzz' }, '/tmp/x')], ['terraform -chdir=/tmp/x apply ran in /tmp/x with main.tf changed']],
+    [
+      'an override file dropped in after the grader looked, while the apply ran (frozen at exec, let go after)',
+      [{ ...seen(['apply', '-auto-approve'], { 'main.tf': 'aaa' }), configChanged: ['/w/zz_override.tf'] }],
+      ['/w/zz_override.tf changed while terraform apply -auto-approve ran'],
+    ],
+    ['nothing changed while it ran', [{ ...seen(['apply'], { 'main.tf': 'aaa' }), configChanged: [] }], []],
+    ['a plan without -out may change nothing that is applied', [{ ...seen(['plan'], { 'main.tf': 'aaa' }), configChanged: ['/w/main.tf'] }], []],
   ] as Array<[string, SeenCommand[], string[]]>)('%s', (_name, observed, expected) => {
     expect(configChanges(observed, LAB)).toEqual(expected);
   });

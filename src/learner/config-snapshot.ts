@@ -42,14 +42,18 @@ export function configFiles(dir: string): Record<string, string> {
   return files;
 }
 
-/** The configuration directories of process `pid` (its cwd, and cwd + `chdir` when given). */
-export function snapshotConfig(pid: number, chdir: string | undefined): ConfigSnapshot[] {
+/** The directories process `pid` may read its configuration from, as it sees them: its cwd, and cwd + `chdir` when given. */
+export function configDirs(pid: number, chdir: string | undefined): string[] {
   let cwd: string;
   try {
     cwd = readlinkSync(`/proc/${pid}/cwd`);
   } catch {
     return [];
   }
-  const dirs = [...new Set([cwd, ...(chdir ? [path.resolve(cwd, chdir)] : [])])];
+  return [...new Set([cwd, ...(chdir ? [path.resolve(cwd, chdir)] : [])])];
+}
+
+/** The configuration directories of process `pid` (its cwd, and cwd + `chdir` when given). */
+export function snapshotConfig(pid: number, chdir: string | undefined, dirs: string[] = configDirs(pid, chdir)): ConfigSnapshot[] {
   return dirs.map((dir) => ({ dir, files: configFiles(`/proc/${pid}/root${dir}`) })).filter((snapshot) => Object.keys(snapshot.files).length > 0);
 }

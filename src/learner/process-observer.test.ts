@@ -1,7 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { descendantsOf, readProcTable } from '../util/proc-tree.ts';
-import { TerraformObserver } from './process-observer.ts';
+import { TerraformObserver, type ObservedTerraform } from './process-observer.ts';
+
+const SHELL = realpathSync('/bin/sh');
 
 // The observer is tested on /bin/sleep standing in for terraform: what it
 // checks (the program behind /proc/PID/exe, its argv and environment) does not
@@ -68,6 +74,37 @@ describe('the terraform observer', () => {
     } finally {
       observer.stop();
       shell.kill('SIGKILL');
+    }
+  });
+});
+
+describe('the configuration watch', () => {
+  // A script that freezes a fresh apply, lets the grader look, then drops in an override file and lets it go:
+  // the snapshot shows the lab's configuration; the watch, started before the snapshot, sees the override.
+  test('an override file created after the first look, while the process runs, is named; an ordinary .tf file is not', async () => {
+    const dir = mkdtempSync(path.join(process.env.TMPDIR ?? tmpdir(), 'config-watch-'));
+    writeFileSync(path.join(dir, 'main.tf'), 'resource "terraform_data" "d" {}\n');
+    // dash stands in for terraform here: "dash apply" runs the script file named apply (a sleep), and its argv reads
+    // as an apply to the observer.
+    writeFileSync(path.join(dir, 'apply'), 'sleep 5\n');
+    const child = spawn(SHELL, ['apply'], { cwd: dir, stdio: 'ignore' });
+    await once(child, 'spawn');
+    const observer = new TerraformObserver(process.pid, SHELL);
+    try {
+      let entry: ObservedTerraform | undefined;
+      for (let look = 0; look < 500 && entry === undefined; look += 1) {
+        entry = observer.tick().find((alive) => alive.pid === child.pid);
+        if (entry === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(entry?.config).toEqual([{ dir, files: { 'main.tf': expect.any(String) } }]);
+      writeFileSync(path.join(dir, 'zz_override.tf'), 'resource "terraform_data" "d" {}\n');
+      writeFileSync(path.join(dir, 'outputs.tf'), 'output "x" { value = 1 }\n');
+      for (let look = 0; look < 500 && (entry?.configChanged ?? []).length === 0; look += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(entry?.configChanged).toEqual([`${dir}/zz_override.tf`]);
+    } finally {
+      child.kill('SIGKILL');
+      observer.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -22,7 +22,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseInvocationArgs } from '../analysis/terraform-args.ts';
 import { descendantsOf, processStart } from '../util/proc-tree.ts';
-import { snapshotConfig, type ConfigSnapshot } from './config-snapshot.ts';
+import { configDirs, snapshotConfig, type ConfigSnapshot } from './config-snapshot.ts';
+import { ConfigWatch } from './config-watch.ts';
 
 export interface ObservedTerraform {
   pid: number;
@@ -34,6 +35,11 @@ export interface ObservedTerraform {
   seen_at: number;
   /** The configuration directories it runs in, as they were when it was first seen (config-snapshot.ts). */
   config: ConfigSnapshot[];
+  /**
+   * For an apply or plan: main.tf or override files ("<dir>/<file>") created, changed or removed in those
+   * directories after it was first seen and while it ran (config-watch.ts); filled in as they happen.
+   */
+  configChanged?: string[];
 }
 
 const POLL_MS = 20;
@@ -99,6 +105,7 @@ export class TerraformObserver {
   tick(): ObservedTerraform[] {
     const alive: ObservedTerraform[] = [];
     if (this.stopped) return alive;
+    const aliveKeys = new Set<string>();
     const processes = this.members ? this.members().map((pid) => ({ pid, start: undefined as number | undefined })) : descendantsOf(this.rootPid);
     for (const { pid, start: knownStart } of processes) {
       // Checked every tick until it is terraform: a fork shows its parent's program until it execs.
@@ -106,12 +113,13 @@ export class TerraformObserver {
       const start = knownStart ?? processStart(pid);
       if (start === undefined) continue;
       const key = `${pid}@${start}`;
+      aliveKeys.add(key);
       const known = this.seen.get(key);
       if (known) {
         alive.push(known);
         continue;
       }
-      const read = this.read(pid);
+      const read = this.read(pid, key, start);
       if (!read) continue;
       alive.push(read.entry);
       // An empty environment is believed on the second look (execve fills it in just after the arguments; a
@@ -123,13 +131,21 @@ export class TerraformObserver {
       this.seen.set(key, read.entry);
       this.observed.push(read.entry);
     }
+    // A process gone is no longer watched (a later change is not one it could have read).
+    for (const [key, watching] of this.watches) {
+      if (aliveKeys.has(key)) continue;
+      watching.close();
+      this.watches.delete(key);
+    }
     return alive;
   }
+
+  private readonly watches = new Map<string, ConfigWatch>();
 
   private readonly emptyEnvOnce = new Set<string>();
 
   /** What a terraform process runs, or undefined while execve has not yet laid out its arguments (argv[0] is always there after). */
-  private read(pid: number): { entry: ObservedTerraform; envEmpty: boolean } | undefined {
+  private read(pid: number, key: string, start: number): { entry: ObservedTerraform; envEmpty: boolean } | undefined {
     const argv = nulList(`/proc/${pid}/cmdline`);
     if (argv.length === 0) return undefined;
     const env = nulList(`/proc/${pid}/environ`);
@@ -140,13 +156,23 @@ export class TerraformObserver {
       if (name === 'TF_CLI_ARGS' || name.startsWith('TF_CLI_ARGS_')) tf_cli_args[name] = variable.slice(at + 1);
     }
     const args = argv.slice(1);
-    const entry = { pid, args, tf_cli_args, seen_at: Date.now(), config: snapshotConfig(pid, parseInvocationArgs(args, tf_cli_args).chdir) };
+    const parsed = parseInvocationArgs(args, tf_cli_args);
+    const dirs = configDirs(pid, parsed.chdir);
+    // Watched before the snapshot is read, so no change falls between the two (config-watch.ts).
+    let watching = this.watches.get(key);
+    if (!watching && (parsed.subcommand === 'apply' || parsed.subcommand === 'plan')) {
+      watching = new ConfigWatch(pid, dirs, () => processStart(pid) === start);
+      this.watches.set(key, watching);
+    }
+    const entry: ObservedTerraform = { pid, args, tf_cli_args, seen_at: Date.now(), config: snapshotConfig(pid, parsed.chdir, dirs), ...(watching ? { configChanged: watching.changed } : {}) };
     return { entry, envEmpty: env.length === 0 };
   }
 
   stop(): ObservedTerraform[] {
     this.stopped = true;
     clearInterval(this.timer);
+    for (const watching of this.watches.values()) watching.close();
+    this.watches.clear();
     return this.observed;
   }
 }
