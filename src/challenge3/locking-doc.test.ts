@@ -4,6 +4,17 @@ import { judgeLockingDoc, type LockingDocRule } from './locking-doc.ts';
 // Honest explanations, in different words and shapes: all pass.
 const HONEST: Array<[string, string]> = [
   [
+    'waiting, harmless, always, never forget: words the cheat phrasings below use, in honest sentences',
+    [
+      'Plan with -lock=false is harmless because it never writes the state; apply always needs the lock, or two runs can overwrite each other.',
+      'A pipeline that runs terraform apply -lock=false never waits for the lock, which is exactly why two runs can corrupt the state.',
+      'Running apply with -lock=false is not harmless: the last writer wins.',
+      "Never forget that apply with -lock=false can lose another run's changes.",
+      'Each apply gets the lock first; with -lock=false it would not, and two could overwrite each other.',
+      'Use -lock=false only for read-only commands such as plan.',
+    ].join(' '),
+  ],
+  [
     'the classic',
     'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
   ],
@@ -176,6 +187,20 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
     'Plan is read-only. Concurrent applies can corrupt the state. Imagine two pipelines:\n\n```\nterraform apply -lock=false -auto-approve\n```\n',
     'recommends-unlocked-write',
   ],
+  ['a negation about waiting is not a warning', 'In CI, pass -lock=false to terraform apply so the pipeline never waits on a stuck lock. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['no job ever hangs', 'In CI, run terraform apply with -lock=false so that no job ever hangs. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['instead of waiting', 'Run terraform apply -lock=false instead of waiting for the lock. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['a reassurance: not dangerous', 'Running apply with -lock=false is not dangerous in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['a reassurance: no risk', 'Apply with -lock=false carries no risk for a single pipeline. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['a reassurance: harmless', 'Using -lock=false with apply is harmless when one runner deploys. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['a reassurance: cannot hurt', 'Using -lock=false with apply can not hurt when one runner deploys. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['prefer', 'Prefer -lock=false for apply in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['always', 'Always apply with -lock=false in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['a statement of practice: every apply gets it', 'In our pipeline every apply gets -lock=false. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['a statement of practice: what the pipeline passes', 'For deploys, -lock=false is what the pipeline passes to apply. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['TF_CLI_ARGS_apply set to -lock=false', 'We set TF_CLI_ARGS_apply to -lock=false in the pipeline. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['a heading that orders it', 'Plan is read-only; concurrent applies can corrupt the state. Plan never writes the state.\n\n## Apply with -lock=false in CI\n\nThat is our rule.', 'recommends-unlocked-write'],
+  ['a code block after never forget', 'Plan is read-only; concurrent applies can corrupt the state. Plan never writes the state.\n\nNever forget this step in CI:\n\n```\nterraform apply -lock=false -auto-approve\n```\n', 'recommends-unlocked-write'],
   ['keyword salad', '-lock=false read-only corrupt', 'no-sentences'],
   ['bullets of single words', '# LOCKING\n\n- -lock=false\n- read-only\n- corrupt\n- race\n- lost updates\n', 'no-sentences'],
   ['a comma list of terms', '-lock=false, read-only, plan only, concurrent writes, corrupt state, lost updates, race conditions, overwritten state', 'no-sentences'],

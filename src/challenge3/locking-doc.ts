@@ -114,9 +114,32 @@ const DETERMINER = /\b(the|a|an|its|their|each|every|another|this|that|these|tho
 const IMPERATIVE = /^(use|run|never|always|avoid|pass|add|set|keep|make|let|do|don't|only|remember|note|prefer|wait|apply|plan|disable|enable|give)\b/i;
 
 const FLAG = /-lock\s*=\s*(false|0|f)\b|\b(disabl\w*|turn\w* off|switch\w* off|skip\w*)\s+(the\s+)?(state\s+)?lock(ing)?\b|\bwithout\s+(a|the|any)\s+(state\s+)?lock\b/i;
-const WRITE = /\b(apply|applies|applying|destroy\w*|import\w*|refresh\w*|taint\w*|untaint\w*|state\s+(mv|rm|push|replace-provider)|writes?|writing|deploy\w*|modif\w+)\b/i;
+const WRITE =
+  /\b(apply|applies|applying|destroy\w*|import\w*|refresh\w*|taint\w*|untaint\w*|state\s+(mv|rm|push|replace-provider)|writes?|writing|deploy\w*|modif\w+)\b|TF_?CLI_?ARGS_?(apply|destroy|import|refresh|taint|untaint)\b/i;
 const RECOMMENDING =
-  /\b(use|using|run|running|pass|add|set|try|fine|ok|okay|safe|safely|acceptable|recommend\w*|should|can|may|allowed|works?|helps?|just|simply|go ahead|feel free|stuck|unblock|bypass|speed\w*|faster|quick\w*)\b/i;
+  /\b(use|using|run|runs|running|pass|passes|passed|add|set|try|fine|ok|okay|safe|safely|acceptable|recommend\w*|prefer\w*|always|gets|given|default|standard|should|can|may|allowed|works?|helps?|just|simply|go ahead|feel free|stuck|unblock|bypass|speed\w*|faster|quick\w*)\b/i;
+/**
+ * Negations that are about waiting, not about the flag: "pass -lock=false to apply so the pipeline never waits",
+ * "instead of waiting", "no job ever hangs". They do not make a clause a warning.
+ */
+const NOT_WAITING =
+  /\b(?:never|not|no|don't|doesn't|won't|isn't|without|instead of)\b(?:\s+\w+){0,3}?\s+(?:wait\w*|hang\w*|block\w*|stall\w*|slow\w*|stuck|delay\w*|time\s*outs?|timing out|queue\w*)\b/gi;
+/** A danger said not to be one ("is not dangerous", "no risk", "harmless", "can't hurt", "won't corrupt anything"): it recommends. */
+const REASSURANCE =
+  /\b(?:not|no|never|isn't|without|zero|nothing)\b(?:\s+\w+){0,2}?\s+(?:danger\w*|risk\w*|harm\w*|problems?|issues?|unsafe|hurt|wrong|worry|concern\w*)\b|\bharmless\b|\brisk[\s-]free\b|\b(?:can't|cannot|won't|will not|doesn't|does not)\s+(?:\w+\s+)?(?:hurt|harm|corrupt\w*|overwrit\w*|clobber\w*|lose|break)\b/gi;
+/** Double negatives that ask for it ("never forget", "don't skip"): no warning. */
+const INSISTING = /\b(?:never|don't|do not|not)\s+(?:forget|skip|omit|miss|leave out)\b/gi;
+/** A clause that opens with a write given as an order ("Apply with -lock=false in CI", "Always destroy with -lock=false"). */
+const WRITE_ORDER = /^\W*(?:(?:always|just|simply|then|so|now)\s+)?(apply|destroy|import|refresh|taint|untaint)\b/i;
+
+/** A good word negated ("is not harmless", "never safe", "not a good idea"): a warning, whatever else the clause says. */
+const NEGATED_GOOD = /\b(?:not|never|isn't|aren't|no longer)\s+(?:\w+\s+)?(?:harmless|risk[\s-]free|safe\w*|fine|ok|okay|acceptable|allowed|a good idea)\b/i;
+
+/** The clause with its non-warnings taken out: negations about waiting, reassurances, double negatives. */
+function withoutFalseWarnings(clause: string): string {
+  if (NEGATED_GOOD.test(clause)) return clause;
+  return clause.replace(NOT_WAITING, ' ').replace(REASSURANCE, ' ').replace(INSISTING, ' ');
+}
 const WARNING =
   /\b(never|not|no|nothing|don't|do not|doesn't|dont|cannot|can't|shouldn't|mustn't|won't|avoid\w*|dangerous|danger|unsafe|risk\w*|corrupt\w*|overwrit\w*|clobber\w*|lose|loses|lost|losing|race\w*|conflict\w*|instead|rather than|bad|wrong|harm\w*|breaks?|careful)\b|n't\b/i;
 const ONLY_READS = /\bonly\b[^.;]{0,40}\b(plan|validate|show|output|read[\s-]?only|reads?|reading)\b/i;
@@ -210,7 +233,10 @@ const ORDER = /^\W*(?:(?:just|simply|then|so|now)\s+)?(use|run|pass|add|set|try|
 /** Whether a clause recommends -lock=false for a write (rule 1). */
 function recommendsUnlockedWrite(clause: string): boolean {
   const describesDanger = CONCURRENCY.test(clause) && !ORDER.test(clause);
-  return FLAG.test(clause) && WRITE.test(clause) && RECOMMENDING.test(clause) && !WARNING.test(clause) && !describesDanger && !ONLY_READS.test(clause);
+  const plain = withoutFalseWarnings(clause);
+  const reassures = plain !== clause.replace(NOT_WAITING, ' ');
+  const recommends = RECOMMENDING.test(clause) || reassures || WRITE_ORDER.test(clause);
+  return FLAG.test(clause) && WRITE.test(clause) && recommends && !WARNING.test(plain) && !describesDanger && !ONLY_READS.test(clause);
 }
 
 /** Shortens a quoted sentence for feedback. */
@@ -238,7 +264,7 @@ function findRecommendation(all: Unit[]): string | undefined {
   for (const unit of all) {
     if (unit.code) {
       const [write] = findUnlockedWrites(unit.text);
-      if (write === undefined || WARNING.test(lastProse) || pending !== undefined) continue;
+      if (write === undefined || WARNING.test(withoutFalseWarnings(lastProse)) || pending !== undefined) continue;
       const found = `${quote(write.text)} (a code line${lastProse ? ` after ${quote(lastProse)}` : ''})`;
       if (!CONCURRENCY.test(lastProse) && !DEMONSTRATION.test(lastProse)) return found;
       pending = found;
