@@ -21,8 +21,21 @@ export async function findSubmissionFile(submissionDir: string, relative: string
   }
 }
 
+/**
+ * A text file's bytes as text, by its byte order mark: UTF-16 (little- or
+ * big-endian, what Windows PowerShell 5's `>` and `Out-File` write, e.g. a
+ * captured contention.log) or UTF-8, BOM dropped; UTF-8 when there is none.
+ */
+export function decodeText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    const swapped = Buffer.from(bytes.subarray(2, 2 + ((bytes.length - 2) & ~1)));
+    return swapped.swap16().toString('utf16le');
+  }
+  return bytes.toString('utf8').replace(/^\uFEFF/, '');
+}
+
 export async function readSubmissionText(file: SubmissionFile): Promise<string | undefined> {
   if (file.state !== 'present') return undefined;
-  const text = await readFile(file.path, 'utf8');
-  return text.replace(/^\uFEFF/, '');
+  return decodeText(await readFile(file.path));
 }
