@@ -278,6 +278,18 @@ describe('LOCKING.md heuristic', () => {
     expect(judged.missing[0]).toContain('what goes wrong');
   });
 
+  test('a document in another language fails, and the reason says a human should review it', () => {
+    const german =
+      '# Zustandssperre\n\n`-lock=false` ist nur für Befehle gedacht, die den Zustand nur lesen, etwa `terraform plan` zur Ansicht oder `terraform show`.\n\n' +
+      'Für schreibende Befehle wie `apply` ist es gefährlich: Zwei Läufe ohne Sperre schreiben gleichzeitig in den Zustand, einer überschreibt die Änderungen des anderen, und der Zustand kann beschädigt werden.\n';
+    const judged = judgeLockingDoc(german);
+    expect(judged.ok).toBe(false);
+    expect(judged.reason).toMatch(/; it does not seem to be written in English, and this heuristic reads English only: a human should review it$/);
+    // English documents that fail do not get the note
+    expect(judgeLockingDoc(FAILING[1]![1]).reason).not.toContain('English');
+    expect(judgeLockingDoc('Locking is important for Terraform teams. It keeps the state safe when many people work on the same infrastructure, and every apply waits.').reason).not.toContain('English');
+  });
+
   test('an empty file misses all three', () => {
     expect(judgeLockingDoc('').missing).toHaveLength(3);
   });

@@ -282,7 +282,27 @@ function findRecommendation(all: Unit[]): string | undefined {
   return pending;
 }
 
+/** English words nearly every explanation uses; a text of some length with almost none of them is in another language. */
+const ENGLISH_WORDS = new Set(['the', 'a', 'an', 'is', 'are', 'and', 'of', 'to', 'for', 'it', 'that', 'with', 'not', 'only', 'when', 'can', 'be', 'this', 'or', 'if']);
+
+/** Whether the prose seems not to be English (at least 20 words, under 5 % of them common English words). */
+export function seemsNotEnglish(text: string): boolean {
+  const words = text
+    .replace(/`[^`]*`/g, ' ')
+    .toLowerCase()
+    .match(/\p{L}+/gu) ?? [];
+  if (words.length < 20) return false;
+  return words.filter((word) => ENGLISH_WORDS.has(word)).length < words.length * 0.05;
+}
+
+const NOT_ENGLISH = '; it does not seem to be written in English, and this heuristic reads English only: a human should review it';
+
 export function judgeLockingDoc(text: string): LockingDocJudgement {
+  const judged = judgeEnglishDoc(text);
+  return judged.ok || !seemsNotEnglish(text) ? judged : { ...judged, reason: `${judged.reason ?? ''}${NOT_ENGLISH}` };
+}
+
+function judgeEnglishDoc(text: string): LockingDocJudgement {
   const all = units(text);
   // Terms are looked for per unit, so a phrase wrapped over two lines of a paragraph ("two applies could write the / state at once") is found.
   const joined = all.map((unit) => unit.text).join('\n');

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findUnlockedWrites } from '../analysis/script-scan.ts';
-import { HARNESS_SECRETS, planWorkflow, renderWorkflowScript, workflowScanText } from './workflow.ts';
+import { HARNESS_SECRETS, planWorkflow, renderWorkflowScript, shellCommand, workflowScanText } from './workflow.ts';
 
 const BASH_PIPEFAIL = 'bash --noprofile --norc -eo pipefail';
 
@@ -224,7 +224,7 @@ jobs:
       'job "after" is skipped: it needs job "preview", which is not run',
     ]);
     expect(plan.unsupported).toEqual([
-      'job "main" step "E" is skipped: shell: pwsh is not supported (only bash and sh)',
+      'job "main" step "E" is skipped: shell: pwsh is not supported (only bash and sh, also as "bash [options] {0}")',
       `job "main" step "G" is skipped: its if: github.sha != '' cannot be evaluated here (github.sha is not known here)`,
       `job "main" step "H" is skipped: its if: github.ref == 'refs/heads/main' && ( cannot be evaluated here (unexpected end of github.ref == 'refs/heads/main' && ()`,
       'job "reusable" is skipped: it calls the reusable workflow ./.github/workflows/other.yml',
@@ -265,6 +265,23 @@ jobs:
       'job "j": continue-on-error is ignored for a job; a failure stops the run',
       'job "j" step "d": continue-on-error: ${{ matrix.experimental }} cannot be evaluated here; a failure stops the run',
     ]);
+  });
+
+  test.each<[string, string | undefined]>([
+    ['bash', 'bash --noprofile --norc -eo pipefail'],
+    ['sh', 'sh -e'],
+    ['bash {0}', 'bash'],
+    ['bash -euo pipefail {0}', 'bash -euo pipefail'],
+    ['bash -l {0}', 'bash -l'],
+    ['bash --noprofile --norc -e -o pipefail {0}', 'bash --noprofile --norc -e -o pipefail'],
+    ['sh -ex {0}', 'sh -ex'],
+    ['pwsh', undefined],
+    ['python {0}', undefined],
+    ['bash -c "curl evil" {0}', undefined],
+    ['bash {0} extra', undefined],
+    ['bash -o {0}', undefined],
+  ])('shell: %s → %s', (shell, command) => {
+    expect(shellCommand(shell)).toBe(command);
   });
 
   test.each([
@@ -384,6 +401,10 @@ jobs:
     const strict = run('jobs: { a: { steps: [ { shell: bash, run: "false | true; echo unreachable" } ] } }');
     expect(strict.status).toBe(1);
     expect(strict.stdout).toBe('');
+    // GitHub's custom form: the options are the shell's
+    const custom = run('defaults: { run: { shell: "bash -euo pipefail {0}" } }\njobs: { a: { steps: [ { run: "echo $- | grep -q u && echo nounset-on" }, { run: "false | true; echo unreachable" } ] } }');
+    expect(custom.status).toBe(1);
+    expect(custom.stdout).toBe('nounset-on\n');
   });
 
   test('harness secrets are the harness values at run time; absent ones stay unset; other secrets are empty', () => {

@@ -75,6 +75,32 @@ const SHELLS: Record<string, string> = {
 };
 const DEFAULT_SHELL = 'bash -e';
 
+/** Options a custom bash/sh shell may carry: single-letter flags, -o/+o NAME, and the long ones bash takes before a script. */
+const SHELL_OPTION = /^([-+][A-Za-z]+|--(noprofile|norc|login|posix))$/;
+
+/**
+ * The runner command for a step's `shell:`: bash or sh, or GitHub's custom
+ * form `COMMAND [options] {0}` ("bash -euo pipefail {0}", "bash -l {0}",
+ * "sh -ex {0}") for bash or sh with options only; undefined when not supported.
+ */
+export function shellCommand(shellName: string | undefined): string | undefined {
+  if (shellName === undefined) return DEFAULT_SHELL;
+  if (Object.hasOwn(SHELLS, shellName)) return SHELLS[shellName];
+  const custom = /^(bash|sh)((?:\s+\S+)*?)\s+\{0\}$/.exec(shellName.trim());
+  if (!custom) return undefined;
+  const words = (custom[2] ?? '').trim().split(/\s+/).filter((word) => word !== '');
+  for (let i = 0; i < words.length; i += 1) {
+    const word = words[i] ?? '';
+    if (!SHELL_OPTION.test(word)) return undefined;
+    // a flag group ending in o ("-o", "-euo") takes the option's name next ("pipefail")
+    if (/^[-+][A-Za-z]*o$/.test(word)) {
+      if (!/^[a-z]+$/.test(words[i + 1] ?? '')) return undefined;
+      i += 1;
+    }
+  }
+  return [custom[1], ...words].join(' ');
+}
+
 /** The variables the harness gives learner scripts: the secrets a workflow can use here. */
 export const HARNESS_SECRETS: ReadonlySet<string> = new Set([
   'AWS_REGION',
@@ -391,9 +417,9 @@ function planStep(
     return undefined;
   }
   const shellName = scalarText(step['shell'] ?? jobDefaults['shell']);
-  const shell = shellName === undefined ? DEFAULT_SHELL : SHELLS[shellName];
+  const shell = shellCommand(shellName);
   if (shell === undefined) {
-    note(plan.unsupported, `${where} is skipped: shell: ${shellName} is not supported (only bash and sh)`);
+    note(plan.unsupported, `${where} is skipped: shell: ${shellName} is not supported (only bash and sh, also as "bash [options] {0}")`);
     return undefined;
   }
   const env = { ...jobEnv, ...readEnv(step['env'], jobEnv, where, plan) };
