@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 import { killProcessesWithToken } from '../util/kill-by-token.ts';
 import { killProcessGroup } from '../util/process-group.ts';
@@ -7,6 +7,10 @@ import type { CgroupCounters, RunCgroup } from './cgroup.ts';
 import { DiskWatch, type WatchedPlace } from './disk-watch.ts';
 import type { LimitHit, RunUsage } from './limits.ts';
 import { bubblewrapArgs, LEARNER_OOM_SCORE_ADJ, type SandboxMounts } from './sandbox.ts';
+import { seccompProgram } from './seccomp.ts';
+
+/** The descriptor the seccomp program reaches bwrap on. */
+const SECCOMP_FD = 9;
 
 export const RUN_TOKEN_VARIABLE = 'LOCKGRADER_RUN_TOKEN';
 export const DEFAULT_OUTPUT_CAP_BYTES = 64 * 1024;
@@ -100,8 +104,10 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
   const stdout = new CappedBuffer(cap);
   const output = new CappedBuffer(cap);
   const started = performance.now();
+  // The sandbox's seccomp filter (seccomp.ts) reaches bwrap through a pipe on fd 9.
+  const seccomp = options.sandbox ? seccompProgram() : undefined;
   const [command, args] = options.sandbox
-    ? ['bwrap', bubblewrapArgs(options.sandbox, options.cwd, ['/bin/bash', options.script])]
+    ? ['bwrap', bubblewrapArgs({ ...options.sandbox, ...(seccomp ? { seccompFd: SECCOMP_FD } : {}) }, options.cwd, ['/bin/bash', options.script])]
     : ['/bin/bash', [options.script]];
   // A small shell (dash: ulimit -f counts 512-byte blocks) joins the run's control group (when there is one),
   // makes an unsandboxed script the kernel's first choice when memory runs out, then becomes the script.
@@ -116,8 +122,13 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
     cwd: options.cwd,
     env: options.env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', options.channelBytes ? 'pipe' : 'ignore'],
+    stdio: ['ignore', 'pipe', 'pipe', options.channelBytes ? 'pipe' : 'ignore', ...(seccomp ? (['ignore', 'ignore', 'ignore', 'ignore', 'ignore', 'pipe'] as const) : [])],
   }) as ChildProcessByStdio<null, Readable, Readable>;
+  if (seccomp) {
+    const pipe = (child.stdio as unknown as Array<Writable | null>)[SECCOMP_FD];
+    pipe?.on('error', () => undefined);
+    pipe?.end(seccomp);
+  }
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
   child.stdout.on('data', (chunk: Buffer) => {
     stdout.push(chunk);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { forwarderArgv, type PortForward } from './port-forward.ts';
+import { seccompProgram } from './seccomp.ts';
 
 /** How learner scripts are confined on this machine. */
 export interface SandboxInfo {
@@ -48,7 +49,8 @@ export function detectSandbox(env: NodeJS.ProcessEnv = process.env): Promise<San
         networkIsolation,
         description:
           `${version.stdout.trim() || 'bubblewrap'}: read-only system, private /tmp and HOME, grader files and caches hidden, own PID, IPC and UTS namespaces; ` +
-          'own network namespace reaching only the run\'s recording relay to the backend',
+          'own network namespace reaching only the run\'s recording relay to the backend' +
+          (seccompProgram() ? '; seccomp: no ptrace, process_vm_readv/writev or pidfd_getfd' : ''),
       };
     }
     const why = probe.failed && probe.exitCode === undefined ? 'bwrap not found' : `bwrap failed: ${probe.stderr.trim().slice(0, 200)}`;
@@ -86,6 +88,8 @@ export interface SandboxMounts {
   scratch?: { root: string; seeded: string[]; sizeBytes: number; records: string };
   /** When set, the script gets its own network namespace where only these loopback ports answer. */
   forwards?: PortForward[];
+  /** An open file descriptor bwrap reads a seccomp program from (seccomp.ts), applied to everything the script runs. */
+  seccompFd?: number;
 }
 
 const SEED_DIR = '.lockgrader-seed';
@@ -145,5 +149,6 @@ export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: stri
     lines.push(`head -c ${CHANNEL_RECORDS_BYTES} ${quote(scratch.records)} >&3 2>/dev/null`, 'exit $code');
   }
   if (mounts.forwards) args.push('--unshare-net');
+  if (mounts.seccompFd !== undefined) args.push('--seccomp', String(mounts.seccompFd));
   return [...args, '--', '/bin/bash', '-c', lines.join('\n'), 'lockgrader-sandbox', ...command];
 }
