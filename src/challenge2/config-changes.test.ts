@@ -21,6 +21,16 @@ describe('configChanges', () => {
       [{ ...seen(['apply', '-auto-approve'], { 'main.tf': 'aaa' }), configChanged: ['/w/zz_override.tf'] }],
       ['/w/zz_override.tf changed while terraform apply -auto-approve ran'],
     ],
+    [
+      'BASH_ENV naming a file that exits: the deploy step\'s bash -c never runs its command',
+      [{ ...seen(['apply', '-auto-approve'], { 'main.tf': 'aaa' }), deployEnv: { BASH_ENV: '/tmp/skip-deploy.sh' } }],
+      ['terraform apply -auto-approve ran with BASH_ENV=/tmp/skip-deploy.sh in its environment'],
+    ],
+    [
+      'an exported function shadowing echo',
+      [{ ...seen(['apply'], { 'main.tf': 'aaa' }), deployEnv: { 'BASH_FUNC_echo%%': '() {  :\n}' } }],
+      ['terraform apply ran with BASH_FUNC_echo%%=() {  :\n} in its environment'],
+    ],
     ['nothing changed while it ran', [{ ...seen(['apply'], { 'main.tf': 'aaa' }), configChanged: [] }], []],
     ['a plan without -out may change nothing that is applied', [{ ...seen(['plan'], { 'main.tf': 'aaa' }), configChanged: ['/w/main.tf'] }], []],
   ] as Array<[string, SeenCommand[], string[]]>)('%s', (_name, observed, expected) => {

@@ -342,7 +342,8 @@ export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
     if (changed !== undefined) {
       return fail(
         `the state was written by your terraform apply, but not with the lab's configuration: ${changed}. ` +
-          `Editing main.tf or adding an override file can drop or replace the deploy step; complete release ${r.changedRelease} with the lab's configuration as it is.`,
+          'Editing main.tf, adding an override file, or giving terraform an environment that changes what its shell runs (BASH_ENV, exported functions, LD_PRELOAD) can drop or replace the deploy step; ' +
+          `complete release ${r.changedRelease} with the lab's configuration as it is.`,
       );
     }
     return pass(`plan -detailed-exitcode exits 0 and the state was written by your terraform apply: the interrupted change (release ${r.changedRelease}) was completed`);

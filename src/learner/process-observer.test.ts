@@ -108,3 +108,26 @@ describe('the configuration watch', () => {
     }
   });
 });
+
+describe('the environment of a deploy step', () => {
+  test('BASH_ENV and exported functions of a terraform process are kept; other variables are not', async () => {
+    const dir = mkdtempSync(path.join(process.env.TMPDIR ?? tmpdir(), 'deploy-env-'));
+    writeFileSync(path.join(dir, 'apply'), 'sleep 5\n');
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', BASH_ENV: '/tmp/skip-deploy.sh', 'BASH_FUNC_echo%%': '() {  :\n}', HOME: '/nowhere' };
+    const child = spawn(SHELL, ['apply'], { cwd: dir, stdio: 'ignore', env });
+    await once(child, 'spawn');
+    const observer = new TerraformObserver(process.pid, SHELL);
+    try {
+      let entry: ObservedTerraform | undefined;
+      for (let look = 0; look < 500 && entry === undefined; look += 1) {
+        entry = observer.tick().find((alive) => alive.pid === child.pid);
+        if (entry === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(entry?.deployEnv).toEqual({ BASH_ENV: '/tmp/skip-deploy.sh', 'BASH_FUNC_echo%%': '() {  :\n}' });
+    } finally {
+      child.kill('SIGKILL');
+      observer.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

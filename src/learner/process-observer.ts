@@ -40,7 +40,20 @@ export interface ObservedTerraform {
    * directories after it was first seen and while it ran (config-watch.ts); filled in as they happen.
    */
   configChanged?: string[];
+  /**
+   * Variables of its environment that change what the shell of a local-exec provisioner runs, or the process itself
+   * (DEPLOY_ENV: BASH_ENV, exported bash functions, LD_PRELOAD, ...): name -> value.
+   */
+  deployEnv?: Record<string, string>;
 }
+
+/**
+ * Environment variables that change what the lab's deploy step (a local-exec `/bin/bash -c`) or terraform itself runs:
+ * bash reads the file BASH_ENV names before `-c` (`exit 0` there skips the step: 45/45 with the deploy step never
+ * run), ENV in POSIX mode, exported functions shadow echo or [, SHELLOPTS/BASHOPTS turn on xtrace or errexit with
+ * a PS4 that runs commands, and the loader's variables load other code into either.
+ */
+export const DEPLOY_ENV = /^(BASH_ENV|ENV|SHELLOPTS|BASHOPTS|BASH_FUNC_.*|LD_PRELOAD|LD_AUDIT|LD_LIBRARY_PATH)$/;
 
 const POLL_MS = 20;
 
@@ -150,10 +163,12 @@ export class TerraformObserver {
     if (argv.length === 0) return undefined;
     const env = nulList(`/proc/${pid}/environ`);
     const tf_cli_args: Record<string, string> = {};
+    const deployEnv: Record<string, string> = {};
     for (const variable of env) {
       const at = variable.indexOf('=');
       const name = variable.slice(0, at);
       if (name === 'TF_CLI_ARGS' || name.startsWith('TF_CLI_ARGS_')) tf_cli_args[name] = variable.slice(at + 1);
+      if (DEPLOY_ENV.test(name)) deployEnv[name] = variable.slice(at + 1);
     }
     const args = argv.slice(1);
     const parsed = parseInvocationArgs(args, tf_cli_args);
@@ -164,7 +179,10 @@ export class TerraformObserver {
       watching = new ConfigWatch(pid, dirs, () => processStart(pid) === start);
       this.watches.set(key, watching);
     }
-    const entry: ObservedTerraform = { pid, args, tf_cli_args, seen_at: Date.now(), config: snapshotConfig(pid, parsed.chdir, dirs), ...(watching ? { configChanged: watching.changed } : {}) };
+    const entry: ObservedTerraform = { pid, args, tf_cli_args, seen_at: Date.now(), config: snapshotConfig(pid, parsed.chdir, dirs),
+      ...(watching ? { configChanged: watching.changed } : {}),
+      ...(Object.keys(deployEnv).length ? { deployEnv } : {}),
+    };
     return { entry, envEmpty: env.length === 0 };
   }
 
