@@ -479,6 +479,7 @@ jobs:
     const result = run('jobs: { a: { steps: [ { name: cd, working-directory: nope, run: echo hi } ] } }');
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('::step-failed:: cd (exit 1)');
+    expect(result.stderr).toContain(`working-directory "nope" does not exist here: run: steps start in the lab's Terraform working directory (the one with main.tf)`);
   });
 });
 

@@ -517,7 +517,9 @@ export function renderWorkflowScript(plan: WorkflowPlan): string {
   plan.steps.forEach((step, index) => {
     const label = shellQuote(step.name);
     const vars = Object.entries(step.env).map(([name, value]) => renderAssignment(name, value));
-    const cd = step.workingDirectory === undefined ? '' : `cd ${quoteWithReferences(step.workingDirectory)} && `;
+    const missing = `working-directory ${JSON.stringify(step.workingDirectory ?? '')} does not exist here: run: steps start in the lab's Terraform working directory (the one with main.tf), as if the repository had those files at its top`;
+    const cd =
+      step.workingDirectory === undefined ? '' : `if ! cd ${quoteWithReferences(step.workingDirectory)} 2>/dev/null; then printf '%s\\n' ${shellQuote(missing)} >&2; exit 1; fi; `;
     const failed = step.continueOnError
       ? `printf '::step-failed:: %s (exit %s; continue-on-error: the run goes on)\\n' ${label} "$__lg_status" >&2`
       : `printf '::step-failed:: %s (exit %s)\\n' ${label} "$__lg_status" >&2; exit "$__lg_status"`;
