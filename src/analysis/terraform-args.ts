@@ -36,6 +36,8 @@ export interface ParsedInvocation {
   lockTimeoutInvalid?: boolean;
   /** force-unlock only: the positional lock ID. */
   lockId?: string;
+  /** apply only: the saved plan it applies (its positional argument), as written (relative to the -chdir directory). */
+  planFile?: string;
   /** The global -chdir=DIR given before the subcommand. */
   chdir?: string;
   /**
@@ -413,6 +415,7 @@ export function parseInvocationArgs(args: string[], env?: Record<string, string>
   };
   if (lockTimeoutInvalid) parsed.lockTimeoutInvalid = true;
   if (subcommand === 'force-unlock' && positionals[0] !== undefined) parsed.lockId = positionals[0];
+  if (subcommand === 'apply' && positionals[0] !== undefined) parsed.planFile = positionals[0];
   if (chdir !== undefined) parsed.chdir = chdir;
   if (rejected !== undefined) parsed.rejected = rejected;
   if (fromEnvironment.length > 0) parsed.fromEnvironment = fromEnvironment;

@@ -37,3 +37,10 @@ describe('configChanges', () => {
     expect(configChanges(observed, LAB)).toEqual(expected);
   });
 });
+
+describe('configChanges of a saved plan', () => {
+  test('an apply of a plan file whose stored main.tf is not the lab\'s (a plan rewritten by hand) is named', () => {
+    const applied: SeenCommand = { args: ['apply', '/tmp/tfplan.edited'], tf_cli_args: {}, config: [{ dir: '/w', files: { 'main.tf': 'aaa' } }, { dir: '/tmp/tfplan.edited (saved plan)', files: { 'main.tf': 'zzz' } }] };
+    expect(configChanges([applied], LAB)).toEqual(['terraform apply /tmp/tfplan.edited ran in /tmp/tfplan.edited (saved plan) with main.tf changed']);
+  });
+});

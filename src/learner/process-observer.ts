@@ -24,6 +24,7 @@ import { parseInvocationArgs } from '../analysis/terraform-args.ts';
 import { descendantsOf, processStart } from '../util/proc-tree.ts';
 import { configDirs, snapshotConfig, type ConfigSnapshot } from './config-snapshot.ts';
 import { ConfigWatch } from './config-watch.ts';
+import { savedPlanPath, snapshotSavedPlan } from './saved-plan.ts';
 
 export interface ObservedTerraform {
   pid: number;
@@ -173,13 +174,16 @@ export class TerraformObserver {
     const args = argv.slice(1);
     const parsed = parseInvocationArgs(args, tf_cli_args);
     const dirs = configDirs(pid, parsed.chdir);
+    // A saved plan is found from the -chdir directory (terraform changes there first), or from the cwd once it has.
+    const plan = parsed.subcommand === 'apply' && parsed.planFile !== undefined ? savedPlanPath(pid, [...dirs].reverse(), parsed.planFile) : undefined;
     // Watched before the snapshot is read, so no change falls between the two (config-watch.ts).
     let watching = this.watches.get(key);
     if (!watching && (parsed.subcommand === 'apply' || parsed.subcommand === 'plan')) {
-      watching = new ConfigWatch(pid, dirs, () => processStart(pid) === start);
+      watching = new ConfigWatch(pid, dirs, () => processStart(pid) === start, plan ? [plan] : []);
       this.watches.set(key, watching);
     }
-    const entry: ObservedTerraform = { pid, args, tf_cli_args, seen_at: Date.now(), config: snapshotConfig(pid, parsed.chdir, dirs),
+    const planSnapshot = plan ? snapshotSavedPlan(pid, '/', plan) : undefined;
+    const entry: ObservedTerraform = { pid, args, tf_cli_args, seen_at: Date.now(), config: [...snapshotConfig(pid, parsed.chdir, dirs), ...(planSnapshot ? [planSnapshot] : [])],
       ...(watching ? { configChanged: watching.changed } : {}),
       ...(Object.keys(deployEnv).length ? { deployEnv } : {}),
     };
