@@ -244,6 +244,31 @@ jobs:
     expect(plan.event).toMatchObject({ name, ref });
   });
 
+  test('a workflow_dispatch run has its inputs at their defaults (inputs.X and github.event.inputs.X); another event has none', () => {
+    const dispatch = `
+on:
+  workflow_dispatch:
+    inputs:
+      lock_timeout: { description: How long to wait for the lock, default: 5m }
+      dry_run: { type: boolean, default: false }
+      note: { required: false }
+jobs:
+  j:
+    steps:
+      - name: apply
+        if: "!inputs.dry_run"
+        run: terraform apply -lock-timeout=\${{ inputs.lock_timeout }} -auto-approve && echo \${{ github.event.inputs.lock_timeout }} [\${{ inputs.note }}]
+`;
+    const plan = planWorkflow(dispatch);
+    expect(plan.steps.map((s) => s.run)).toEqual(['terraform apply -lock-timeout=5m -auto-approve && echo 5m []']);
+    expect(plan.unsupported).toEqual([]);
+    expect(plan.assumptions).toEqual([
+      `expressions are evaluated for a workflow_dispatch event on refs/heads/main (github.event_name 'workflow_dispatch', github.ref 'refs/heads/main', its inputs at their defaults (lock_timeout "5m", dry_run false, note ""))`,
+    ]);
+    const push = planWorkflow(`on: push\njobs: { j: { steps: [ { run: "echo [\${{ inputs.lock_timeout || '2m' }}]" } ] } }`);
+    expect(push.steps[0]?.run).toBe('echo [2m]');
+  });
+
   test('continue-on-error: true, or an expression that is true, lets the step fail; false or unknown does not', () => {
     const plan = planWorkflow(`
 jobs:

@@ -179,6 +179,20 @@ interface SimulatedEvent {
   name: string;
   ref: string;
   branch: string;
+  /** workflow_dispatch: each declared input at its default ('' without one), as a manual run that changes nothing. */
+  inputs?: Record<string, ExpressionValue>;
+}
+
+/** The declared inputs of a workflow_dispatch trigger, at their defaults. */
+function dispatchInputs(config: unknown): Record<string, ExpressionValue> {
+  const declared = isMapping(config) ? config['inputs'] : undefined;
+  const inputs: Record<string, ExpressionValue> = {};
+  if (!isMapping(declared)) return inputs;
+  for (const [name, spec] of Object.entries(declared)) {
+    const fallback = isMapping(spec) ? spec['default'] : undefined;
+    inputs[name] = typeof fallback === 'string' || typeof fallback === 'number' || typeof fallback === 'boolean' ? fallback : '';
+  }
+  return inputs;
 }
 
 /** Picks the event from `on:`: push (its first plain branch, else main), else workflow_dispatch, else the first trigger. */
@@ -189,12 +203,14 @@ export function simulatedEvent(on: unknown): SimulatedEvent {
   const branches = isMapping(config) && Array.isArray(config['branches']) ? config['branches'].map(String) : [];
   const branch = branches.find((b) => !/[*?[\]!]/.test(b)) ?? 'main';
   if (name === 'pull_request' || name === 'pull_request_target') return { name, ref: 'refs/pull/1/merge', branch };
+  if (name === 'workflow_dispatch') return { name, ref: `refs/heads/${branch}`, branch, inputs: dispatchInputs(config) };
   return { name, ref: `refs/heads/${branch}`, branch };
 }
 
 /**
  * The contexts of the simulated run: github.* of the event, env.* (a name not
- * set is null, as on GitHub), runner.*, vars.* (null: the grader has no
+ * set is null, as on GitHub), inputs.* of a workflow_dispatch run (their
+ * defaults), runner.*, vars.* (null: the grader has no
  * configuration variables, said in `unsupported`); in conditions also the
  * harness secrets (non-empty).
  */
@@ -215,6 +231,12 @@ function contexts(env: Record<string, string>, plan: WorkflowPlan, condition: bo
   };
   return (path) => {
     const [context, name, ...rest] = path;
+    // inputs.X, and github.event.inputs.X (its older spelling), of a workflow_dispatch run; null for another event, as on GitHub
+    if (context === 'inputs' && name !== undefined && rest.length === 0) return event.inputs?.[name] ?? null;
+    if (context === 'github' && name === 'event' && rest[0] === 'inputs' && rest.length === 2) {
+      const value = event.inputs?.[rest[1] ?? ''];
+      return value === undefined || value === null ? null : toText(value);
+    }
     if (name === undefined || rest.length > 0) return undefined;
     if (context === 'github') return Object.hasOwn(github, name) ? github[name] : undefined;
     if (context === 'env') return Object.hasOwn(env, name) ? env[name] : null;
@@ -239,9 +261,10 @@ function tryEvaluate(expression: string, resolve: ContextResolver): { ok: true; 
 
 /** Says once which event the run stands for, when an expression read the github context. */
 function assume(plan: WorkflowPlan, expression: string): void {
-  if (!/\bgithub\b/i.test(expression)) return;
-  const { name, ref } = plan.event;
-  note(plan.assumptions, `expressions are evaluated for a ${name} event on ${ref} (github.event_name '${name}', github.ref '${ref}')`);
+  if (!/\b(github|inputs)\b/i.test(expression)) return;
+  const { name, ref, inputs } = plan.event;
+  const given = inputs === undefined ? '' : `, its inputs at their defaults (${Object.entries(inputs).map(([key, value]) => `${key} ${JSON.stringify(value)}`).join(', ') || 'none declared'})`;
+  note(plan.assumptions, `expressions are evaluated for a ${name} event on ${ref} (github.event_name '${name}', github.ref '${ref}'${given})`);
 }
 
 /** Adds a message once. */
