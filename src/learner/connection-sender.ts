@@ -20,8 +20,19 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import type { RequestSender } from '../evidence/backend-log.ts';
 import { descendantsOf } from '../util/proc-tree.ts';
+
+/**
+ * The process that sent a connection's requests, as traced here (the backend log keeps it as its TracedSender:
+ * the same shape, declared there because a learner run knows nothing of evidence). `terraform` is true only when
+ * that process is the real terraform/tofu binary; `pid` is set whenever one process was found.
+ */
+export interface TracedSender {
+  terraform: boolean;
+  pid?: number;
+  /** For feedback, after "sent by": 'terraform (pid 41)', 'curl (pid 57)', 'a process the grader could not trace (...)', ... */
+  detail: string;
+}
 
 /** O_CLOEXEC as /proc/PID/fdinfo shows it (octal flags). */
 const O_CLOEXEC = 0o2000000;
@@ -150,13 +161,13 @@ export interface SenderContext {
   socat: { dev: number; ino: number } | undefined;
 }
 
-const unknown = (why: string): RequestSender => ({ terraform: false, detail: `a process the grader could not trace (${why})` });
+const unknown = (why: string): TracedSender => ({ terraform: false, detail: `a process the grader could not trace (${why})` });
 
 /**
  * The process that sends on `inbound` (a connection the port forward accepted from the sandbox); undefined when the
  * grader cannot trace connections here (ss or nsenter missing or refused): then requests carry no sender.
  */
-export async function identifySender(inbound: Socket, context: SenderContext): Promise<RequestSender | undefined> {
+export async function identifySender(inbound: Socket, context: SenderContext): Promise<TracedSender | undefined> {
   const fd = (inbound as unknown as { _handle?: { fd?: number } })._handle?.fd;
   const own = fd === undefined || fd < 0 ? undefined : socketInode(safeReadlink(`/proc/self/fd/${fd}`));
   const root = context.rootPid();

@@ -4,18 +4,18 @@
 // A sender is traced once per connection, when the relay first asks (a request
 // has arrived and its client is waiting), and kept for the connection's later
 // requests.
-import type { RequestSender } from '../evidence/backend-log.ts';
+import type { TracedSender } from './connection-sender.ts';
 
 /** How long the relay waits for a connection the forward has not registered yet (it registers on connect, before any byte). */
 const REGISTER_WAIT_MS = 5_000;
 
 export class ConnectionSenders {
-  private readonly traces = new Map<number, () => Promise<RequestSender | undefined>>();
+  private readonly traces = new Map<number, () => Promise<TracedSender | undefined>>();
   private readonly waiting = new Map<number, Array<() => void>>();
-  private readonly memo = new Map<number, Promise<RequestSender | undefined>>();
+  private readonly memo = new Map<number, Promise<TracedSender | undefined>>();
 
   /** The forward's outbound connection from `localPort` carries what `trace` will identify. */
-  register(localPort: number, trace: () => Promise<RequestSender | undefined>): void {
+  register(localPort: number, trace: () => Promise<TracedSender | undefined>): void {
     this.memo.delete(localPort);
     this.traces.set(localPort, trace);
     for (const wake of this.waiting.get(localPort) ?? []) wake();
@@ -29,17 +29,17 @@ export class ConnectionSenders {
   }
 
   /** The sender of the connection the relay sees coming from `remotePort`. */
-  senderOf(remotePort: number): Promise<RequestSender | undefined> {
+  senderOf(remotePort: number): Promise<TracedSender | undefined> {
     const known = this.memo.get(remotePort);
     if (known) return known;
     const found = this.registered(remotePort).then((trace) =>
-      trace ? trace().catch((error: unknown): RequestSender | undefined => ({ terraform: false, detail: `not identified: ${String(error)}` })) : { terraform: false, detail: 'not identified: the connection did not come through the sandbox forward' },
+      trace ? trace().catch((error: unknown): TracedSender | undefined => ({ terraform: false, detail: `not identified: ${String(error)}` })) : { terraform: false, detail: 'not identified: the connection did not come through the sandbox forward' },
     );
     this.memo.set(remotePort, found);
     return found;
   }
 
-  private registered(port: number): Promise<(() => Promise<RequestSender | undefined>) | undefined> {
+  private registered(port: number): Promise<(() => Promise<TracedSender | undefined>) | undefined> {
     const trace = this.traces.get(port);
     if (trace) return Promise.resolve(trace);
     return new Promise((resolve) => {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
-import type { RequestSender } from '../evidence/backend-log.ts';
+import type { TracedSender } from './connection-sender.ts';
 import type { ConnectionSenders } from './connection-senders.ts';
 
 /** A loopback port the sandbox may reach, through a unix socket bound into it. */
@@ -18,7 +18,7 @@ export function forwarderArgv(forward: PortForward): string[] {
 /** Who sends on the connections: each outbound connection is registered with a way to trace its sender. */
 export interface ForwardTracing {
   senders: ConnectionSenders;
-  trace: (inbound: Socket, forward: PortForward) => Promise<RequestSender | undefined>;
+  trace: (inbound: Socket, forward: PortForward) => Promise<TracedSender | undefined>;
 }
 
 // Listens on one unix socket per loopback port of the backend and pipes each
