@@ -91,6 +91,30 @@ const HONEST: Array<[string, string]> = [
     'A speculative `terraform plan -lock=false` is safe because it is read-only and never applied.\n\nAn apply with `-lock=false` can overlap with another apply. The later state upload overwrites the earlier one.\n',
   ],
   [
+    "honest round 5: \"If two of those run together without a lock, ...: whichever lands second silently replaces the first\"",
+    "# Why -lock=false is for reads only\n\nTerraform normally locks the state before every operation that could change it.\nPassing `-lock=false` skips that step entirely.\n\nThat is okay for commands which merely read the state, like `terraform plan` (when you are not going to apply it), `terraform show` or `terraform output`.\n\nIt is not okay for `apply`, `destroy`, `import` or any `state` subcommand that modifies things. If two of those run together without a lock, both read serial N and both try to write serial N+1: whichever lands second silently replaces the first, so resources can be orphaned or duplicated.\n",
+  ],
+  [
+    "honest round 5: \"Running apply with -lock=false would let a second apply start while the first is still running.\"",
+    "Disabling locking with -lock=false should only ever be done for commands that do not write to the state, such as plan, show or output.\n\nRunning apply with -lock=false would let a second apply start while the first is still running. They would race to save the state, and one set of changes would be overwritten.\n",
+  ],
+  [
+    "honest round 5: \"the second push wipes out the first one's record\" (what goes wrong, in other words)",
+    "In our team we treat `-lock=false` as a read-only tool. We use it for `terraform plan` in pull requests, because that plan is never applied and only reads the state.\n\nWe never combine it with apply. Picture two pipelines applying at the same moment: without the lock nothing stops them, both push a new state and the second push wipes out the first one's record of what it created.\n",
+  ],
+  [
+    "honest round 5: a Q/A: \"Q: Can I pass -lock=false to apply to get past a stuck lock?\" / \"A: No.\"",
+    "Q: Can I pass -lock=false to apply to get past a stuck lock?\nA: No. Use force-unlock for a stuck lock. -lock=false is only for read-only commands like plan. An unlocked apply can run concurrently with another apply, and then one of them overwrites the other's state.\n",
+  ],
+  [
+    "honest round 5: a misconception rebutted: \"You might think -lock=false is a quick fix ...\" / \"It is not: ...\"",
+    "You might think `-lock=false` is a quick fix when an apply complains about the lock. It is not: the lock is what keeps two applies from writing the state at the same time, and without it one apply's changes get overwritten by the other.\nOnly read-only commands like `terraform plan` and `terraform show` may use `-lock=false`.\n",
+  ],
+  [
+    "honest round 5: a reported question answered: \"Someone asked whether we could run apply with -lock=false ...; the answer is no\"",
+    "We run apply with locking on and `-lock-timeout=2m`. Someone asked whether we could run apply with -lock=false to speed things up; the answer is no, since two runs could then write the state concurrently and overwrite each other. -lock=false is only acceptable for read-only commands such as plan.\n",
+  ],
+  [
     'the danger as a condition: "If apply runs with -lock=false while another apply is running"',
     '### Is `-lock=false` ever OK?\n\nOnly when the command just reads the state and changes nothing, e.g. `terraform plan` for a report that nobody applies.\n\n' +
       '### What happens if you use it for a write\n\nIf `apply` runs with `-lock=false` while another apply is running, both of them read the same state, make their changes and write the state back. ' +
@@ -167,6 +191,11 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
     'Use -lock=false for apply while another apply is running, so the queue moves. Plan is read-only; concurrent applies can corrupt the state.',
     'recommends-unlocked-write',
   ],
+  ["a question answered yes", "Q: Can I use -lock=false for apply? A: Yes, it is faster. Plan is read-only; concurrent applies can corrupt the state.", 'recommends-unlocked-write'],
+  ["a \"misconception\" confirmed: \"It is, and it saves time.\"", "You might think -lock=false is fine for apply. It is, and it saves time. Plan is read-only; concurrent applies can corrupt the state.", 'recommends-unlocked-write'],
+  ["a reported question answered yes", "Someone asked whether we could run apply with -lock=false; the answer is yes. Plan is read-only; concurrent applies can corrupt the state.", 'recommends-unlocked-write'],
+  ["\"It is not only fine but faster\" is no rebuttal", "You might think -lock=false is fine for apply. It is not only fine but faster. Plan is read-only; concurrent applies can corrupt the state.", 'recommends-unlocked-write'],
+  ["an order to let both jobs finish \"together\"", "Run apply with -lock=false so both jobs finish together. Plan is read-only; concurrent applies can corrupt the state.", 'recommends-unlocked-write'],
   [
     'an order to let writes overlap',
     'Run apply with -lock=false so the deploys overlap and finish sooner. Plan is read-only; concurrent applies can corrupt the state.',

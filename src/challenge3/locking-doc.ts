@@ -74,6 +74,7 @@ export const LOCKING_DOC_GROUPS: readonly TermGroup[] = [
       { label: 'lost/lose updates', pattern: /\blos[te]\b|\blosing\b/i },
       { label: 'last writer wins', pattern: /\blast[\s-]+(writer|write|one|run|apply)\s+wins\b/i },
       { label: 'changes vanish', pattern: /\b(vanish\w*|disappear\w*|go(es)? missing|are gone|is gone)\b/i },
+      { label: 'wiped out/replaced', pattern: /\bwip(e|es|ed|ing)\s+out\b|\berase[sd]?\b|\breplac(e|es|ed|ing)\b[^.\n]{0,40}\b(first|other|earlier|previous)\b/i },
       { label: 'conflict', pattern: /conflict/i },
       { label: 'inconsistent/drift', pattern: /inconsisten|\bdrift/i },
     ],
@@ -149,7 +150,18 @@ const ONLY_READS = /\bonly\b[^.;]{0,40}\b(plan|validate|show|output|read[\s-]?on
  * another apply."; "Two applies without the lock can run at once.").
  */
 const CONCURRENCY =
-  /\bat the same time\b|\bconcurren\w*|\bsimultaneous\w*|\bin parallel\b|\b(two|2|several|multiple|both)\b[^.;\n]{0,40}\bat once\b|\bwhile\s+(another|a second|the other|someone else)\b|\boverlap\w*/i;
+  /\bat the same time\b|\bconcurren\w*|\bsimultaneous\w*|\bin parallel\b|\b(two|2|several|multiple|both)\b[^.;\n]{0,40}\b(at once|together)\b|\bwhile\s+(another|a second|the other|the first|someone else)\b|\boverlap\w*/i;
+/**
+ * A clause that states a question or a misconception ("Q: Can I pass
+ * -lock=false to apply?", "You might think -lock=false is a quick fix",
+ * "Someone asked whether we could run apply with -lock=false") is excused
+ * only when what follows rebuts it ("A: No.", "It is not: ...", "the answer is
+ * no"); any other answer leaves it a recommendation.
+ */
+const MISCONCEPTION =
+  /\?\s*$|\b(asked|ask|asks|wonder\w*)\s+(whether|if)\b|\b(might|may|could|would)\s+(think|assume|believe|be tempted)\b|\btempt\w*|\b(people|some|many|teams?|newcomers)\s+(often\s+|sometimes\s+|usually\s+)?(think|assume|believe)\b/i;
+const REBUTTAL =
+  /^\W*(?:(?:a|answer)\s*:\s*)?(no|nope|never|wrong|don't|do not|absolutely not|definitely not|certainly not)\b|^\W*(it|that|this)\s+(is|was|'s)\s+(not\b(?!\s+(only|just|merely))|wrong\b|a mistake\b|a bad idea\b|dangerous\b)|^\W*(it|that|this)\s+(isn't|wasn't)\b(?!\s+(only|just|merely))|\bthe answer is (no|never)\b/i;
 /**
  * A clause that condemns what came before it ("this is wrong", "that is exactly
  * how state files get corrupted"): it points back, names a danger and negates
@@ -250,10 +262,20 @@ function condemnsPrevious(clause: string | undefined): boolean {
   return clause !== undefined && POINTS_BACK.test(clause) && DANGER.test(clause) && !NEGATION.test(clause);
 }
 
-/** Whether a sentence recommends -lock=false for a write in a clause that the next clause does not condemn. */
-function sentenceRecommends(sentence: string): boolean {
+/**
+ * Whether a sentence recommends -lock=false for a write in a clause that what
+ * follows does not answer: the next clause condemning it, or, for a question or
+ * a misconception, the next clause (or the first clause of the next sentence)
+ * rebutting it.
+ */
+function sentenceRecommends(sentence: string, nextSentence: string | undefined): boolean {
   const clauses = sentence.split(CLAUSE_BREAK);
-  return clauses.some((clause, i) => recommendsUnlockedWrite(clause) && !condemnsPrevious(clauses[i + 1]));
+  return clauses.some((clause, i) => {
+    if (!recommendsUnlockedWrite(clause) || condemnsPrevious(clauses[i + 1])) return false;
+    const answer = clauses[i + 1] ?? nextSentence?.replace(/^\W*(?:a|answer)\s*:\s*/i, '').split(CLAUSE_BREAK)[0];
+    const misconception = MISCONCEPTION.test(clause) || (i === clauses.length - 1 && /\?\s*$/.test(sentence));
+    return !(misconception && answer !== undefined && REBUTTAL.test(answer));
+  });
 }
 
 /** The first place the document recommends -lock=false for a write, quoted; undefined if none. */
@@ -270,16 +292,23 @@ function findRecommendation(all: Unit[]): string | undefined {
       pending = found;
       continue;
     }
-    for (const sentence of sentences(unit)) {
+    const list = sentences(unit);
+    for (const [index, sentence] of list.entries()) {
       if (pending !== undefined) {
         if (!(DANGER.test(sentence) && !NEGATION.test(sentence))) return pending;
         pending = undefined;
       }
-      if (sentenceRecommends(sentence)) return quote(sentence);
+      if (sentenceRecommends(sentence, list[index + 1] ?? firstSentenceAfter(all, unit))) return quote(sentence);
       lastProse = sentence;
     }
   }
   return pending;
+}
+
+/** The first prose sentence of the units after `unit` (a question's answer may be a paragraph or list item of its own). */
+function firstSentenceAfter(all: Unit[], unit: Unit): string | undefined {
+  const next = all.slice(all.indexOf(unit) + 1).find((candidate) => !candidate.code);
+  return next === undefined ? undefined : sentences(next)[0];
 }
 
 /** English words nearly every explanation uses; a text of some length with almost none of them is in another language. */
