@@ -179,6 +179,12 @@ describe('c3.lock-timeout-used', () => {
       /saw 1 lock\(s\) taken with terraform's User-Agent while no real terraform\/tofu process was running: another program \(curl --aws-sigv4, an SDK\) posed as terraform/,
     ],
     [
+      'a lock taken by curl posing as tofu while a real apply -lock-timeout=60s was alive but frozen (the connection traced to curl)',
+      learner([...honestSteps, ...frozenApplyPose(40_000, P1)]),
+      'fail',
+      /saw 1 lock\(s\) taken with terraform's User-Agent while no real terraform\/tofu process was running or sent it: .*It was sent by curl \(pid 57\)\./,
+    ],
+    [
       'timed commands recorded, but none asked the backend for the lock (terraform refused -lock-timeout=3000000h: too long for Go)',
       learner(honestSteps.slice(0, 6), { contention: { ...ok.contention, script: { ...ok.contention.script, output: 'Error: Failed to parse command-line flags\n\ninvalid value "3000000h" for flag -lock-timeout: parse error\n' } } }),
       'fail',

@@ -189,11 +189,14 @@ export function judgeLockTimeoutUsed(r: Replay3, learner: Learner3): Verdict {
         );
       }
       // A lock taken under terraform's User-Agent while no real terraform/tofu ran: a program posing as terraform.
-      const posing = acquisitions.filter((e) => e.run === run.run && isTerraform(e.client) && !fromTerraform(bySeq.get(e.acquireSeq))).length;
+      const posers = acquisitions.filter((e) => e.run === run.run && isTerraform(e.client) && !fromTerraform(bySeq.get(e.acquireSeq)));
+      const posing = posers.length;
+      // Where the connection was traced (a real terraform may have been alive, frozen, while another program sent it).
+      const tracedSender = posers.map((e) => bySeq.get(e.acquireSeq)?.sender?.detail).find((detail) => detail !== undefined);
       if (posing > 0) {
         return fail(
-          `the backend saw ${posing} lock(s) taken with terraform's User-Agent while no real terraform/tofu process was running: ` +
-            'another program (curl --aws-sigv4, an SDK) posed as terraform. Take the lock with terraform plan/apply and -lock-timeout.',
+          `the backend saw ${posing} lock(s) taken with terraform's User-Agent while no real terraform/tofu process was running${tracedSender ? ' or sent it' : ''}: ` +
+            `another program (curl --aws-sigv4, an SDK) posed as terraform.${tracedSender ? ` It was sent by ${tracedSender}.` : ''} Take the lock with terraform plan/apply and -lock-timeout.`,
         );
       }
       // Every lock the backend saw taken must belong to a command that went through the recorded terraform.
