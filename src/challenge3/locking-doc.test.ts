@@ -115,6 +115,10 @@ const HONEST: Array<[string, string]> = [
     "We run apply with locking on and `-lock-timeout=2m`. Someone asked whether we could run apply with -lock=false to speed things up; the answer is no, since two runs could then write the state concurrently and overwrite each other. -lock=false is only acceptable for read-only commands such as plan.\n",
   ],
   [
+    'honest round 5: "it can write the state in the middle of another apply"',
+    "The lock exists so that state changes happen one after another. A plan does not change the state, so `terraform plan -lock=false` is safe.\nIf an apply is run with `-lock=false`, it can write the state in the middle of another apply. One of the two writes is then lost, and the state no longer matches the infrastructure.\n",
+  ],
+  [
     'the danger as a condition: "If apply runs with -lock=false while another apply is running"',
     '### Is `-lock=false` ever OK?\n\nOnly when the command just reads the state and changes nothing, e.g. `terraform plan` for a report that nobody applies.\n\n' +
       '### What happens if you use it for a write\n\nIf `apply` runs with `-lock=false` while another apply is running, both of them read the same state, make their changes and write the state back. ' +
@@ -196,6 +200,9 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
   ["a reported question answered yes", "Someone asked whether we could run apply with -lock=false; the answer is yes. Plan is read-only; concurrent applies can corrupt the state.", 'recommends-unlocked-write'],
   ["\"It is not only fine but faster\" is no rebuttal", "You might think -lock=false is fine for apply. It is not only fine but faster. Plan is read-only; concurrent applies can corrupt the state.", 'recommends-unlocked-write'],
   ["an order to let both jobs finish \"together\"", "Run apply with -lock=false so both jobs finish together. Plan is read-only; concurrent applies can corrupt the state.", 'recommends-unlocked-write'],
+  ['an order to apply "during another" apply', 'Run apply with -lock=false during another apply to save time. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['writes "at once" praised: "which is faster"', 'Both pipelines can apply at once with -lock=false, which is faster. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['writes "together" praised: "and that is fine"', 'Two jobs can apply together with -lock=false and that is fine. Plan is read-only; a lost update is what goes wrong otherwise.', 'recommends-unlocked-write'],
   [
     'an order to let writes overlap',
     'Run apply with -lock=false so the deploys overlap and finish sooner. Plan is read-only; concurrent applies can corrupt the state.',

@@ -150,7 +150,7 @@ const ONLY_READS = /\bonly\b[^.;]{0,40}\b(plan|validate|show|output|read[\s-]?on
  * another apply."; "Two applies without the lock can run at once.").
  */
 const CONCURRENCY =
-  /\bat the same time\b|\bconcurren\w*|\bsimultaneous\w*|\bin parallel\b|\b(two|2|several|multiple|both)\b[^.;\n]{0,40}\b(at once|together)\b|\bwhile\s+(another|a second|the other|the first|someone else)\b|\boverlap\w*/i;
+  /\bat the same time\b|\bconcurren\w*|\bsimultaneous\w*|\bin parallel\b|\b(two|2|several|multiple|both)\b[^.;\n]{0,40}\b(at once|together)\b|\b(while|during|alongside|in the middle of)\s+(another|a second|the other|the first|someone else)\b|\boverlap\w*/i;
 /**
  * A clause that states a question or a misconception ("Q: Can I pass
  * -lock=false to apply?", "You might think -lock=false is a quick fix",
@@ -242,9 +242,12 @@ function isRealSentence(sentence: string): boolean {
 /** A clause that opens with an order to do it ("Use -lock=false for apply while another apply is running") recommends it even when it names writes running together. */
 const ORDER = /^\W*(?:(?:just|simply|then|so|now)\s+)?(use|run|pass|add|set|try|go ahead|feel free)\b/i;
 
+/** Praise in a clause about writes running together makes it a recommendation ("Both pipelines can apply at once with -lock=false, which is faster"). */
+const PRAISE = /\b(faster|quicker|quick(ly)?|speed\w*|saves? time|efficient\w*|fine|ok|okay|safe(ly)?|good|better|best|recommend\w*|convenient\w*|easier|handy|useful)\b/i;
+
 /** Whether a clause recommends -lock=false for a write (rule 1). */
 function recommendsUnlockedWrite(clause: string): boolean {
-  const describesDanger = CONCURRENCY.test(clause) && !ORDER.test(clause);
+  const describesDanger = CONCURRENCY.test(clause) && !ORDER.test(clause) && !PRAISE.test(clause);
   const plain = withoutFalseWarnings(clause);
   const reassures = plain !== clause.replace(NOT_WAITING, ' ');
   const recommends = RECOMMENDING.test(clause) || reassures || WRITE_ORDER.test(clause);
