@@ -300,13 +300,13 @@ describe('c3.serialized-runs', () => {
     learner(honestSteps, { pair: ok.pair.map((p, i) => (i === index ? { ...p, script: { ...p.script, ...change }, ...(records ? { records: parseRecords(records) } : {}) } : p)) });
   test.each([
     ['both succeed', learner(), 'pass', /two runs started together ended cleanly \(exit 0 and exit 0\)/],
-    ['one fails cleanly on a stale plan', pairWith(1, { exitCode: 1, output: output('stale-plan') }, [inv(['apply', 'tfplan'], 1)]), 'pass', /exit 0 and exit 1/],
-    ['one fails cleanly on the lock', pairWith(1, { exitCode: 1, output: output('lock-timeout-2s-plan') }, [inv(['plan', '-lock-timeout=2s'], 1)]), 'pass', /ended cleanly/],
+    ['one fails cleanly on a stale plan', pairWith(1, { exitCode: 1, output: output('stale-plan') }, [inv(['apply', 'tfplan'], 1)]), 'pass', /ended cleanly \(exit 0 and exit 1: its saved plan was made stale by the other run\)/],
+    ['one fails cleanly on the lock', pairWith(1, { exitCode: 1, output: output('lock-timeout-2s-plan') }, [inv(['plan', '-lock-timeout=2s'], 1)]), 'pass', /ended cleanly \(exit 0 and exit 1: it waited for the lock and gave up\)/],
     [
       "terraform's race: refused, then the holder's info was gone (no Lock Info): clean",
       learner([...honestSteps, refused(22_000, P1)], { pair: [{ ...ok.pair[0]!, script: { ...ok.pair[0]!.script, exitCode: 1, output: 'Error: Error acquiring the state lock\n\nError message: 2 errors occurred:\n* ConditionalCheckFailedException\n* unexpected end of JSON input\n' } }, ok.pair[1]!] }),
       'pass',
-      /ended cleanly/,
+      /ended cleanly \(exit 1: terraform's own race for the lock and exit 0\)/,
     ],
     ['a lock error without any refusal is not clean (e.g. the table is gone)', pairWith(0, { exitCode: 1, output: 'Error: Error acquiring the state lock\n\nResourceNotFoundException: table not found\n' }), 'fail', /concurrent run 1 failed .*terraform said:\nError: Error acquiring the state lock/s],
     ['"stale" in other output is not a clean failure', pairWith(0, { exitCode: 1, output: 'Error: stale credentials cache\n' }), 'fail', /concurrent run 1 failed \(exit 1\): .*reason other than the lock/s],

@@ -354,6 +354,15 @@ function cleanFailure(run: PipelineRun, ok: Ok, r: Replay3): boolean {
   return refused && /Error acquiring the state lock/.test(run.script.output);
 }
 
+/** Why a clean failure of one of two concurrent runs is clean, for the feedback. */
+function cleanFailureNote(run: PipelineRun): string {
+  const { kind } = failureOf(run).failure;
+  if (kind === 'stale-plan') return 'its saved plan was made stale by the other run';
+  if (kind === 'lock-timeout') return 'it waited for the lock and gave up';
+  if (kind === 'lock-refused') return 'the other run held the lock';
+  return "terraform's own race for the lock";
+}
+
 export function judgeSerializedRuns(r: Replay3, learner: Learner3): Verdict {
   return judge(learner, (ok) => {
     const problems: string[] = [];
@@ -377,7 +386,7 @@ export function judgeSerializedRuns(r: Replay3, learner: Learner3): Verdict {
       // The digest lives in the lock table: checked only where the variant has one.
       if (r.names.digestId !== undefined && ok.digestAfterPair !== state.md5) problems.push('the -md5 digest does not match the stored state');
     }
-    const outcomes = ok.pair.map((run) => `exit ${run.script.exitCode ?? run.script.signal}`).join(' and ');
+    const outcomes = ok.pair.map((run) => `exit ${run.script.exitCode ?? run.script.signal}${run.script.exitCode === 0 ? '' : `: ${cleanFailureNote(run)}`}`).join(' and ');
     return problems.length === 0 ? pass(`two runs started together ended cleanly (${outcomes}); no lock left, state intact`) : fail(`${problems.join('; ')}.${notes(ok)}`);
   });
 }
