@@ -15,8 +15,10 @@
 // shell (`exec 5<>/dev/tcp/...`) and inherited by a terraform it then starts
 // has no close-on-exec (else exec would have closed it), so the shell's bytes
 // cannot pass for terraform's; Go opens its sockets with SOCK_CLOEXEC.
-// What this cannot see: a program that writes into terraform's own socket from
-// inside terraform (ptrace, /proc/PID/mem); docs/grading.md says so.
+// A connection is traced once, at its first request: what keeps another
+// process from sending on terraform's socket later (pidfd_getfd, ptrace,
+// /proc/PID/mem) is the sandbox's seccomp filter and read-only /proc
+// (seccomp.ts, sandbox.ts).
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';

@@ -110,11 +110,11 @@ export async function runLearnerScript(options: ScriptRunOptions): Promise<Scrip
     ? ['bwrap', bubblewrapArgs({ ...options.sandbox, ...(seccomp ? { seccompFd: SECCOMP_FD } : {}) }, options.cwd, ['/bin/bash', options.script])]
     : ['/bin/bash', [options.script]];
   // A small shell (dash: ulimit -f counts 512-byte blocks) joins the run's control group (when there is one),
-  // makes an unsandboxed script the kernel's first choice when memory runs out, then becomes the script.
+  // makes the run the kernel's first choice when memory runs out, then becomes the script.
   const join = [
     ...(options.cgroup?.procsFiles ?? []).map((file) => `echo $$ > '${file}'`),
-    // Sandboxed, the launcher raises it for the script alone (its socat must survive).
-    ...(options.sandbox ? [] : [`{ echo ${LEARNER_OOM_SCORE_ADJ} > /proc/self/oom_score_adj; } 2>/dev/null || true`]),
+    // Sandboxed too: the sandbox's /proc is read-only, so the whole run (its launcher and socat with it) is raised here.
+    `{ echo ${LEARNER_OOM_SCORE_ADJ} > /proc/self/oom_score_adj; } 2>/dev/null || true`,
     ...(options.ulimits ? [`ulimit -f ${Math.floor(options.ulimits.fileBytes / 512)}`, `ulimit -t ${options.ulimits.cpuSeconds}`] : []),
     'exec "$0" "$@"',
   ].join(' && ');

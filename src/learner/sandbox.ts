@@ -97,7 +97,7 @@ const SEED_DIR = '.lockgrader-seed';
 /** How much of the records file the launcher sends the grader. */
 export const CHANNEL_RECORDS_BYTES = 4 * 1024 * 1024;
 
-/** oom_score_adj of learner processes: the first the kernel kills when memory runs out, before the sandbox's own processes or the grader. */
+/** oom_score_adj of learner runs (the whole sandbox: its /proc is read-only inside): the first the kernel kills when memory runs out, before the grader. */
 export const LEARNER_OOM_SCORE_ADJ = 1000;
 
 const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
@@ -110,7 +110,9 @@ const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
 // A small launcher prepares the sandbox (ports, seeding), runs the
 // script, and reports how full each writable place was when it ended.
 export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: string[]): string[] {
-  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
+  // /proc read-only: no process of the run may write another's memory through /proc/PID/mem (a write open of a
+  // regular file on a read-only mount fails); ptrace and pidfd_getfd are refused by the seccomp filter (seccomp.ts).
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--remount-ro', '/proc'];
   if (mounts.scratch) args.push('--size', String(mounts.scratch.sizeBytes));
   args.push('--tmpfs', '/tmp');
   for (const dir of mounts.hidden) args.push('--tmpfs', dir);
@@ -136,13 +138,13 @@ export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: stri
       lines.push(`cp -a ${quote(path.join(scratch.root, SEED_DIR, String(index)))}/. ${quote(dir)}/ || { echo '[lockgrader] could not prepare ${dir}' >&2; exit 125; }`);
     });
   }
-  // The script (not the launcher, nor socat) is the kernel's first choice when memory runs out.
-  const raise = `{ echo ${LEARNER_OOM_SCORE_ADJ} > /proc/self/oom_score_adj; } 2>/dev/null`;
+  // The run is the kernel's first choice when memory runs out: its oom_score_adj is raised before bwrap starts
+  // (run-script.ts), since /proc is read-only in here.
   if (!scratch) {
-    lines.push(raise, 'exec "$@"');
+    lines.push('exec "$@"');
   } else {
     // Not exec: after the script, the launcher reports to the grader on fd 3.
-    lines.push(`(${raise}; exec "$@" 3>&-)`, 'code=$?');
+    lines.push('(exec "$@" 3>&-)', 'code=$?');
     for (const place of [scratch.root, '/tmp']) {
       lines.push(`df -B1 --output=used,size ${quote(place)} 2>/dev/null | tail -n 1 | { read -r used size; [ -n "$size" ] && printf '{"place":"%s","used":%d,"size":%d}\\n' ${quote(place)} "$used" "$size" >&3; } 2>/dev/null`);
     }

@@ -74,5 +74,21 @@ if (!bwrapWorks || !python || !numbers) {
       expect(open.code).toBe(0);
       expect(open.stdout.trim().split(' ')).not.toContain('1');
     });
+
+    test('the sandbox\'s /proc is read-only: another process\'s /proc/PID/mem cannot be opened for writing, nor read-only files written', async () => {
+      const script = `sleep 5 & p=$!; ${python} -c 'import sys
+for path in ("/proc/%s/mem" % sys.argv[1], "/proc/self/oom_score_adj"):
+    try:
+        open(path, "r+b"); print("opened")
+    except OSError as error:
+        print(error.errno)' "$p"; kill "$p"`;
+      const args = bubblewrapArgs({ hidden: [], readable: [], writable: [] }, '/', ['/bin/bash', '-c', script]);
+      const child = spawn('bwrap', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      // 30: EROFS
+      expect({ code, stdout }).toEqual({ code: 0, stdout: '30\n30\n' });
+    });
   });
 }

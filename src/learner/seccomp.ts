@@ -8,7 +8,9 @@
 // the apply's own S3 connection and earned 45/45 (fixture
 // c2-cheat-stolen-socket). ptrace (gdb, strace -e inject) and
 // process_vm_writev reach the same by writing into terraform. These calls
-// fail with EPERM; nothing a learner script needs uses them.
+// fail with EPERM; nothing a learner script needs uses them. /proc/PID/mem,
+// the other way in, is closed by mounting the sandbox's /proc read-only
+// (sandbox.ts).
 //
 // The filter is a classic BPF program (struct sock_filter: u16 code, u8 jt,
 // u8 jf, u32 k, little-endian here): load the architecture, refuse any other
