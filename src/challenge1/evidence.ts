@@ -31,4 +31,6 @@ export type Learner1 =
        * .tflock), e.g. "DynamoDB PutItem from the AWS CLI": after one, the lock the script read back was its own.
        */
       lockWrites?: string[];
+      /** live: how identify.sh ended when not with exit 0 after printing an answer (the answer is still judged). */
+      exitNote?: string;
     };

@@ -48,6 +48,22 @@ describe('c1 learner checks', () => {
     ['transcript mode failure is self-reported too', judgeHolder, transcript({ ...right, who: 'x' }), 'fail', /Read it from the Lock Info block of your challenge1\/contention\.log/, 'self-reported'],
     ['an implausible transcript', judgeOperation, { ok: false, selfReported: true, problem: 'contention.log does not look like ...' } as Learner1, 'fail', /does not look like/, 'self-reported'],
     ['identify.sh failed', judgeOperation, { ok: false, selfReported: false, problem: 'identify.sh exited 1' } as Learner1, 'fail', /identify\.sh exited 1/, undefined],
+    [
+      'identify.sh printed the right answer, then ended non-zero: judged, and said',
+      judgeHolder,
+      { ...live(right), exitNote: 'challenge1/identify.sh exited 1 after printing its answer; the answer is judged, but a script should end with exit 0' },
+      'pass',
+      /^who is right: root@build-agent-7f3a9c \(challenge1\/identify\.sh exited 1 after printing its answer; the answer is judged, but a script should end with exit 0\)$/,
+      undefined,
+    ],
+    [
+      'a wrong answer and a non-zero end: both said',
+      judgeLockId,
+      { ...live({ ...right, lock_id: 'nope' }), exitNote: 'challenge1/identify.sh exited 2 after printing its answer; the answer is judged, but a script should end with exit 0' },
+      'fail',
+      /you reported lock_id "nope".*Read it from .*\. \(challenge1\/identify\.sh exited 2 after printing its answer/,
+      undefined,
+    ],
   ])('%s', (_name, judge, learner, status, feedback, evidence) => {
     const verdict = judge(replay, learner);
     expect(verdict.status).toBe(status);

@@ -40,12 +40,13 @@ function judgeField(replay: Replay1, learner: Learner1, field: keyof LockAnswer,
   const source = learner.source;
   const mark = (verdict: Verdict) => (source === 'transcript' ? withEvidence(verdict, 'self-reported') : verdict);
   if (given === undefined || given === '') return mark(fail(`your answer has no "${field}"; report the ${label} from ${where(source, replay.variant)}`));
-  if (given === expected) return mark(pass(`${field} is right: ${given}${source === 'transcript' ? ' (checked against your own contention.log: self-reported evidence)' : ''}`));
+  const ended = learner.exitNote === undefined ? '' : ` (${learner.exitNote})`;
+  if (given === expected) return mark(pass(`${field} is right: ${given}${source === 'transcript' ? ' (checked against your own contention.log: self-reported evidence)' : ''}${ended}`));
   const extra = hint(given);
   const overwrote = learner.lockWrites?.length
     ? ` Your script wrote over the holder's lock before it answered (the backend saw ${learner.lockWrites.join(', ')}), so what it read back was its own lock, not the holder's.`
     : '';
-  return mark(fail(`you reported ${field} ${JSON.stringify(given)}, which is not the ${label}${extra ? `: ${extra}` : ''}.${overwrote} Read it from ${where(source, replay.variant)}.`, `expected ${JSON.stringify(expected)}`));
+  return mark(fail(`you reported ${field} ${JSON.stringify(given)}, which is not the ${label}${extra ? `: ${extra}` : ''}.${overwrote} Read it from ${where(source, replay.variant)}.${ended}`, `expected ${JSON.stringify(expected)}`));
 }
 
 export function judgeLockId(replay: Replay1, learner: Learner1): Verdict {

@@ -67,17 +67,22 @@ export async function learnerChallenge1(lab: Lab, replay: Replay1Run): Promise<L
       if (ran.run.timedOut) {
         return { ok: false, selfReported: false, problem: `challenge1/identify.sh did not finish within its time limit (${Math.round(lab.context.scriptTimeoutMs / 1000)} s)` };
       }
-      if (ran.run.exitCode !== 0) {
-        return { ok: false, selfReported: false, problem: `challenge1/identify.sh ${scriptEnd({ ...ran.run, limitsReached: ran.run.limitHits })}; it must print the lock as JSON and exit 0` };
-      }
       const parsed = parseLockAnswer(ran.run.stdout, 'challenge1/identify.sh output');
+      // The contract asks identify.sh for its answer on stdout, not for an exit status: a script that printed its
+      // answer and then ended non-zero (a last command that failed, e.g. its own plan refused by the lock) is judged
+      // on that answer, and the feedback says how it ended.
+      const ended = scriptEnd({ ...ran.run, limitsReached: ran.run.limitHits });
+      if (ran.run.exitCode !== 0 && !parsed.ok) {
+        return { ok: false, selfReported: false, problem: `challenge1/identify.sh ${ended} without printing an answer; it must print the lock as JSON (and should exit 0)` };
+      }
+      const exitNote = ran.run.exitCode === 0 ? {} : { exitNote: `challenge1/identify.sh ${ended} after printing its answer; the answer is judged, but a script should end with exit 0` };
       // What the backend saw the script write over the holder's lock (feedback only: the expected values are the holder's own).
       const { locks } = storeNames(lab.store);
       const lockWrites = lab.log.requests
         .filter((q) => q.run === ran.runLabel && succeeded(q) && locks.some((lock) => lockAction(q, lock) === 'put'))
         .map((q) => `${deletionName(q)} from ${clientName(q.client)}`);
       return parsed.ok
-        ? { ok: true, answer: parsed.answer, expected, source: 'live', ...(lockWrites.length ? { lockWrites: [...new Set(lockWrites)] } : {}) }
+        ? { ok: true, answer: parsed.answer, expected, source: 'live', ...exitNote, ...(lockWrites.length ? { lockWrites: [...new Set(lockWrites)] } : {}) }
         : { ok: false, selfReported: false, problem: parsed.problem };
     }
     return await transcriptMode(lab);
