@@ -269,6 +269,24 @@ jobs:
     expect(push.steps[0]?.run).toBe('echo [2m]');
   });
 
+  test("github.event.* fields are empty (no event payload), said once: '[skip ci]' guards run, pull_request fields are null", () => {
+    const plan = planWorkflow(`
+on: push
+jobs:
+  j:
+    if: "!contains(github.event.head_commit.message, '[skip ci]')"
+    steps:
+      - { name: apply, run: terraform apply -auto-approve }
+      - { name: merged, if: github.event.pull_request.merged == true, run: echo merged }
+`);
+    expect(plan.steps.map((s) => s.name)).toEqual(['apply']);
+    expect(plan.unsupported).toEqual([
+      'job "j": github.event.head_commit.message is empty here: the run has no event payload',
+      'job "j" step "merged": github.event.pull_request.merged is empty here: the run has no event payload',
+    ]);
+    expect(plan.assumptions).toContain(`job "j" step "merged" is skipped: its if: github.event.pull_request.merged == true is false for this run`);
+  });
+
   test('continue-on-error: true, or an expression that is true, lets the step fail; false or unknown does not', () => {
     const plan = planWorkflow(`
 jobs:

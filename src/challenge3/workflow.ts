@@ -237,6 +237,12 @@ function contexts(env: Record<string, string>, plan: WorkflowPlan, condition: bo
       const value = event.inputs?.[rest[1] ?? ''];
       return value === undefined || value === null ? null : toText(value);
     }
+    // The event payload is not simulated: its fields are null (as those of another event are on GitHub), and said.
+    if (context === 'github' && name === 'event') {
+      if (rest.length === 0) return {};
+      note(plan.unsupported, `${where}: github.event.${rest.join('.')} is empty here: the run has no event payload`);
+      return null;
+    }
     if (name === undefined || rest.length > 0) return undefined;
     if (context === 'github') return Object.hasOwn(github, name) ? github[name] : undefined;
     if (context === 'env') return Object.hasOwn(env, name) ? env[name] : null;
