@@ -325,7 +325,7 @@ export function judgeWaitsThroughContention(r: Replay3, learner: Learner3): Verd
       const lock = primaryLock(r.names);
       const raced = attemptGroups(ok.requests, lock, run.run).find((g) => !g.acquired && g.refused > 0 && releasedRightAfter(ok.requests, lock, run.run, g.lastAttempt));
       const why = raced
-        ? "terraform's own race, not the pipeline's doing: the holder released the lock right after one of terraform's attempts was refused and before terraform read the lock, so terraform found no Lock Info and gave up at once (it retries only a lock it can read, whatever -lock-timeout). Grading again normally passes; the grader pauses the pipeline during the release where the machine allows it"
+        ? "terraform's own race, not the pipeline's doing: the holder released the lock right after one of terraform's attempts was refused and before terraform read the lock, so terraform found no Lock Info and gave up at once (it retries only a lock it can read, whatever -lock-timeout). The grader holds the pipeline's lock requests at its relay during the release and waits for that read first, so this happens only when the read came more than 5 s late (a very loaded machine); grading again normally passes"
         : whyFailed(run);
       return fail(`the pipeline ${scriptEnd(run.script)} while another run held the lock for ${seconds(run.heldMs)}: ${why}.${notes(ok)}`);
     }
