@@ -271,7 +271,9 @@ describe('c2.no-unlocked-writes (decided by what the backend saw)', () => {
     ['the state written by hand with the AWS CLI', ran([putState(3000, RUN, v2, { client: 'aws-cli' })]), 'fail', /PutObject of the state from aws-cli/],
     ['a digest put by hand', ran([putDigest(3000, RUN, { client: 'aws-cli' })]), 'fail', /PutItem of the digest item from aws-cli/],
     ['a failed write does not count', ran([putState(3000, RUN, v2, { status: 403, errorType: 'AccessDenied' })]), 'pass', /wrote no state without the lock/],
-    ['writes by the harness are not the script\'s', ran([putState(3000, 'harness', v2)]), 'pass', /wrote no state/],
+    ['writes by the harness are not the script\'s', ran([...forceUnlock(2000), putState(3000, 'harness', v2)]), 'pass', /wrote no state/],
+    ['a script that did nothing (exit 0) wrote nothing unlocked, but earns nothing for it', ran([], { records: [] }), 'fail', /never touched the orphaned lock or the state.*recovered nothing/],
+    ['a script that only read the lock did something with it', ran([readLock(2000, RUN, { client: 'aws-cli' })], { records: [] }), 'pass', /wrote no state without the lock/],
     ['missing file', missing, 'fail', /nothing was run/],
   ])('%s', (_name, learner, status, feedback) => {
     const verdict = judgeNoUnlockedWrites(replay, learner);
@@ -283,6 +285,8 @@ describe('c2.no-unlocked-writes (decided by what the backend saw)', () => {
 describe('c2.state-intact', () => {
   test.each([
     ['intact', ran(honest), 'pass', /lineage kept, serial 1 -> 3, digest matches/],
+    ['a script that did nothing leaves the state as it was, but earns nothing for it', ran([], { stateAfter: state(stateBody(2, 'v1')), digestAfter: state(stateBody(2, 'v1')).md5 }), 'fail', /never touched the orphaned lock or the state/],
+    ['a force-unlock only (no apply) keeps the state intact', ran(forceUnlock(2000), { stateAfter: state(stateBody(2, 'v1')), digestAfter: state(stateBody(2, 'v1')).md5 }), 'pass', /lineage kept/],
     ['bucket deleted', ran(honest, { damage: ['the state bucket b was deleted'] }), 'fail', /cannot be intact: the state bucket b was deleted by your script/],
     ['state gone', ran(honest, { stateAfter: undefined }), 'fail', /gone from the bucket/],
     ['not JSON', ran(honest, { stateAfter: state('garbage'), digestAfter: state('garbage').md5 }), 'fail', /no longer a JSON state document/],

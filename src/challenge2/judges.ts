@@ -198,8 +198,27 @@ function countWrites(writes: ReadonlyArray<{ target: 'state' | 'digest' }>): str
   return writes.length === 1 ? `the 1 ${what} write` : `all ${writes.length} ${what} writes`;
 }
 
+/**
+ * Whether the learner's run did anything with the orphaned lock or the state through the backend: a read, put or
+ * delete of a lock of the variant, or a write of the state or digest. "Never did X" checks (no unlocked writes,
+ * state intact) judge a recovery; a script that never touched either (`exit 0`, a script stopped before it
+ * began) recovered nothing and earns nothing for what it did not do (it earned 10 of 45, with exit 0 15).
+ */
+function touchedLockOrState(r: Replay2, ran: Ran): boolean {
+  const mine = ran.requests.filter((q) => q.run === ran.run);
+  return (
+    mine.some((q) => r.names.locks.some((lock) => lockAction(q, lock) !== undefined)) ||
+    stateWrites(mine, stateTarget(r.names)).length > 0
+  );
+}
+
+const NOTHING_DONE =
+  'your script never touched the orphaned lock or the state through the backend it was given (no read, release or write): it recovered nothing, so there is nothing to judge here. ' +
+  'Read the lock, release it with "terraform force-unlock -force <ID>", then apply.';
+
 export function judgeNoUnlockedWrites(r: Replay2, learner: Learner2): Verdict {
   return judge(learner, (ran) => {
+    if (!touchedLockOrState(r, ran)) return fail(NOTHING_DONE);
     const writes = stateWrites(ran.requests, stateTarget(r.names)).filter((w) => w.run === ran.run && w.succeeded);
     const unlocked = writes.filter((w) => !w.lockedByWriter);
     if (unlocked.length === 0) {
@@ -225,8 +244,10 @@ export function judgeNoUnlockedWrites(r: Replay2, learner: Learner2): Verdict {
 }
 
 export function judgeStateIntact(r: Replay2, learner: Learner2): Verdict {
-  return judge(learner, ({ stateAfter, digestAfter, damage }) => {
+  return judge(learner, (ran) => {
+    const { stateAfter, digestAfter, damage } = ran;
     if (damage.length) return fail(`the state cannot be intact: ${damage.join('; ')} by your script`);
+    if (!touchedLockOrState(r, ran)) return fail(NOTHING_DONE);
     if (!stateAfter) return fail('the state object is gone from the bucket after recover.sh');
     if (!stateAfter.json) return fail('the state object is no longer a JSON state document');
     const problems: string[] = [];
