@@ -90,6 +90,8 @@ function learner(steps: Step[] = honestSteps, extra: Partial<Extract<Learner3, {
   };
 }
 const ok = learner() as Extract<Learner3, { ok: true }>;
+/** The contention run's apply writes a release the pipeline named itself (TF_VAR_release=build-42). */
+const ownRelease: Step[] = [...honestSteps.slice(0, 13), ...apply(12_000, C, 'c-apply', stateBody(3, 'build-42')), ...honestSteps.slice(18)];
 const missing: Learner3 = { ok: false, problem: 'challenge3/pipeline.sh is missing, and so is challenge3/workflow.yml; submit one of them', doc: undefined };
 const withRecords = (records: Invocation[], steps?: Step[]): Learner3 => {
   const base = learner(steps) as Extract<Learner3, { ok: true }>;
@@ -286,7 +288,30 @@ describe('c3.waits-through-contention', () => {
     ],
     ['applied before the release', learner(honestSteps, { contention: { ...ok.contention, releasedAt: 99_000 } }), 'fail', /took the lock before the other run released it/],
     ['the holder failed', learner(honestSteps, { contention: { ...ok.contention, holderExit: 1 } }), 'fail', /the run that held the lock failed \(exit 1\)/],
-    ['the state lacks its change', learner(honestSteps, { contention: { ...ok.contention, stateAfter: state(stateBody(3, 'other')) } }), 'fail', /does not hold its change \(release run-c; found "other"\)/],
+    [
+      'the state lacks its change',
+      learner(honestSteps, { contention: { ...ok.contention, stateAfter: state(stateBody(3, 'other')) } }),
+      'fail',
+      /does not hold its change \(release run-c, the TF_VAR_release the grader gives each run; found "other"\), and it is not what the pipeline's own apply wrote after the release/,
+    ],
+    [
+      'the pipeline names its own release: the state is exactly what its own apply wrote after the release',
+      learner(ownRelease, { contention: { ...ok.contention, stateAfter: state(stateBody(3, 'build-42')) } }),
+      'pass',
+      /applied its change after the release \(its own release "build-42": the pipeline sets the release itself instead of the TF_VAR_release=run-c the grader gives each run\)/,
+    ],
+    [
+      'its own release, but the state found is not what its apply wrote',
+      learner(ownRelease, { contention: { ...ok.contention, stateAfter: state(stateBody(3, 'build-43')) } }),
+      'fail',
+      /does not hold its change .*found "build-43"/,
+    ],
+    [
+      'its own release, but the last state write was not the pipeline\'s',
+      learner([...ownRelease.slice(0, 18), putState(12_500, 'harness', stateBody(4, 'build-42'))], { contention: { ...ok.contention, stateAfter: state(stateBody(4, 'build-42')) } }),
+      'fail',
+      /does not hold its change/,
+    ],
     ['missing pipeline', missing, 'fail', /pipeline\.sh is missing/],
   ])('%s', (_name, l, status, feedback) => {
     const verdict = judgeWaitsThroughContention(replay, l);

@@ -293,6 +293,24 @@ function applyEpisodes(ok: Ok, r: Replay3, run: string, byTerraform = true): Loc
   );
 }
 
+/**
+ * Whether the state left after the contention run is exactly what the
+ * pipeline's own apply wrote: the last successful state write of the
+ * contention phase (holder or pipeline) is the pipeline's, made under its own
+ * lock inside one of its apply episodes after the holder let go, and its body
+ * is the state found afterwards.
+ */
+function finalStateIsOwnApply(ok: Ok, r: Replay3, applied: readonly LockEpisode[]): boolean {
+  const run = ok.contention;
+  const last = stateWrites(ok.requests, stateTarget(r.names))
+    .filter((w) => (w.run === run.run || w.run === run.holderRun) && w.target === 'state' && w.succeeded)
+    .at(-1);
+  if (last === undefined || last.run !== run.run || !last.lockedByWriter) return false;
+  const inEpisode = applied.some((e) => e.acquiredAt >= run.releasedAt && last.at >= e.acquiredAt && (e.releasedAt === undefined || last.at <= e.releasedAt));
+  const body = ok.requests.find((q) => q.seq === last.seq)?.body;
+  return inEpisode && body !== undefined && run.stateAfter !== undefined && body === run.stateAfter.body;
+}
+
 /** Why runs that "applied" by hand do not count, or '' when none did. */
 function byHand(ok: Ok, r: Replay3, runs: readonly PipelineRun[]): string {
   const faked = runs.some((run) => applyEpisodes(ok, r, run.run, false).length > applyEpisodes(ok, r, run.run).length);
@@ -334,7 +352,20 @@ export function judgeWaitsThroughContention(r: Replay3, learner: Learner3): Verd
     if (applied.every((e) => e.acquiredAt < run.releasedAt)) return fail("the pipeline's apply took the lock before the other run released it: it cannot have waited for it");
     if (run.holderExit !== 0) return fail(`the run that held the lock failed (exit ${run.holderExit}): the pipeline must wait for it, not break its lock`);
     const landed = (run.stateAfter?.json?.outputs as Record<string, { value?: unknown }> | undefined)?.release?.value;
-    if (landed !== run.release) return fail(`the pipeline exited 0, but the state does not hold its change (release ${run.release}; found ${JSON.stringify(landed)})`);
+    if (landed !== run.release) {
+      // A pipeline may name its release itself (TF_VAR_release=build-<date>, -var release=...): what counts is that
+      // the state left behind is exactly what its own apply wrote after the release.
+      if (finalStateIsOwnApply(ok, r, applied)) {
+        return pass(
+          `the pipeline waited out a lock held for ${seconds(run.heldMs)} and applied its change after the release ` +
+            `(its own release ${JSON.stringify(landed)}: the pipeline sets the release itself instead of the TF_VAR_release=${run.release} the grader gives each run).${notes(ok)}`,
+        );
+      }
+      return fail(
+        `the pipeline exited 0, but the state does not hold its change (release ${run.release}, the TF_VAR_release the grader gives each run; found ${JSON.stringify(landed)}), ` +
+          `and it is not what the pipeline's own apply wrote after the release`,
+      );
+    }
     return pass(`the pipeline waited out a lock held for ${seconds(run.heldMs)} and applied its change after the release.${notes(ok)}`);
   });
 }
