@@ -70,7 +70,8 @@ async function loadPipeline(lab: Lab): Promise<Loaded | { problem: string }> {
   if (workflow.state !== 'present') {
     if (script.state === 'not-a-file') return { problem: script.problem };
     if (workflow.state === 'not-a-file') return { problem: workflow.problem };
-    return { problem: 'challenge3/pipeline.sh is missing, and so is challenge3/workflow.yml; submit one of them' };
+    const near = [script, workflow].flatMap((file) => (file.state === 'missing' && file.nearMiss !== undefined ? [`there is challenge3/${file.nearMiss}: the name must be exactly ${file.relative}`] : []));
+    return { problem: `challenge3/pipeline.sh is missing, and so is challenge3/workflow.yml; submit one of them${near.length ? ` (${near.join('; ')})` : ''}` };
   }
   let plan;
   try {

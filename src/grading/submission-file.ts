@@ -1,10 +1,10 @@
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** A file of the submission, as found in the grading's copy. */
 export type SubmissionFile =
   | { state: 'present'; relative: string; path: string }
-  | { state: 'missing' | 'not-a-file'; relative: string; path: string; problem: string };
+  | { state: 'missing' | 'not-a-file'; relative: string; path: string; problem: string; nearMiss?: string };
 
 // Looks a submission file up and says, in words a learner understands, why it cannot be used.
 export async function findSubmissionFile(submissionDir: string, relative: string): Promise<SubmissionFile> {
@@ -17,8 +17,27 @@ export async function findSubmissionFile(submissionDir: string, relative: string
     if (!info.isFile()) return { state: 'not-a-file', relative, path: file, problem: `${relative} is not a regular file` };
     return { state: 'present', relative, path: file };
   } catch {
-    return { state: 'missing', relative, path: file, problem: `${relative} is missing from the submission` };
+    const near = await nearMiss(path.dirname(file), path.basename(relative));
+    const hint = near === undefined ? '' : ` (there is ${path.posix.join(path.posix.dirname(relative), near)}: the name must be exactly ${path.basename(relative)})`;
+    return { state: 'missing', relative, path: file, problem: `${relative} is missing from the submission${hint}`, ...(near === undefined ? {} : { nearMiss: near }) };
   }
+}
+
+/**
+ * A file next to a missing one that was surely meant for it: the same name in
+ * other letter case (locking.md for LOCKING.md, as a case-insensitive file
+ * system lets a learner write it), or .yaml for .yml and back. Said in the
+ * feedback only; the contract's names are what is graded.
+ */
+export async function nearMiss(dir: string, name: string): Promise<string | undefined> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  const wanted = new Set([name.toLowerCase(), name.toLowerCase().replace(/\.yml$/, '.yaml'), name.toLowerCase().replace(/\.yaml$/, '.yml')]);
+  return entries.sort().find((entry) => entry !== name && wanted.has(entry.toLowerCase()));
 }
 
 /**
