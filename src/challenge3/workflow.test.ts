@@ -287,6 +287,26 @@ jobs:
     expect(plan.assumptions).toContain(`job "j" step "merged" is skipped: its if: github.event.pull_request.merged == true is false for this run`);
   });
 
+  test('needs.<job>.result and steps.<id>.outcome are known where the run decides them; a continue-on-error step\'s outcome is not', () => {
+    const plan = planWorkflow(`
+on: push
+jobs:
+  plan:
+    steps:
+      - { id: fmt, run: terraform fmt -check }
+      - { id: pr, if: "github.event_name == 'pull_request'", run: echo pr }
+      - { id: tryit, continue-on-error: true, run: terraform validate }
+      - { name: after-fmt, if: "steps.fmt.outcome == 'success' && steps.pr.conclusion == 'skipped'", run: echo fmt-ok }
+      - { name: status, if: "steps.tryit.outcome == 'failure'", run: exit 1 }
+  apply:
+    needs: plan
+    if: needs.plan.result == 'success'
+    steps: [ { name: apply, run: terraform apply -auto-approve } ]
+`);
+    expect(plan.steps.map((s) => s.name)).toEqual(['Run terraform fmt -check', 'Run terraform validate', 'after-fmt', 'apply']);
+    expect(plan.unsupported).toEqual([`job "plan" step "status" is skipped: its if: steps.tryit.outcome == 'failure' cannot be evaluated here (steps.tryit.outcome is not known here)`]);
+  });
+
   test('continue-on-error: true, or an expression that is true, lets the step fail; false or unknown does not', () => {
     const plan = planWorkflow(`
 jobs:

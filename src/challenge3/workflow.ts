@@ -243,6 +243,9 @@ function contexts(env: Record<string, string>, plan: WorkflowPlan, condition: bo
       note(plan.unsupported, `${where}: github.event.${rest.join('.')} is empty here: the run has no event payload`);
       return null;
     }
+    const known = KNOWN.get(plan);
+    if (context === 'needs' && name !== undefined && rest.length === 1 && rest[0] === 'result') return known?.needs[name];
+    if (context === 'steps' && name !== undefined && rest.length === 1 && (rest[0] === 'outcome' || rest[0] === 'conclusion')) return known?.steps[name];
     if (name === undefined || rest.length > 0) return undefined;
     if (context === 'github') return Object.hasOwn(github, name) ? github[name] : undefined;
     if (context === 'env') return Object.hasOwn(env, name) ? env[name] : null;
@@ -271,6 +274,27 @@ function assume(plan: WorkflowPlan, expression: string): void {
   const { name, ref, inputs } = plan.event;
   const given = inputs === undefined ? '' : `, its inputs at their defaults (${Object.entries(inputs).map(([key, value]) => `${key} ${JSON.stringify(value)}`).join(', ') || 'none declared'})`;
   note(plan.assumptions, `expressions are evaluated for a ${name} event on ${ref} (github.event_name '${name}', github.ref '${ref}'${given})`);
+}
+
+/**
+ * Results known before the run, per plan: needs.<job>.result of the jobs the
+ * current job needs (it runs only after they succeeded, or they were skipped),
+ * and steps.<id>.outcome/conclusion of the current job's earlier steps (a step
+ * that ran without continue-on-error succeeded, since a failure stops the
+ * run; one skipped is 'skipped'; a continue-on-error step's is known only at
+ * run time and stays unknown).
+ */
+interface KnownResults {
+  needs: Record<string, string>;
+  steps: Record<string, string | undefined>;
+}
+const KNOWN = new WeakMap<WorkflowPlan, KnownResults>();
+
+/** Records a step's result under its id for the steps after it. */
+function knowStep(plan: WorkflowPlan, step: Mapping, result: string | undefined): void {
+  const id = scalarText(step['id']);
+  const known = KNOWN.get(plan);
+  if (id !== undefined && id !== '' && known !== undefined) known.steps[id] = result;
 }
 
 /** Adds a message once. */
@@ -383,6 +407,7 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
     const job = jobs[jobId];
     const where = `job "${jobId}"`;
     if (!isMapping(job)) throw new Error(`workflow: ${where} must be a mapping`);
+    KNOWN.set(plan, { needs: Object.fromEntries(needsOf(job).map((need) => [need, skippedJobs.has(need) ? 'skipped' : 'success'])), steps: {} });
     const blockedBy = needsOf(job).find((n) => skippedJobs.has(n));
     const skip: Skip | undefined =
       blockedBy !== undefined
@@ -437,12 +462,14 @@ function planStep(
     const action = uses.split('@')[0]?.split('/').slice(0, 2).join('/').toLowerCase() ?? '';
     if (SATISFIED_ACTIONS.has(action)) note(plan.satisfied, `${where}: ${uses} is treated as already done`);
     else note(plan.unsupported, `${where}: uses: ${uses} is not run`);
+    knowStep(plan, step, SATISFIED_ACTIONS.has(action) ? 'success' : undefined);
     return undefined;
   }
   if (runText === undefined || step['run'] === null) throw new Error(`workflow: job "${jobId}" step ${index + 1} has neither run: nor uses:`);
   const skips = conditionSkips(step['if'], jobEnv, plan, where);
   if (skips !== undefined) {
     noteSkip(plan, where, skips);
+    knowStep(plan, step, skips.asOnGitHub ? 'skipped' : undefined);
     return undefined;
   }
   const shellName = scalarText(step['shell'] ?? jobDefaults['shell']);
@@ -467,6 +494,7 @@ function planStep(
   }
   const directory = scalarText(step['working-directory'] ?? jobDefaults['working-directory']);
   if (directory !== undefined && directory !== '') planned.workingDirectory = substitute(directory, env, where, plan);
+  knowStep(plan, step, planned.continueOnError ? undefined : 'success');
   return planned;
 }
 
