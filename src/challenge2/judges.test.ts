@@ -332,6 +332,12 @@ describe('c2.zero-drift (the change completed by an apply of the script)', () =>
     ],
     ['the write traced to the real apply that was alive', ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, sentBy('terraform', APPLY))]), 'pass', /written by your terraform apply/],
     [
+      'the apply run from a copy of the binary (same size, another inode: it may have been patched), untraced',
+      ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, { terraformAlive: [{ pid: 41, args: APPLY, tf_cli_args: {}, copy: true }] })]),
+      'fail',
+      /no terraform\/tofu apply of your run sent it/,
+    ],
+    [
       'the write traced to a real terraform that was not the apply (a plan sent it while a frozen apply was alive)',
       ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, { terraformAlive: [{ pid: 40, args: APPLY, tf_cli_args: {} }, { pid: 41, args: ['plan'], tf_cli_args: {} }], sender: { terraform: true, pid: 41, detail: 'terraform (pid 41)' } })]),
       'fail',

@@ -17,6 +17,8 @@ export interface AliveTerraform {
   pid?: number;
   args: string[];
   tf_cli_args: Record<string, string>;
+  /** A copy of the binary (recognised by size, not inode): never credited with a request (it may have been patched). */
+  copy?: boolean;
 }
 
 /**

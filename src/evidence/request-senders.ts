@@ -10,12 +10,13 @@ import type { AliveTerraform, BackendRequest } from './backend-log.ts';
 
 /**
  * The real terraform/tofu processes that can have sent `request`: its traced sender when it is the real binary
- * (none when the sender is another program), else every one alive in the run as it arrived; undefined when the
- * run was not watched.
+ * (none when the sender is another program, or a copy of the binary), else every one alive in the run as it
+ * arrived; undefined when the run was not watched.
  */
 export function possibleSenders(request: BackendRequest): AliveTerraform[] | undefined {
-  const alive = request.terraformAlive;
-  if (alive === undefined) return undefined;
+  if (request.terraformAlive === undefined) return undefined;
+  // A copy of the binary (same size, another inode) is watched, never credited: it may have been patched.
+  const alive = request.terraformAlive.filter((one) => one.copy !== true);
   const { sender } = request;
   if (sender === undefined) return alive;
   return sender.terraform ? alive.filter((one) => one.pid === sender.pid) : [];

@@ -138,7 +138,7 @@ export class Lab implements AsyncDisposable {
     // With observeTerraform the relay ticks the process observer on every request (process-observer.ts), and, where
     // the sandbox has its own network, logs the process that sent each request (connection-sender.ts).
     const tap: ObserverTap = {};
-    const alive = () => tap.tick?.().map(({ pid, args, tf_cli_args }) => ({ pid, args, tf_cli_args }));
+    const alive = () => tap.tick?.().map(({ pid, args, tf_cli_args, copy }) => ({ pid, args, tf_cli_args, ...(copy ? { copy } : {}) }));
     const traced = options.observeTerraform && this.context.sandbox.kind !== 'none' && this.context.sandbox.networkIsolation;
     const senders = traced ? new ConnectionSenders() : undefined;
     const relayed = await this.relayedStore(run, options.observeTerraform ? alive : undefined, gate, senders);

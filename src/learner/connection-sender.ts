@@ -154,8 +154,10 @@ function sandboxNetPid(root: number): number | undefined {
 export interface SenderContext {
   /** The process everything of the run descends from (undefined before the script started). */
   rootPid(): number | undefined;
-  /** Whether a pid is the real terraform/tofu binary (the run's process observer). */
+  /** Whether a pid is the real terraform/tofu binary itself, by inode (the run's process observer). */
   isTerraform(pid: number): boolean;
+  /** Whether a pid runs a copy of that binary (same size, another inode): named as such, never credited. */
+  isCopy?(pid: number): boolean;
   /** The forwarder's port inside the sandbox (the relay's port number) and its exact argv. */
   port: number;
   forwarderArgv: string[];
@@ -217,7 +219,10 @@ export async function identifySender(inbound: Socket, context: SenderContext): P
     return { terraform: false, detail: `one of ${holders.length} processes sharing the connection: ${names}` };
   }
   const name = `${nameOf(sender.pid)} (pid ${sender.pid})`;
-  if (!context.isTerraform(sender.pid)) return { terraform: false, pid: sender.pid, detail: name };
+  if (!context.isTerraform(sender.pid)) {
+    const copy = context.isCopy?.(sender.pid) === true;
+    return { terraform: false, pid: sender.pid, detail: copy ? `a copy of the terraform binary, ${name} (a copy is not counted: it may have been patched)` : name };
+  }
   const fdNumber = [...sender.sockets.entries()].find(([, inode]) => inode === client.inode)?.[0];
   if (!hasCloseOnExec(readText(`/proc/${sender.pid}/fdinfo/${fdNumber}`))) {
     return { terraform: false, pid: sender.pid, detail: `the program that opened the connection ${name} inherited (no close-on-exec: terraform did not open it)` };

@@ -77,7 +77,12 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   const sandboxed = context.sandbox.kind !== 'none';
   let rootPid: number | undefined;
   let observer: TerraformObserver | undefined;
-  const tracing = options.senders ? await senderTracing(options.senders, environment.env.PATH ?? '', () => rootPid, (pid) => observer?.isTerraform(pid) ?? false) : undefined;
+  const tracing = options.senders
+    ? await senderTracing(options.senders, environment.env.PATH ?? '', () => rootPid, {
+        isTerraform: (pid) => observer?.isRealBinary(pid) ?? false,
+        isCopy: (pid) => (observer?.isTerraform(pid) ?? false) && !(observer?.isRealBinary(pid) ?? false),
+      })
+    : undefined;
   const network = sandboxed && context.sandbox.networkIsolation ? await startPortForwards(options.relayed.ports, options.root, tracing) : undefined;
   const { limits } = context;
   const mounts: SandboxMounts | undefined = sandboxed
@@ -137,7 +142,12 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
 }
 
 /** How the port forward traces the sender of each connection (connection-sender.ts): the system socat the launcher runs, the run's processes. */
-async function senderTracing(senders: ConnectionSenders, searchPath: string, rootPid: () => number | undefined, isTerraform: (pid: number) => boolean): Promise<ForwardTracing> {
+async function senderTracing(
+  senders: ConnectionSenders,
+  searchPath: string,
+  rootPid: () => number | undefined,
+  binary: { isTerraform: (pid: number) => boolean; isCopy: (pid: number) => boolean },
+): Promise<ForwardTracing> {
   const socatPath = await findOnPath('socat', searchPath);
   let socat: { dev: number; ino: number } | undefined;
   try {
@@ -147,6 +157,6 @@ async function senderTracing(senders: ConnectionSenders, searchPath: string, roo
   }
   return {
     senders,
-    trace: (inbound, forward) => identifySender(inbound, { rootPid, isTerraform, port: forward.port, forwarderArgv: forwarderArgv(forward), socat }),
+    trace: (inbound, forward) => identifySender(inbound, { rootPid, ...binary, port: forward.port, forwarderArgv: forwarderArgv(forward), socat }),
   };
 }

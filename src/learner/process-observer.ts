@@ -46,6 +46,11 @@ export interface ObservedTerraform {
    * (DEPLOY_ENV: BASH_ENV, exported bash functions, LD_PRELOAD, ...): name -> value.
    */
   deployEnv?: Record<string, string>;
+  /**
+   * Recognised by size, not by inode: a copy of the binary. It is watched like the real one (its arguments can
+   * contradict records) but not credited with what it sends: a copy of the same size may have been patched.
+   */
+  copy?: boolean;
 }
 
 /**
@@ -97,6 +102,20 @@ export class TerraformObserver {
     }
     this.tick();
     this.timer = setInterval(() => this.tick(), POLL_MS);
+  }
+
+  /**
+   * Whether the process is the real binary itself (its inode: the grader's file, a hard link or a bind mount of it),
+   * not a copy. Only such a process is credited with what it sent: a copy of the same size may have been patched.
+   */
+  isRealBinary(pid: number): boolean {
+    if (!this.binary) return false;
+    try {
+      const exe = statSync(`/proc/${pid}/exe`);
+      return exe.dev === this.binary.dev && exe.ino === this.binary.ino;
+    } catch {
+      return false;
+    }
   }
 
   /** Whether the process is the real terraform/tofu binary (by inode, or a copy by size). */
@@ -183,7 +202,13 @@ export class TerraformObserver {
       this.watches.set(key, watching);
     }
     const planSnapshot = plan ? snapshotSavedPlan(pid, '/', plan) : undefined;
-    const entry: ObservedTerraform = { pid, args, tf_cli_args, seen_at: Date.now(), config: [...snapshotConfig(pid, parsed.chdir, dirs), ...(planSnapshot ? [planSnapshot] : [])],
+    const entry: ObservedTerraform = {
+      pid,
+      args,
+      tf_cli_args,
+      seen_at: Date.now(),
+      config: [...snapshotConfig(pid, parsed.chdir, dirs), ...(planSnapshot ? [planSnapshot] : [])],
+      ...(this.isRealBinary(pid) ? {} : { copy: true }),
       ...(watching ? { configChanged: watching.changed } : {}),
       ...(Object.keys(deployEnv).length ? { deployEnv } : {}),
     };
