@@ -38,7 +38,7 @@ describe('the terraform observer', () => {
   ])('watching %s: a process caught inside execve is read again, never remembered with empty arguments', async (_how, byMembers) => {
     // 200 execs of the binary in a row, watched by a tight loop of ticks: about 1 look in 3 at a fresh exec finds
     // /proc/PID/exe already the new program while cmdline and environ are still empty (measured on kernel 6.18).
-    const script = `for i in $(seq 200); do TF_CLI_ARGS_apply=-lock-timeout=1s ${BINARY} 0.001; done`;
+    const script = `for i in $(seq 200); do TF_CLI_ARGS_apply=-lock-timeout=1s ${BINARY} 0.01; done`;
     const shell = spawn('bash', ['-c', script], { stdio: 'ignore' });
     const exited = new Promise((resolve) => shell.once('exit', resolve));
     let done = false;
@@ -56,9 +56,9 @@ describe('the terraform observer', () => {
     }
     const observed = observer.stop();
     expect(observed.length).toBeGreaterThan(10);
-    expect(observed.filter((entry) => entry.args.join(' ') !== '0.001')).toEqual([]);
+    expect(observed.filter((entry) => entry.args.join(' ') !== '0.01')).toEqual([]);
     expect(observed.filter((entry) => entry.tf_cli_args['TF_CLI_ARGS_apply'] !== '-lock-timeout=1s')).toEqual([]);
-    expect(aliveSeen.filter((args) => args.join(' ') !== '0.001')).toEqual([]);
+    expect(aliveSeen.filter((args) => args.join(' ') !== '0.01')).toEqual([]);
   }, 60_000);
 
   test('a process started with no environment is still observed (on the second look)', async () => {
