@@ -346,14 +346,7 @@ export class RunCgroup implements AsyncDisposable {
     // killed; a frozen process dies once thawed.
     if (await this.pause()) {
       try {
-        for (const pid of await this.pids()) {
-          try {
-            process.kill(pid, 'SIGKILL');
-            killed += 1;
-          } catch {
-            // already gone
-          }
-        }
+        killed += sigkillEach(await this.pids());
       } finally {
         await this.resume();
       }
@@ -361,14 +354,7 @@ export class RunCgroup implements AsyncDisposable {
     for (let round = 0; round < 50; round += 1) {
       const pids = await this.pids();
       if (pids.length === 0) return killed;
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-          killed += 1;
-        } catch {
-          // already gone
-        }
-      }
+      killed += sigkillEach(pids);
       await new Promise((resolve) => setImmediate(resolve));
     }
     return killed;
@@ -394,4 +380,18 @@ export class RunCgroup implements AsyncDisposable {
     await this.killAll();
     await this.remove();
   }
+}
+
+/** SIGKILLs each process; returns how many were still there to kill. */
+function sigkillEach(pids: number[]): number {
+  let killed = 0;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed += 1;
+    } catch {
+      // already gone
+    }
+  }
+  return killed;
 }

@@ -11,6 +11,16 @@ export interface ProcEntry {
   start: number;
 }
 
+/** ppid, comm and start time from the text of /proc/PID/stat. */
+function parseStat(stat: string): Omit<ProcEntry, 'pid'> {
+  // pid (comm) state ppid ...: comm may hold spaces and parentheses. After the comm: state ppid pgrp session tty_nr
+  // tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime priority nice num_threads itrealvalue
+  // starttime (fields 3 to 22).
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return { ppid: Number(fields[1]), comm: stat.slice(stat.indexOf('(') + 1, close), start: Number(fields[19]) };
+}
+
 export function readProcTable(): ProcEntry[] {
   const entries: ProcEntry[] = [];
   let names: string[];
@@ -27,13 +37,8 @@ export function readProcTable(): ProcEntry[] {
     } catch {
       continue;
     }
-    // pid (comm) state ppid ...: comm may hold spaces and parentheses.
-    const close = stat.lastIndexOf(')');
-    // After the comm: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime
-    // cstime priority nice num_threads itrealvalue starttime (fields 3 to 22).
-    const fields = stat.slice(close + 2).split(' ');
-    const ppid = Number(fields[1]);
-    if (Number.isFinite(ppid)) entries.push({ pid: Number(name), ppid, comm: stat.slice(stat.indexOf('(') + 1, close), start: Number(fields[19]) });
+    const parsed = parseStat(stat);
+    if (Number.isFinite(parsed.ppid)) entries.push({ pid: Number(name), ...parsed });
   }
   return entries;
 }
@@ -61,7 +66,7 @@ export function descendantsOf(root: number, table: readonly ProcEntry[] = readPr
 export function processStart(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return parseStat(stat).start;
   } catch {
     return undefined;
   }
