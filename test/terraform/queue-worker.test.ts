@@ -13,6 +13,7 @@ import { startEmbeddedBackend } from '../../src/backend/embedded.ts';
 import type { StartedBackend } from '../../src/backend/types.ts';
 import type { GradeResult } from '../../src/grading/types.ts';
 import { repoPath } from '../../src/paths.ts';
+import { locateTerraform } from '../../src/terraform/locate.ts';
 import { packSubmission } from '../../src/queue/archive-pack.ts';
 import type { JobProgress } from '../../src/queue/process-job.ts';
 import { waitFor } from '../../src/util/wait.ts';
@@ -124,7 +125,9 @@ await describeWithRedis('queue worker and enqueue (real redis-server)', (binary)
     const queue = queueOf('fault');
     // Fault injection: the real binary answers `version` (the worker starts), every other command fails.
     const broken = path.join(root, 'broken-terraform');
-    await writeFile(broken, `#!/bin/sh\nif [ "$1" = version ]; then exec '${process.env.LOCKGRADER_TERRAFORM ?? 'tofu'}' "$@"; fi\necho "injected fault: terraform unavailable" >&2\nexit 1\n`, { mode: 0o755 });
+    // The binary the grader would use here (LOCKGRADER_TERRAFORM, else terraform or tofu on PATH, else the cached build).
+    const real = (await locateTerraform()).path;
+    await writeFile(broken, `#!/bin/sh\nif [ "$1" = version ]; then exec '${real}' "$@"; fi\necho "injected fault: terraform unavailable" >&2\nexit 1\n`, { mode: 0o755 });
     const worker = await startWorker(['--redis', redis.url, '--queue', 'fault', '--concurrency', '1'], { ...process.env, LOCKGRADER_TERRAFORM: broken });
     try {
       const { archive } = await packSubmission(repoPath('fixtures/submissions/reference'));
