@@ -15,6 +15,15 @@ const HONEST: Array<[string, string]> = [
     ].join(' '),
   ],
   [
+    'two bullets, the verb of the first one no list has ("they never touch the state"), honest round 6',
+    [
+      '## About `-lock=false`',
+      '',
+      '* OK for readonly commands (plan without -out, show, output) -- they never touch the state.',
+      "* NOT OK for writes. Two concurrent `terraform apply` runs without a lock both read serial N, both write serial N+1, and one run's changes are silently lost; the state no longer matches what is deployed.",
+    ].join('\n'),
+  ],
+  [
     'the classic',
     'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
   ],
@@ -241,6 +250,7 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
   ['bullets of single words', '# LOCKING\n\n- -lock=false\n- read-only\n- corrupt\n- race\n- lost updates\n', 'no-sentences'],
   ['a comma list of terms', '-lock=false, read-only, plan only, concurrent writes, corrupt state, lost updates, race conditions, overwritten state', 'no-sentences'],
   ['a table of terms', '| flag | use | risk |\n|---|---|---|\n| -lock=false | read-only plan | corrupt state, lost updates |\n', 'no-sentences'],
+  ['pronouns only before function words', '- -lock=false just for plan, it for the state\n- lost data and broken state, they at night\n- one true sentence: concurrent applies can corrupt the state of a team.', 'no-sentences'],
   ['one true sentence is not enough', '-lock=false is for read-only plans because concurrent writes corrupt the state.', 'no-sentences'],
   [
     'sentences without the terms',

@@ -28,7 +28,8 @@
 //    common verb (is, are, can, will, should, does, has, takes, prevents, ...), an
 //    imperative start (Use, Run, Never, Avoid, ...), or a verb of the topic
 //    (corrupt, overwrite, write, lose, ...) together with a determiner or pronoun
-//    (the, a, its, it, they, ...), which term lists lack. Headings, list items and
+//    (the, a, its, it, they, ...), or a subject pronoun before a word ("they
+//    never touch the state"), which term lists lack. Headings, list items and
 //    table rows are units of their own; code blocks are not prose. So a keyword
 //    list ("-lock=false read-only corrupt", bullets of single words, or a comma
 //    list of terms) fails.
@@ -111,6 +112,13 @@ const VERBISH = new RegExp(
 /** Verbs of this topic; they make a sentence only next to a determiner or pronoun ("two applies corrupt the state"), since in a term list they read as nouns. */
 const TOPIC_VERB = /\b(corrupts?|overwrites?|clobbers?|loses?|writes?|reads?|runs?|takes?|holds?|waits?|changes?|appl(y|ies)|breaks?|leaves?|wins?|vanish(es)?|disappears?|replaces?|saves?|updates?|modif(y|ies)|protects?|prevents?|keeps?|blocks?|fails?|needs?|uses?|skips?)\b/i;
 const DETERMINER = /\b(the|a|an|its|their|each|every|another|this|that|these|those|which|who|it|they|we|you|one|both|your|our)\b/i;
+/**
+ * A subject pronoun and the word after it, past an adverb ("they never touch the state", "we only inspect it"):
+ * the verb may be one no list here has, and a term list has no subject pronouns. Function words after the
+ * pronoun do not count ("it in a list").
+ */
+const SUBJECT_VERB =
+  /\b(i|we|you|they|he|she|it)\s+(?:(?:never|always|only|just|also|still|then|often|usually|simply|merely|both|all|already|really)\s+)?(?!(?:the|a|an|and|or|of|to|in|on|for|with|at|by|from|as|is|are)\b)[a-z]{3,}\b/i;
 /** Imperatives a sentence may start with ("Use -lock=false only for plan."). */
 const IMPERATIVE = /^(use|run|never|always|avoid|pass|add|set|keep|make|let|do|don't|only|remember|note|prefer|wait|apply|plan|disable|enable|give)\b/i;
 
@@ -236,7 +244,7 @@ function sentences(unit: Unit): string[] {
 function isRealSentence(sentence: string): boolean {
   const words = sentence.split(/\s+/).filter((word) => /[A-Za-z]/.test(word));
   if (words.length < MIN_WORDS) return false;
-  return VERBISH.test(sentence) || IMPERATIVE.test(sentence.replace(/^[^A-Za-z]+/, '')) || (TOPIC_VERB.test(sentence) && DETERMINER.test(sentence));
+  return VERBISH.test(sentence) || SUBJECT_VERB.test(sentence) || IMPERATIVE.test(sentence.replace(/^[^A-Za-z]+/, '')) || (TOPIC_VERB.test(sentence) && DETERMINER.test(sentence));
 }
 
 /** A clause that opens with an order to do it ("Use -lock=false for apply while another apply is running") recommends it even when it names writes running together. */
