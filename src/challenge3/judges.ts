@@ -39,7 +39,7 @@ const TABLE_TAMPERING = new Set(['BatchWriteItem', 'TransactWriteItems', 'Delete
 function objectTampering(request: BackendRequest, lock: LockTarget): boolean {
   if (lock.kind !== 'object' || !succeeded(request)) return false;
   const action = lockAction(request, lock);
-  return (action === 'put' && (!request.conditional || request.operation === 'CopyObject')) || (action === 'delete' && request.operation === 'DeleteObjects');
+  return (action === 'put' && (!request.conditional || request.operation !== 'PutObject')) || (action === 'delete' && request.operation === 'DeleteObjects');
 }
 
 function judge(learner: Learner3, body: (ok: Ok) => Verdict): Verdict {

@@ -50,7 +50,9 @@ export interface BackendRequest {
   /**
    * DynamoDB: the X-Amz-Target operation (PutItem, GetItem, ...).
    * S3: GetObject, PutObject, DeleteObject, DeleteObjects, HeadObject, ListObjects (v1 and v2),
-   * ListBuckets, CreateBucket, DeleteBucket, HeadBucket, CopyObject, or 'Other:<METHOD>'.
+   * ListBuckets, CreateBucket, DeleteBucket, HeadBucket, CopyObject, the multipart upload's CreateMultipartUpload,
+   * UploadPart, UploadPartCopy, CompleteMultipartUpload (which writes the key), AbortMultipartUpload, ListParts,
+   * PostObject (a browser-form upload: its key read from the form, when kept), or 'Other:<METHOD>'.
    */
   operation: string;
   /** DynamoDB TableName. */

@@ -8,6 +8,7 @@ import {
   decodeAwsChunked,
   decodeContentEncoding,
   deleteObjectsKeys,
+  postObjectKey,
   describeDynamoDbRequest,
   describeS3Request,
   dynamoDbErrorType,
@@ -189,8 +190,16 @@ describe('describeS3Request', () => {
     ['PUT', '/b?versioning', h(), { operation: 'Other:PUT', bucket: 'b', conditional: false }],
     ['GET', '/b?location', h(), { operation: 'Other:GET', bucket: 'b', conditional: false }],
     ['PUT', '/b/k?tagging', h(), { operation: 'Other:PUT', bucket: 'b', key: 'k', conditional: false }],
-    ['PUT', '/b/k?partNumber=1&uploadId=u', h(), { operation: 'Other:PUT', bucket: 'b', key: 'k', conditional: false }],
-    ['POST', '/b/k?uploads', h(), { operation: 'Other:POST', bucket: 'b', key: 'k', conditional: false }],
+    // multipart uploads are named: CompleteMultipartUpload writes the key (c3-cheat-multipart-state)
+    ['PUT', '/b/k?partNumber=1&uploadId=u', h(), { operation: 'UploadPart', bucket: 'b', key: 'k', conditional: false }],
+    ['PUT', '/b/k?partNumber=1&uploadId=u', h({ 'x-amz-copy-source': 'b/x' }), { operation: 'UploadPartCopy', bucket: 'b', key: 'k', conditional: false }],
+    ['POST', '/b/k?uploads', h(), { operation: 'CreateMultipartUpload', bucket: 'b', key: 'k', conditional: false }],
+    ['POST', '/b/k?uploadId=u', h(), { operation: 'CompleteMultipartUpload', bucket: 'b', key: 'k', conditional: false }],
+    ['DELETE', '/b/k?uploadId=u', h(), { operation: 'AbortMultipartUpload', bucket: 'b', key: 'k', conditional: false }],
+    ['GET', '/b/k?uploadId=u', h(), { operation: 'ListParts', bucket: 'b', key: 'k', conditional: false }],
+    ['GET', '/b?uploads', h(), { operation: 'Other:GET', bucket: 'b', conditional: false }],
+    // a browser-form upload: its key is in the body (postObjectKey)
+    ['POST', '/b', h(), { operation: 'PostObject', bucket: 'b', conditional: false }],
     ['PATCH', '/b/k', h(), { operation: 'Other:PATCH', bucket: 'b', key: 'k', conditional: false }],
     // keys are URL-decoded; %2F is part of the key, not a separator
     ['GET', '/b/env%3A/dev/a%20b%2Fc', h(), { operation: 'GetObject', bucket: 'b', key: 'env:/dev/a b/c', conditional: false }],
@@ -253,6 +262,20 @@ describe('decodeContentEncoding', () => {
     expect(decodeContentEncoding(gzipSync(body), 'gzip')?.toString()).toBe(body.toString());
     expect(decodeContentEncoding(body, 'gzip')).toBeUndefined();
     expect(decodeContentEncoding(body, 'zstd')).toBeUndefined();
+  });
+});
+
+describe('postObjectKey', () => {
+  const form = (fields: Array<[string, string, string?]>) =>
+    fields.map(([name, value, file]) => `--XyZ\r\nContent-Disposition: form-data; name="${name}"${file !== undefined ? `; filename="${file}"` : ''}\r\n\r\n${value}\r\n`).join('') + '--XyZ--\r\n';
+  test.each<[string | undefined, string, string | undefined]>([
+    ['multipart/form-data; boundary=XyZ', form([['key', 'lab/terraform.tfstate'], ['file', '{}', 'n.json']]), 'lab/terraform.tfstate'],
+    ['multipart/form-data; boundary="XyZ"', form([['Key', 'lab/${filename}'], ['file', '{}', 'terraform.tfstate']]), 'lab/terraform.tfstate'],
+    ['multipart/form-data; boundary=XyZ', form([['file', '{}', 'n.json']]), undefined],
+    ['application/json', '{}', undefined],
+    [undefined, form([['key', 'k']]), undefined],
+  ])('%s → %s', (type, body, key) => {
+    expect(postObjectKey(type, body)).toBe(key);
   });
 });
 

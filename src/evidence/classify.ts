@@ -201,6 +201,15 @@ function s3Operation(method: string, bucket: string | undefined, key: string | u
   const other = `Other:${method}`;
   if (bucket === undefined) return method === 'GET' ? 'ListBuckets' : other;
   if (method === 'POST' && key === undefined && query.has('delete')) return 'DeleteObjects';
+  // A multipart upload writes its key when it completes, whatever the object was (a state, a .tflock): named,
+  // so that the evidence sees the write (c3-cheat-multipart-state uploaded the state that way, unseen).
+  if (key !== undefined && query.has('uploadId')) {
+    if (method === 'PUT' && query.has('partNumber')) return header(headers, 'x-amz-copy-source') !== undefined ? 'UploadPartCopy' : 'UploadPart';
+    if (method === 'POST') return 'CompleteMultipartUpload';
+    if (method === 'DELETE') return 'AbortMultipartUpload';
+    if (method === 'GET') return 'ListParts';
+  }
+  if (key !== undefined && method === 'POST' && query.has('uploads')) return 'CreateMultipartUpload';
   if ([...query].some((name) => SUBRESOURCES.has(name))) return other;
   if (key === undefined) {
     switch (method) {
@@ -212,6 +221,9 @@ function s3Operation(method: string, bucket: string | undefined, key: string | u
         return 'DeleteBucket';
       case 'HEAD':
         return 'HeadBucket';
+      case 'POST':
+        // A browser-form upload (POST Object): the key is a field of its multipart/form-data body (postObjectKey).
+        return 'PostObject';
       default:
         return other;
     }
@@ -290,4 +302,26 @@ export function decodeContentEncoding(body: Buffer, encoding: string | undefined
     return undefined;
   }
   return undefined;
+}
+
+/**
+ * The key a POST Object (browser-form upload) writes: its form's "key" field, with "${filename}" replaced by the
+ * file part's file name as S3 does; undefined when the body holds no key field (or was not kept).
+ */
+export function postObjectKey(contentType: string | undefined, body: string): string | undefined {
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '');
+  const mark = boundary?.[1] ?? boundary?.[2];
+  if (mark === undefined) return undefined;
+  let key: string | undefined;
+  let filename: string | undefined;
+  for (const part of body.split(`--${mark}`)) {
+    const split = part.indexOf('\r\n\r\n');
+    if (split === -1) continue;
+    const head = part.slice(0, split);
+    const name = /content-disposition:[^\r\n]*;\s*name="([^"]*)"/i.exec(head)?.[1];
+    const file = /content-disposition:[^\r\n]*;\s*filename="([^"]*)"/i.exec(head)?.[1];
+    if (file !== undefined) filename = file;
+    if (name?.toLowerCase() === 'key' && file === undefined) key = part.slice(split + 4).replace(/\r\n$/, '');
+  }
+  return key === undefined ? undefined : key.replaceAll('${filename}', filename ?? '');
 }

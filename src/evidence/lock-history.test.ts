@@ -194,6 +194,22 @@ describe('stateWrites', () => {
       ],
     ],
     [
+      'a multipart upload writes the state when it completes; a browser-form upload (PostObject) of the key, or of a key not read, may be the state (c3-cheat-multipart-state)',
+      [
+        { at: 10, run: 'x', operation: 'CreateMultipartUpload', service: 's3' as const, bucket: BUCKET, key: KEY, client: 'aws-cli' as const },
+        { at: 20, run: 'x', operation: 'UploadPart', service: 's3' as const, bucket: BUCKET, key: KEY, client: 'aws-cli' as const },
+        { at: 30, run: 'x', operation: 'CompleteMultipartUpload', service: 's3' as const, bucket: BUCKET, key: KEY, client: 'aws-cli' as const },
+        { at: 40, run: 'x', operation: 'PostObject', service: 's3' as const, bucket: BUCKET, key: KEY, client: 'other' as const },
+        { at: 50, run: 'x', operation: 'PostObject', service: 's3' as const, bucket: BUCKET, client: 'other' as const },
+        { at: 60, run: 'x', operation: 'PostObject', service: 's3' as const, bucket: BUCKET, key: 'other', client: 'other' as const },
+      ],
+      [
+        { seq: 2, at: 30, run: 'x', client: 'aws-cli', target: 'state', operation: 'CompleteMultipartUpload', status: 200, succeeded: true, lockedByWriter: false },
+        { seq: 3, at: 40, run: 'x', client: 'other', target: 'state', operation: 'PostObject', status: 200, succeeded: true, lockedByWriter: false },
+        { seq: 4, at: 50, run: 'x', client: 'other', target: 'state', operation: 'PostObject', status: 200, succeeded: true, lockedByWriter: false },
+      ],
+    ],
+    [
       'a write after the holder was force-unlocked is not under its lock',
       [acquire(100, 'h', 'h'), release(150, 'c2'), putState(160, 'h'), acquire(200, 'c2', 'c'), putState(210, 'c2')],
       [

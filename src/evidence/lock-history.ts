@@ -188,12 +188,14 @@ export interface StateTarget {
   locks?: readonly LockRef[];
 }
 
-const STATE_WRITES = new Set(['PutObject', 'CopyObject', 'DeleteObject']);
+// CompleteMultipartUpload and PostObject write the key too (c3-cheat-multipart-state: an unlocked state uploaded in
+// parts was no write at all to the evidence). A PostObject whose key was not read (its form not kept) may be the state.
+const STATE_WRITES = new Set(['PutObject', 'CopyObject', 'DeleteObject', 'CompleteMultipartUpload', 'PostObject']);
 const DIGEST_WRITES = new Set(['PutItem', 'DeleteItem', 'UpdateItem']);
 
 /**
- * Every write of the state object (S3 PutObject/CopyObject/DeleteObject on the
- * key, DeleteObjects naming it) and of the digest item (PutItem/DeleteItem/
+ * Every write of the state object (S3 PutObject/CopyObject/DeleteObject/CompleteMultipartUpload/PostObject on
+ * the key, DeleteObjects naming it, a PostObject whose key is not known) and of the digest item (PutItem/DeleteItem/
  * UpdateItem on its LockID), failed ones included, each judged: did the
  * writer's run hold every lock of the lab then? (In the `both` variant a
  * write under only one of the two locks is not a locked write.)
@@ -207,7 +209,9 @@ export function stateWrites(requests: readonly BackendRequest[], target: StateTa
     if (
       request.service === 's3' &&
       request.bucket === target.bucket &&
-      ((request.key === target.key && STATE_WRITES.has(request.operation)) || (request.operation === 'DeleteObjects' && request.keys?.includes(target.key) === true))
+      ((request.key === target.key && STATE_WRITES.has(request.operation)) ||
+        (request.operation === 'DeleteObjects' && request.keys?.includes(target.key) === true) ||
+        (request.operation === 'PostObject' && request.key === undefined))
     ) {
       kind = 'state';
     } else if (target.digestLockId !== undefined && request.service === 'dynamodb' && request.lockId === target.digestLockId && DIGEST_WRITES.has(request.operation)) {

@@ -25,6 +25,9 @@ describe('lockAction', () => {
   test.each([
     ['PutObject of the .tflock', s3('PutObject'), OBJECT, 'put'],
     ['CopyObject onto the .tflock', s3('CopyObject'), OBJECT, 'put'],
+    ['a multipart upload completed onto the .tflock', s3('CompleteMultipartUpload'), OBJECT, 'put'],
+    ['a browser-form upload (PostObject) of the .tflock', s3('PostObject'), OBJECT, 'put'],
+    ['a part of a multipart upload writes nothing yet', s3('UploadPart'), OBJECT, undefined],
     ['GetObject of the .tflock', s3('GetObject'), OBJECT, 'read'],
     ['HeadObject reads no Lock Info', s3('HeadObject'), OBJECT, undefined],
     ['DeleteObject of the .tflock', s3('DeleteObject'), OBJECT, 'delete'],

@@ -5,7 +5,7 @@
 //
 //   | action  | item (DynamoDB)                         | object (S3)                                   |
 //   |---------|-----------------------------------------|-----------------------------------------------|
-//   | put     | PutItem on the LockID                   | PutObject or CopyObject onto the key          |
+//   | put     | PutItem on the LockID                   | PutObject, CopyObject, CompleteMultipartUpload or PostObject onto the key |
 //   | acquire | a put with ConditionExpression          | a put with If-None-Match (or If-Match)        |
 //   | refused | ConditionalCheckFailedException         | PreconditionFailed (412), ConditionalRequestConflict (409) |
 //   | read    | GetItem                                 | GetObject (what reads the Lock Info)          |
@@ -56,6 +56,9 @@ export function deletionName(request: BackendRequest): string {
 const OBJECT_ACTIONS: Readonly<Record<string, LockAction>> = {
   PutObject: 'put',
   CopyObject: 'put',
+  // A multipart upload or a browser-form upload onto the .tflock writes it too (never terraform's way: by hand).
+  CompleteMultipartUpload: 'put',
+  PostObject: 'put',
   GetObject: 'read',
   DeleteObject: 'delete',
 };

@@ -16,6 +16,7 @@ import {
   decodeAwsChunked,
   decodeContentEncoding,
   deleteObjectsKeys,
+  postObjectKey,
   describeDynamoDbRequest,
   describeS3Request,
   dynamoDbErrorType,
@@ -205,7 +206,7 @@ function forwardExchange(req: IncomingMessage, res: ServerResponse, ctx: PortCon
   const keepRequest =
     service === 'dynamodb'
       ? new Capture(MAX_DYNAMODB_REQUEST)
-      : s3Facts?.operation === 'PutObject' || s3Facts?.operation === 'DeleteObjects'
+      : s3Facts?.operation === 'PutObject' || s3Facts?.operation === 'DeleteObjects' || s3Facts?.operation === 'PostObject'
         ? new Capture(isAwsChunked(req.headers) ? MAX_FRAMED_BODY : MAX_LOGGED_BODY)
         : undefined;
   let keepResponse: Capture | undefined;
@@ -261,7 +262,10 @@ function forwardExchange(req: IncomingMessage, res: ServerResponse, ctx: PortCon
       if (requestBody !== undefined) {
         const payload = isAwsChunked(req.headers) ? (decodeAwsChunked(requestBody) ?? requestBody) : requestBody;
         if (s3Facts.operation === 'DeleteObjects') entry.keys = deleteObjectsKeys(payload.toString('utf8'));
-        else if (payload.length <= MAX_LOGGED_BODY) entry.body = payload.toString('utf8');
+        else if (s3Facts.operation === 'PostObject') {
+          const key = postObjectKey(header(req.headers, 'content-type'), payload.toString('latin1'));
+          if (key !== undefined) entry.key = key;
+        } else if (payload.length <= MAX_LOGGED_BODY) entry.body = payload.toString('utf8');
       }
       if (failure === undefined) {
         const type = s3ErrorType(method, entry.status, responseBody);
