@@ -123,6 +123,12 @@ export function bubblewrapArgs(mounts: SandboxMounts, cwd: string, command: stri
   }
   for (const path of mounts.readable) args.push('--ro-bind', path, path);
   for (const dir of mounts.writable) args.push('--bind', dir, dir);
+  // No capabilities: bwrap run by root keeps them all for the script (CAP_SYS_ADMIN, CAP_MKNOD, ...), and a learner
+  // script could then `mount -o remount,bind,rw /` and write the host's files, unmount the tmpfs hiding the grader's
+  // folders, remount /proc read-write (and write another process's memory), or move itself out of its control group
+  // (hostile fixture sandbox-privileges). Nothing in the sandbox needs one: bwrap sets up its mounts, loopback and
+  // host name before it drops them, and the run's limits are applied from outside.
+  args.push('--cap-drop', 'ALL');
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--hostname', 'learner', '--new-session', '--die-with-parent', '--chdir', cwd);
   const lines: string[] = [];
   // Own network namespace (bwrap brings up its loopback): socat listens on each

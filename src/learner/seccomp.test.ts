@@ -90,5 +90,19 @@ for path in ("/proc/%s/mem" % sys.argv[1], "/proc/self/oom_score_adj"):
       // 30: EROFS
       expect({ code, stdout }).toEqual({ code: 0, stdout: '30\n30\n' });
     });
+
+    test('the script has no capabilities: root\'s would let it remount / or /proc read-write and mount file systems (hostile fixture sandbox-privileges)', async () => {
+      const script = `grep '^CapEff' /proc/self/status
+mount -o remount,bind,rw / 2>/dev/null && echo remounted-root
+mount -o remount,rw /proc 2>/dev/null && echo remounted-proc
+mount -t tmpfs none /mnt 2>/dev/null && echo mounted
+exit 0`;
+      const args = bubblewrapArgs({ hidden: [], readable: [], writable: [] }, '/', ['/bin/bash', '-c', script]);
+      const child = spawn('bwrap', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect({ code, stdout }).toEqual({ code: 0, stdout: 'CapEff:\t0000000000000000\n' });
+    });
   });
 }
