@@ -448,6 +448,58 @@ jobs:
     });
   });
 
+  test("an if: on an earlier step's outputs is decided when the step is reached (plan -detailed-exitcode, honest round 6)", () => {
+    const workflow = (code: string): string => `
+jobs:
+  deploy:
+    steps:
+      - name: Plan
+        id: Plan
+        run: |
+          echo "ExitCode=${code}" >> "$GITHUB_OUTPUT"
+          printf 'summary<<EOF\\nline one\\nline two\\nEOF\\n' >> "$GITHUB_OUTPUT"
+      - name: Apply
+        if: steps.plan.outputs.exitcode == '2'
+        run: echo applied
+      - name: Nothing to do
+        if: \${{ steps.plan.outputs.exitcode == 0 && steps.plan.outputs.summary }}
+        run: echo no-changes
+      - name: Unset output
+        if: "!steps.plan.outputs.missing"
+        run: echo missing-is-falsy
+`;
+    const plan = planWorkflow(workflow('2'));
+    expect(plan.steps.map((step) => step.name)).toEqual(['Plan', 'Apply', 'Nothing to do', 'Unset output']);
+    expect(plan.unsupported).toEqual([]);
+    expect(plan.assumptions).toContain(
+      `job "deploy" step "Apply" runs only if its if: steps.plan.outputs.exitcode == '2' holds when it is reached (read from what earlier steps wrote to $GITHUB_OUTPUT)`,
+    );
+    const changes = run(workflow('2'));
+    expect(changes).toMatchObject({ status: 0, stdout: 'applied\nmissing-is-falsy\n' });
+    expect(changes.stderr).toContain(`::step-skipped:: Nothing to do (its if: \${{ steps.plan.outputs.exitcode == 0 && steps.plan.outputs.summary }} is false for this run)`);
+    expect(run(workflow('0'))).toMatchObject({ status: 0, stdout: 'no-changes\nmissing-is-falsy\n' });
+    expect(run(workflow('1'))).toMatchObject({ status: 0, stdout: 'missing-is-falsy\n' });
+  });
+
+  test('an output passed to a function, compared with <, or of a later or unknown step is not decided at run time: the step is skipped and said', () => {
+    const plan = planWorkflow(`
+jobs:
+  deploy:
+    steps:
+      - { id: plan, run: echo "exitcode=2" >> "$GITHUB_OUTPUT" }
+      - { name: A, if: "contains(steps.plan.outputs.exitcode, '2')", run: echo a }
+      - { name: B, if: "steps.plan.outputs.exitcode > 1", run: echo b }
+      - { name: C, if: "steps.later.outputs.x == 'y'", run: echo c }
+      - { id: later, run: echo "x=y" >> "$GITHUB_OUTPUT" }
+`);
+    expect(plan.steps.map((step) => step.name)).toEqual(['Run echo "exitcode=2" >> "$GITHUB_OUTPUT"', 'Run echo "x=y" >> "$GITHUB_OUTPUT"']);
+    expect(plan.unsupported).toEqual([
+      `job "deploy" step "A" is skipped: its if: contains(steps.plan.outputs.exitcode, '2') cannot be evaluated here (steps.plan.outputs.exitcode is not known here)`,
+      'job "deploy" step "B" is skipped: its if: steps.plan.outputs.exitcode > 1 cannot be evaluated here (steps.plan.outputs.exitcode is not known here)',
+      `job "deploy" step "C" is skipped: its if: steps.later.outputs.x == 'y' cannot be evaluated here (steps.later.outputs.x is not known here)`,
+    ]);
+  });
+
   test('shells: default bash has no pipefail, explicit bash has, sh -e stops at the first error', () => {
     const result = run(`
 jobs:

@@ -13,7 +13,9 @@
 // $GITHUB_PATH reaches the steps after it, as on a runner (an env: of the
 // workflow, job or step still wins over $GITHUB_ENV, as on GitHub). No actions
 // other than the setup ones treated as done, no matrix expansion, containers or
-// services, no steps.*/needs.* outputs. Everything not run as on GitHub is
+// services, no needs.* outputs; an `if:` on earlier steps' outputs
+// (steps.<id>.outputs.<name>, what they wrote to $GITHUB_OUTPUT) is decided
+// when the step is reached (workflow-step-outputs.ts). Everything not run as on GitHub is
 // named in `unsupported` so the feedback can say so; no expression is blanked
 // silently.
 //
@@ -29,6 +31,7 @@
 
 import { parseDocument } from 'yaml';
 import { type ContextResolver, type ExpressionValue, evaluateExpression, falsy, toText } from './workflow-expression.ts';
+import { OUTPUT_FUNCTIONS, type RuntimeCondition, renderRuntimeTest, runtimeCondition } from './workflow-step-outputs.ts';
 
 export interface WorkflowStep {
   /** The job's id (its key under `jobs:`). */
@@ -43,6 +46,10 @@ export interface WorkflowStep {
   shell: string;
   /** `continue-on-error: true`: a failure of this step does not stop the run. */
   continueOnError?: boolean;
+  /** The step's `id:` (lower case), whose outputs later steps' if: may read. */
+  id?: string;
+  /** An `if:` on earlier steps' outputs, decided when the step is reached (workflow-step-outputs.ts). */
+  runIf?: { text: string; condition: RuntimeCondition };
 }
 
 export interface WorkflowPlan {
@@ -287,6 +294,8 @@ function assume(plan: WorkflowPlan, expression: string): void {
 interface KnownResults {
   needs: Record<string, string>;
   steps: Record<string, string | undefined>;
+  /** Ids (lower case) of the job's run: steps planned so far: their outputs can decide a later if: at run time. */
+  runIds: Set<string>;
 }
 const KNOWN = new WeakMap<WorkflowPlan, KnownResults>();
 
@@ -353,6 +362,19 @@ function conditionSkips(condition: unknown, env: Record<string, string>, plan: W
   return falsy(evaluated.value) ? { reason: `its if: ${text} is false for this run`, asOnGitHub: true } : undefined;
 }
 
+/** A step's `if:` whose only unknowns are outputs of the job's earlier run: steps, to decide at run time; else undefined. */
+function outputCondition(condition: unknown, env: Record<string, string>, plan: WorkflowPlan, where: string): { text: string; condition: RuntimeCondition } | undefined {
+  const text = condition === undefined || condition === null ? undefined : scalarText(condition);
+  const runIds = KNOWN.get(plan)?.runIds;
+  if (text === undefined || runIds === undefined || runIds.size === 0) return undefined;
+  const bare = text.trim().replace(/^\$\{\{\s*([\s\S]*?)\s*\}\}$/, '$1').trim();
+  const resolve = contexts(env, plan, true, where);
+  const evaluated = tryEvaluate(bare, resolve);
+  if (!evaluated.ok || evaluated.unknown.length === 0) return undefined;
+  const runtime = runtimeCondition(bare, evaluated.unknown, runIds, resolve);
+  return runtime === undefined ? undefined : { text, condition: runtime };
+}
+
 /** Notes a skipped job or step: among the assumptions when GitHub would skip it too (its if: is false for the run), else as unsupported. */
 function noteSkip(plan: WorkflowPlan, where: string, skip: Skip): void {
   note(skip.asOnGitHub ? plan.assumptions : plan.unsupported, `${where} is skipped: ${skip.reason}`);
@@ -407,7 +429,7 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
     const job = jobs[jobId];
     const where = `job "${jobId}"`;
     if (!isMapping(job)) throw new Error(`workflow: ${where} must be a mapping`);
-    KNOWN.set(plan, { needs: Object.fromEntries(needsOf(job).map((need) => [need, skippedJobs.has(need) ? 'skipped' : 'success'])), steps: {} });
+    KNOWN.set(plan, { needs: Object.fromEntries(needsOf(job).map((need) => [need, skippedJobs.has(need) ? 'skipped' : 'success'])), steps: {}, runIds: new Set() });
     const blockedBy = needsOf(job).find((n) => skippedJobs.has(n));
     const skip: Skip | undefined =
       blockedBy !== undefined
@@ -466,7 +488,8 @@ function planStep(
     return undefined;
   }
   if (runText === undefined || step['run'] === null) throw new Error(`workflow: job "${jobId}" step ${index + 1} has neither run: nor uses:`);
-  const skips = conditionSkips(step['if'], jobEnv, plan, where);
+  const deferred = outputCondition(step['if'], jobEnv, plan, where);
+  const skips = deferred === undefined ? conditionSkips(step['if'], jobEnv, plan, where) : undefined;
   if (skips !== undefined) {
     noteSkip(plan, where, skips);
     knowStep(plan, step, skips.asOnGitHub ? 'skipped' : undefined);
@@ -494,7 +517,16 @@ function planStep(
   }
   const directory = scalarText(step['working-directory'] ?? jobDefaults['working-directory']);
   if (directory !== undefined && directory !== '') planned.workingDirectory = substitute(directory, env, where, plan);
-  knowStep(plan, step, planned.continueOnError ? undefined : 'success');
+  if (deferred !== undefined) {
+    planned.runIf = deferred;
+    note(plan.assumptions, `${where} runs only if its if: ${deferred.text} holds when it is reached (read from what earlier steps wrote to $GITHUB_OUTPUT)`);
+  }
+  knowStep(plan, step, planned.continueOnError || deferred !== undefined ? undefined : 'success');
+  const id = scalarText(step['id']);
+  if (id !== undefined && id !== '') {
+    planned.id = id.toLowerCase();
+    KNOWN.get(plan)?.runIds.add(planned.id);
+  }
   return planned;
 }
 
@@ -530,11 +562,11 @@ function renderAssignment(name: string, value: string): string {
  * put in front of PATH.
  */
 const LOAD_FILES = [
-  '__lg_load() {',
-  "  local line name delimiter value heredoc='^([A-Za-z_][A-Za-z0-9_]*)<<(.+)$'",
+  '__lg_pairs() {',
+  "  local line name delimiter value heredoc='^([A-Za-z_][A-Za-z0-9_-]*)<<(.+)$'",
   '  while IFS= read -r line || [ -n "$line" ]; do',
   "    line=${line%$'\\r'}",
-  '    if [[ $line =~ ^([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then',
+  '    if [[ $line =~ ^([A-Za-z_][A-Za-z0-9_-]*)=(.*)$ ]]; then',
   '      name=${BASH_REMATCH[1]}; value=${BASH_REMATCH[2]}',
   '    elif [[ $line =~ $heredoc ]]; then',
   '      name=${BASH_REMATCH[1]}; delimiter=${BASH_REMATCH[2]}; value=',
@@ -547,9 +579,16 @@ const LOAD_FILES = [
   '    else',
   '      continue',
   '    fi',
-  '    case $name in GITHUB_*|RUNNER_*) continue ;; esac',
-  '    export "$name=$value"',
+  '    "$2" "$name" "$value"',
   '  done < "$1"',
+  '}',
+  '__lg_export() {',
+  '  case $1 in GITHUB_*|RUNNER_*|*-*) return ;; esac',
+  '  export "$1=$2"',
+  '}',
+  '__lg_load() {',
+  '  local line',
+  '  __lg_pairs "$1" __lg_export',
   '  while IFS= read -r line || [ -n "$line" ]; do',
   "    line=${line%$'\\r'}",
   '    [ -n "$line" ] && PATH="$line:$PATH"',
@@ -570,6 +609,7 @@ export function renderWorkflowScript(plan: WorkflowPlan): string {
     'GITHUB_OUTPUT=$__lg_tmp/output GITHUB_STEP_SUMMARY=$__lg_tmp/summary',
     'export CI GITHUB_ACTIONS GITHUB_WORKSPACE GITHUB_ENV GITHUB_OUTPUT GITHUB_PATH GITHUB_STEP_SUMMARY',
     ...LOAD_FILES,
+    ...OUTPUT_FUNCTIONS,
   ];
   plan.steps.forEach((step, index) => {
     const label = shellQuote(step.name);
@@ -580,16 +620,21 @@ export function renderWorkflowScript(plan: WorkflowPlan): string {
     const failed = step.continueOnError
       ? `printf '::step-failed:: %s (exit %s; continue-on-error: the run goes on)\\n' ${label} "$__lg_status" >&2`
       : `printf '::step-failed:: %s (exit %s)\\n' ${label} "$__lg_status" >&2; exit "$__lg_status"`;
-    lines.push(
-      '',
+    const body = [
       `printf '::step:: %s\\n' ${label} >&2`,
-      `GITHUB_ENV=$__lg_tmp/env.${index} GITHUB_PATH=$__lg_tmp/path.${index}`,
-      ': > "$GITHUB_ENV"; : > "$GITHUB_PATH"',
+      `GITHUB_ENV=$__lg_tmp/env.${index} GITHUB_PATH=$__lg_tmp/path.${index} GITHUB_OUTPUT=$__lg_tmp/output.${index}`,
+      ': > "$GITHUB_ENV"; : > "$GITHUB_PATH"; : > "$GITHUB_OUTPUT"',
       `(${cd}exec env ${[...vars, step.shell, '-c', shellQuote(step.run)].join(' ')})`,
       '__lg_status=$?',
       `if [ "$__lg_status" -ne 0 ]; then ${failed}; fi`,
       '__lg_load "$GITHUB_ENV" "$GITHUB_PATH"',
-    );
+      ...(step.id === undefined ? [] : [`__lg_outputs_load ${shellQuote(step.id)} "$GITHUB_OUTPUT"`]),
+    ];
+    if (step.runIf === undefined) lines.push('', ...body);
+    else {
+      const skipped = shellQuote(`${step.name} (its if: ${step.runIf.text} is false for this run)`);
+      lines.push('', `if ${renderRuntimeTest(step.runIf.condition)}; then`, ...body.map((line) => `  ${line}`), `else printf '::step-skipped:: %s\\n' ${skipped} >&2; fi`);
+    }
   });
   lines.push('', 'exit 0', '');
   return lines.join('\n');
