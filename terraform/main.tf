@@ -21,14 +21,22 @@ resource "terraform_data" "deployment" {
   # The deploy step. When the harness sets LOCKGRADER_GATE, the step marks
   # that it has started ("<gate>.entered") and waits until the harness creates
   # the gate file, so "an apply holds the lock" lasts exactly as long as a
-  # scenario needs. Without LOCKGRADER_GATE (every learner run) it returns at once.
+  # scenario needs. It sleeps in bash's own `read` on a FIFO, which the harness
+  # writes a byte to when it opens the gate (no process forked while it
+  # holds); where no FIFO can be made it polls. Without LOCKGRADER_GATE (every
+  # learner run) it returns at once.
   provisioner "local-exec" {
     interpreter = ["/bin/bash", "-c"]
     command     = <<-EOT
       echo "deploying release ${var.release}"
       if [ -n "$${LOCKGRADER_GATE:-}" ]; then
-        : > "$LOCKGRADER_GATE.entered"
-        while [ ! -e "$LOCKGRADER_GATE" ]; do sleep 0.02; done
+        if mkfifo "$LOCKGRADER_GATE.wake" 2>/dev/null && exec 9<>"$LOCKGRADER_GATE.wake"; then
+          : > "$LOCKGRADER_GATE.entered"
+          until [ -e "$LOCKGRADER_GATE" ]; do read -r -n 1 -t 1 -u 9 _ || :; done
+        else
+          : > "$LOCKGRADER_GATE.entered"
+          until [ -e "$LOCKGRADER_GATE" ]; do sleep 0.02; done
+        fi
       fi
     EOT
   }

@@ -75,7 +75,7 @@ const sentBy = (name: 'terraform' | 'curl' | 'inherited', args: string[]) => ({
       ? { terraform: true, pid: 41, detail: 'terraform (pid 41)' }
       : name === 'curl'
         ? { terraform: false, pid: 57, detail: 'curl (pid 57)' }
-        : { terraform: false, pid: 41, detail: 'the program that opened the connection terraform (pid 41) inherited (no close-on-exec: terraform did not open it)' },
+        : { terraform: false, detail: 'the program that opened the connection terraform (pid 41) inherited (no close-on-exec: terraform did not open it)' },
 });
 
 /**
@@ -248,6 +248,17 @@ describe('c2.no-unlocked-writes (decided by what the backend saw)', () => {
       'fail',
       /sent by curl \(pid 57\) while the lock was held by terraform \(pid 41\)/,
     ],
+    [
+      'lock and writes through connections a shell opened and a frozen apply inherited: a lock on them covers nothing',
+      ran([
+        ...forceUnlock(2000),
+        acquire(3000, RUN, 'a', 'OperationTypeApply', sentBy('inherited', APPLY)),
+        putState(3100, RUN, v2, { client: 'tofu', ...sentBy('inherited', APPLY) }),
+        release(3200, RUN, sentBy('inherited', APPLY)),
+      ]),
+      'fail',
+      /sent by the program that opened the connection terraform \(pid 41\) inherited .* while the lock was held by the program that opened the connection terraform \(pid 41\) inherited/,
+    ],
     ['every write under its own lock', ran(honest), 'pass', /all 2 state and digest writes .* were made while it held the lock/],
     [
       'one state write under its own lock, no digest (the lockfile variant)',
@@ -328,7 +339,7 @@ describe('c2.zero-drift (the change completed by an apply of the script)', () =>
       'freeze and pose through a socket the shell opened and the frozen apply inherited',
       ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, { client: 'tofu', ...sentBy('inherited', APPLY) })]),
       'fail',
-      /no terraform\/tofu apply of your run sent it.*inherited \(no close-on-exec/,
+      /without holding a lock that terraform itself took.* It was sent by the program that opened the connection terraform \(pid 41\) inherited \(no close-on-exec/,
     ],
     ['the write traced to the real apply that was alive', ran([...forceUnlock(2000), ...apply(3000, RUN, 'mine', v2, sentBy('terraform', APPLY))]), 'pass', /written by your terraform apply/],
     [

@@ -332,7 +332,7 @@ export function judgeZeroDrift(r: Replay2, learner: Learner2): Verdict {
     if (!isTerraform(last) || !episode || !lastWrite.lockedByWriter) {
       return fail(
         `the final state was written by ${clientName(last.client)} without holding a lock that terraform itself took, so nothing shows it came from an apply that ran the deploy step ` +
-          `(a pushed or hand-written state looks the same): complete release ${r.changedRelease} with terraform apply, locking on`,
+          `(a pushed or hand-written state looks the same).${senderNote(last)} Complete release ${r.changedRelease} with terraform apply, locking on.`,
       );
     }
     if (!whileRunning(last, (p) => p.subcommand === 'apply')) {

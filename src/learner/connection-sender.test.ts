@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { hasCloseOnExec, parseProcNetTcp, parseSsUnix } from './connection-sender.ts';
+import { hasCloseOnExec, parseProcNetTcp } from './connection-sender.ts';
+import { parseSsUnix } from './sandbox-sockets.ts';
 
 describe('what the kernel says of sockets, parsed', () => {
   test('/proc/PID/net/tcp: addresses, ports, state and inode', () => {

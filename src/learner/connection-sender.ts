@@ -19,10 +19,9 @@
 // process from sending on terraform's socket later (pidfd_getfd, ptrace,
 // /proc/PID/mem) is the sandbox's seccomp filter and read-only /proc
 // (seccomp.ts, sandbox.ts).
-import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { descendantsOf } from '../util/proc-tree.ts';
+import type { RunSockets } from './sandbox-sockets.ts';
 
 /**
  * The process that sent a connection's requests, as traced here (the backend log keeps it as its TracedSender:
@@ -66,17 +65,6 @@ export function parseProcNetTcp(text: string): TcpEntry[] {
     entries.push({ localAddress: local.address, localPort: local.port, remoteAddress: remote.address, remotePort: remote.port, state: parseInt(fields[3] ?? '', 16), inode: Number(fields[9]) });
   }
   return entries;
-}
-
-/** Unix stream sockets of `ss -xnH` output: each socket's inode and its peer's. */
-export function parseSsUnix(text: string): Map<number, number> {
-  const peers = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    // "u_str ESTAB 0 0 /path/port-1.sock 9245622 * 9245621": the last four fields are local address, inode, peer address, inode.
-    const match = /\s(\d+)\s+\S+\s+(\d+)\s*$/.exec(line);
-    if (match) peers.set(Number(match[1]), Number(match[2]));
-  }
-  return peers;
 }
 
 /** Whether an fdinfo text has close-on-exec in its flags. */
@@ -131,29 +119,9 @@ function sameFile(a: string, b: { dev: number; ino: number } | undefined): boole
   }
 }
 
-/**
- * The unix socket peer of each socket inode in the network namespace of `pid`, from the kernel's sock_diag
- * (iproute2's ss, run there with nsenter). The grader's end of a connection from the sandbox lives in the
- * sandbox's namespace too: the kernel makes the accepted socket in the connecting socket's namespace.
- */
-function unixPeers(pid: number): Promise<Map<number, number>> {
-  return new Promise((resolve, reject) => {
-    execFile('nsenter', [`--net=/proc/${pid}/ns/net`, 'ss', '-xnH'], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(parseSsUnix(stdout))));
-  });
-}
-
-/** A process of the run inside the sandbox's own network namespace. */
-function sandboxNetPid(root: number): number | undefined {
-  const ours = safeReadlink('/proc/self/ns/net');
-  return descendantsOf(root).find((entry) => {
-    const net = safeReadlink(`/proc/${entry.pid}/ns/net`);
-    return net !== '' && net !== ours;
-  })?.pid;
-}
-
 export interface SenderContext {
-  /** The process everything of the run descends from (undefined before the script started). */
-  rootPid(): number | undefined;
+  /** The run: its processes, its sandbox's network namespace and the unix peers there (sandbox-sockets.ts). */
+  run: RunSockets;
   /** Whether a pid is the real terraform/tofu binary itself, by inode (the run's process observer). */
   isTerraform(pid: number): boolean;
   /** Whether a pid runs a copy of that binary (same size, another inode): named as such, never credited. */
@@ -174,21 +142,20 @@ const unknown = (why: string): TracedSender => ({ terraform: false, detail: `a p
 export async function identifySender(inbound: Socket, context: SenderContext): Promise<TracedSender | undefined> {
   const fd = (inbound as unknown as { _handle?: { fd?: number } })._handle?.fd;
   const own = fd === undefined || fd < 0 ? undefined : socketInode(safeReadlink(`/proc/self/fd/${fd}`));
-  const root = context.rootPid();
-  if (own === undefined || root === undefined) return unknown('the connection was gone');
-  const netPid = sandboxNetPid(root);
+  const { run } = context;
+  if (own === undefined || run.root() === undefined) return unknown('the connection was gone');
+  const netPid = run.sandboxNetPid();
   if (netPid === undefined) return unknown('the sandbox was gone');
-  let peers: Map<number, number>;
+  let peer: number | undefined;
   try {
-    peers = await unixPeers(netPid);
+    peer = await run.peers.peerOf(own, netPid);
   } catch (error) {
     // The grader's own tools failed (no ss or nsenter here): nothing is known of the sender, which is not the learner's doing.
     void error;
     return undefined;
   }
-  const peer = peers.get(own);
   if (peer === undefined) return unknown('its forwarder was gone');
-  const processes = descendantsOf(root).map((entry) => ({ pid: entry.pid, sockets: socketsOf(entry.pid) }));
+  const processes = run.pids().map((pid) => ({ pid, sockets: socketsOf(pid) }));
   const holding = (inode: number) => processes.filter((p) => [...p.sockets.values()].includes(inode));
   const forwarders = holding(peer);
   const forwarder = forwarders[0];
@@ -225,7 +192,10 @@ export async function identifySender(inbound: Socket, context: SenderContext): P
   }
   const fdNumber = [...sender.sockets.entries()].find(([, inode]) => inode === client.inode)?.[0];
   if (!hasCloseOnExec(readText(`/proc/${sender.pid}/fdinfo/${fdNumber}`))) {
-    return { terraform: false, pid: sender.pid, detail: `the program that opened the connection ${name} inherited (no close-on-exec: terraform did not open it)` };
+    // No pid: the sender is whoever opened the socket, which is not known. Kept by pid, the connection would be
+    // judged by when the grader looked: while the opener still held its copy it is "one of 2 processes sharing"
+    // (no pid either), after it closed it the inheritor alone.
+    return { terraform: false, detail: `the program that opened the connection ${name} inherited (no close-on-exec: terraform did not open it)` };
   }
   return { terraform: true, pid: sender.pid, detail: name };
 }

@@ -15,6 +15,7 @@ import { parseInvocations, readInvocations } from './invocations.ts';
 import { TerraformObserver, type ObservedTerraform, type ObserverTap } from './process-observer.ts';
 import { forwarderArgv, startPortForwards, type ForwardTracing } from './port-forward.ts';
 import { identifySender } from './connection-sender.ts';
+import { RunSockets } from './sandbox-sockets.ts';
 import type { ConnectionSenders } from './connection-senders.ts';
 import { findOnPath } from '../util/find-on-path.ts';
 import { statSync } from 'node:fs';
@@ -76,9 +77,14 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   const prepared = await prepareScriptFile(file.path, options.root);
   const sandboxed = context.sandbox.kind !== 'none';
   let rootPid: number | undefined;
+  let groupPids: (() => number[]) | undefined;
   let observer: TerraformObserver | undefined;
+  const runSockets = new RunSockets(
+    () => rootPid,
+    () => groupPids?.(),
+  );
   const tracing = options.senders
-    ? await senderTracing(options.senders, environment.env.PATH ?? '', () => rootPid, {
+    ? await senderTracing(options.senders, environment.env.PATH ?? '', runSockets, {
         isTerraform: (pid) => observer?.isRealBinary(pid) ?? false,
         isCopy: (pid) => (observer?.isTerraform(pid) ?? false) && !(observer?.isRealBinary(pid) ?? false),
       })
@@ -105,6 +111,7 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
     ulimits: { fileBytes: limits.diskBytes + FILE_SIZE_MARGIN, cpuSeconds: limits.cpuSeconds },
     onSpawn: (pid) => {
       rootPid = pid;
+      if (cgroup) groupPids = () => cgroup.pidsNow();
       if (!options.observeTerraform) return;
       const watching = new TerraformObserver(pid, context.terraform.path, cgroup ? () => cgroup.pidsNow() : undefined);
       observer = watching;
@@ -145,7 +152,7 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
 async function senderTracing(
   senders: ConnectionSenders,
   searchPath: string,
-  rootPid: () => number | undefined,
+  run: RunSockets,
   binary: { isTerraform: (pid: number) => boolean; isCopy: (pid: number) => boolean },
 ): Promise<ForwardTracing> {
   const socatPath = await findOnPath('socat', searchPath);
@@ -157,6 +164,6 @@ async function senderTracing(
   }
   return {
     senders,
-    trace: (inbound, forward) => identifySender(inbound, { rootPid, ...binary, port: forward.port, forwarderArgv: forwarderArgv(forward), socat }),
+    trace: (inbound, forward) => identifySender(inbound, { run, ...binary, port: forward.port, forwarderArgv: forwarderArgv(forward), socat }),
   };
 }
