@@ -4,8 +4,10 @@
 // its own relay:
 //   - once while another apply holds the lock: the holder releases once the
 //     backend has refused and answered the pipeline's first retry, and at the
-//     latest 8 s after the pipeline started (a pipeline that first waits for
-//     the lock to clear is never deadlocked against the holder);
+//     latest 8 s after the pipeline started if the pipeline is then looking at
+//     the lock (a pipeline that first polls for the lock to clear is never
+//     deadlocked against the holder), else at its next look at the lock
+//     (hold-rule.ts: one that only sleeps past 8 s still meets the lock);
 //   - twice at the same moment: the runs must serialise cleanly.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,6 +24,7 @@ import { LockWriteGate } from '../evidence/relay-gate.ts';
 import { isRefusal, lockAction } from '../evidence/lock-target.ts';
 import { primaryLock, storeNames } from '../evidence/store-names.ts';
 import type { Learner3, PipelineRun, PipelineSource, Replay3 } from './evidence.ts';
+import { looksAtLock, pollingAt } from './hold-rule.ts';
 import { planWorkflow, renderWorkflowScript, workflowScanText } from './workflow.ts';
 
 /**
@@ -41,7 +44,7 @@ import { planWorkflow, renderWorkflowScript, workflowScanText } from './workflow
  * needs that margin, and challenge 3 takes ~4 s less.
  */
 export const REFUSALS_BEFORE_RELEASE = 2;
-/** The holder never holds longer than this after the pipeline started, whatever the pipeline does first. */
+/** The holder holds no longer than this after the pipeline started while the pipeline polls the lock (hold-rule.ts). */
 export const HOLD_AT_MOST_MS = 8_000;
 /** At that bound, how long the holder waits for the read of the lock that terraform makes right after a refused attempt. */
 export const READ_AFTER_REFUSAL_MS = 5_000;
@@ -131,7 +134,14 @@ async function holdPeriod(lab: Lab, run: string, startedAt: number, finished: Pr
     },
     { signal: stop.signal },
   );
-  const bound = delay(Math.max(0, startedAt + HOLD_AT_MOST_MS - Date.now()), undefined, { signal: stop.signal });
+  // At the bound, only a run that is looking at the lock (polling it) is let through; otherwise the holder lets go
+  // at the run's next look at the lock (hold-rule.ts): a pipeline that merely sleeps past the bound meets the lock.
+  const names = storeNames(lab.store);
+  const bound = delay(Math.max(0, startedAt + HOLD_AT_MOST_MS - Date.now()), undefined, { signal: stop.signal }).then(async () => {
+    if (pollingAt(lab.log.requests, names, run, Date.now())) return;
+    const from = lab.log.requests.length;
+    await lab.log.waitFor((q) => q.seq >= from && looksAtLock(q, names, run), { signal: stop.signal });
+  });
   const aborted = new Promise((_, reject) => lab.signal.addEventListener('abort', () => reject(lab.signal.reason), { once: true }));
   try {
     await Promise.race([inBackoff, bound, finished, aborted]);
