@@ -1,5 +1,7 @@
-// `if:` conditions on step outputs (`if: steps.plan.outputs.exitcode == '2'`),
-// decided when the step is reached, as on a runner. A step's outputs are what it
+// `if:` conditions on step outputs (`if: steps.plan.outputs.exitcode == '2'`)
+// and on the outputs of needed jobs (`if: needs.plan.outputs.changes == 'true'`,
+// where the job's `outputs:` maps a name to one of its steps' outputs),
+// decided when the step or job is reached, as on a runner. A step's outputs are what it
 // wrote to $GITHUB_OUTPUT, known only at run time, while the rest of a workflow
 // is evaluated before the run (workflow.ts). So a condition whose only unknowns
 // are outputs of earlier run: steps of the same job is evaluated here for every
@@ -16,10 +18,8 @@
 import { type ContextResolver, type ExpressionValue, evaluateExpression, falsy } from './workflow-expression.ts';
 
 export interface OutputRef {
-  /** The step id, lower case. */
-  step: string;
-  /** The output name, lower case. */
-  name: string;
+  /** Where the rendered script keeps the value: "<job>/<step id>.<output name>", lower case. */
+  key: string;
 }
 
 export interface RuntimeCondition {
@@ -32,14 +32,14 @@ export interface RuntimeCondition {
 }
 
 const MAX_REFS = 3;
-const OUTPUT_REF = /\bsteps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/gi;
+const OUTPUT_REF = /\b(?:steps|needs)\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/gi;
 /** Two unlike texts for "any other value": the result must not depend on which. */
 const OTHERS = ['lockgrader-any-other-value', 'x'];
 
 /** Whether every output reference in the condition is a plain operand (not a function argument, not ordered). */
 function plainOperands(text: string): boolean {
   const marked = text.replace(OUTPUT_REF, '\u0000');
-  if (/\bsteps\s*[.[]/i.test(marked)) return false; // another spelling (steps['x'], steps.x.outcome mixed in brackets)
+  if (/\b(?:steps|needs)\s*[.[]/i.test(marked)) return false; // another spelling (steps['x']), or outputs mixed with outcome/result
   const before = /(?:^|\(|!|&&|\|\||==|!=)\s*$/;
   const after = /^\s*(?:$|\)|&&|\|\||==|!=)/;
   const parts = marked.split('\u0000');
@@ -72,15 +72,21 @@ function combinations(classes: string[], count: number): string[][] {
 
 /**
  * The condition as one decided at run time, or undefined when it cannot be:
- * an unknown that is not an output of `stepIds` (earlier run: steps of the job),
- * more than MAX_REFS outputs, or an output used other than as a plain operand.
+ * an unknown that `keyOf` does not place (it knows the outputs of the job's
+ * earlier run: steps, or of needed jobs), more than MAX_REFS outputs, or an
+ * output used other than as a plain operand.
  */
-export function runtimeCondition(expression: string, unknown: string[], stepIds: ReadonlySet<string>, resolve: ContextResolver): RuntimeCondition | undefined {
+export function runtimeCondition(
+  expression: string,
+  unknown: string[],
+  keyOf: (name: string) => string | undefined,
+  resolve: ContextResolver,
+): RuntimeCondition | undefined {
   const refs: OutputRef[] = [];
   for (const name of unknown) {
-    const parts = /^steps\.([^.]+)\.outputs\.([^.]+)$/i.exec(name);
-    if (!parts || !stepIds.has((parts[1] ?? '').toLowerCase())) return undefined;
-    refs.push({ step: (parts[1] ?? '').toLowerCase(), name: (parts[2] ?? '').toLowerCase() });
+    const key = keyOf(name.toLowerCase());
+    if (key === undefined) return undefined;
+    refs.push({ key });
   }
   if (refs.length === 0 || refs.length > MAX_REFS || !plainOperands(expression)) return undefined;
   const literals = literalsOf(expression);
@@ -90,8 +96,9 @@ export function runtimeCondition(expression: string, unknown: string[], stepIds:
   for (const combo of combinations(classes, refs.length)) {
     const results = OTHERS.map((other) => {
       const wrapped: ContextResolver = (path) => {
-        if (path.length === 4 && path[0]?.toLowerCase() === 'steps' && path[2]?.toLowerCase() === 'outputs') {
-          const at = refs.findIndex((ref) => ref.step === path[1]?.toLowerCase() && ref.name === path[3]?.toLowerCase());
+        if (path.length === 4 && path[2]?.toLowerCase() === 'outputs') {
+          const key = keyOf(path.join('.').toLowerCase());
+          const at = refs.findIndex((ref) => ref.key === key);
           if (at >= 0) return valueOf(combo[at] ?? '0', other);
         }
         return resolve(path);
@@ -122,7 +129,7 @@ function quote(text: string): string {
 export const OUTPUT_FUNCTIONS = [
   'declare -A __lg_outputs=()',
   '__lg_output() { __lg_outputs["$__lg_step_id.${1,,}"]=$2; }',
-  '__lg_outputs_load() { __lg_step_id=${1,,}; __lg_pairs "$2" __lg_output; }',
+  '__lg_outputs_load() { __lg_step_id=$1; __lg_pairs "$2" __lg_output; }',
   '__lg_class() {',
   '  local key=$1 value literal i=2; shift',
   '  if [ -z "${__lg_outputs[$key]+set}" ]; then echo 0; return; fi',
@@ -136,10 +143,14 @@ export const OUTPUT_FUNCTIONS = [
   '}',
 ];
 
-/** A bash test that succeeds when the condition holds for the outputs written so far. */
-export function renderRuntimeTest(condition: RuntimeCondition): string {
-  const literals = condition.literals.map(quote).join(' ');
-  const key = condition.refs.map((ref) => `$(__lg_class ${quote(`${ref.step}.${ref.name}`)}${literals === '' ? '' : ` ${literals}`})`).join('_');
-  const runs = condition.runs.length === 0 ? "''" : condition.runs.join('|');
-  return `case "${key}" in ${runs}) true ;; *) false ;; esac`;
+/** A bash test that succeeds when every condition holds for the outputs written so far. */
+export function renderRuntimeTest(conditions: RuntimeCondition[]): string {
+  return conditions
+    .map((condition) => {
+      const literals = condition.literals.map(quote).join(' ');
+      const key = condition.refs.map((ref) => `$(__lg_class ${quote(ref.key)}${literals === '' ? '' : ` ${literals}`})`).join('_');
+      const runs = condition.runs.length === 0 ? "''" : condition.runs.join('|');
+      return `case "${key}" in ${runs}) true ;; *) false ;; esac`;
+    })
+    .join(' && ');
 }

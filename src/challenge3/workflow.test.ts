@@ -481,6 +481,42 @@ jobs:
     expect(run(workflow('1'))).toMatchObject({ status: 0, stdout: 'missing-is-falsy\n' });
   });
 
+  test("a job's if: on a needed job's outputs (mapped from a step's) is decided when it is reached; jobs needing it follow it", () => {
+    const workflow = (changes: string): string => `
+jobs:
+  plan:
+    outputs:
+      changes: \${{ steps.detect.outputs.changes }}
+      unmapped: literal
+    steps:
+      - { id: detect, run: echo "changes=${changes}" >> "$GITHUB_OUTPUT" }
+  apply:
+    needs: plan
+    if: needs.plan.outputs.changes == 'true'
+    steps:
+      - { name: Apply, run: echo applied }
+  notify:
+    needs: apply
+    steps:
+      - { name: Notify, run: echo notified }
+  other:
+    needs: plan
+    if: needs.plan.outputs.unmapped == 'literal'
+    steps:
+      - { run: echo other }
+`;
+    const plan = planWorkflow(workflow('true'));
+    expect(plan.steps.map((step) => step.name)).toEqual(['Run echo "changes=true" >> "$GITHUB_OUTPUT"', 'Apply', 'Notify']);
+    expect(plan.assumptions).toContain(`job "apply" runs only if its if: needs.plan.outputs.changes == 'true' holds when it is reached (read from the outputs of the jobs it needs)`);
+    expect(plan.unsupported).toEqual([
+      `job "other" is skipped: its if: needs.plan.outputs.unmapped == 'literal' cannot be evaluated here (needs.plan.outputs.unmapped is not known here)`,
+    ]);
+    expect(run(workflow('true'))).toMatchObject({ status: 0, stdout: 'applied\nnotified\n' });
+    const none = run(workflow('false'));
+    expect(none).toMatchObject({ status: 0, stdout: '' });
+    expect(none.stderr).toContain(`::step-skipped:: Apply (its if: needs.plan.outputs.changes == 'true' is false for this run)`);
+  });
+
   test('an output passed to a function, compared with <, or of a later or unknown step is not decided at run time: the step is skipped and said', () => {
     const plan = planWorkflow(`
 jobs:

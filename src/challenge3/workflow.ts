@@ -13,9 +13,9 @@
 // $GITHUB_PATH reaches the steps after it, as on a runner (an env: of the
 // workflow, job or step still wins over $GITHUB_ENV, as on GitHub). No actions
 // other than the setup ones treated as done, no matrix expansion, containers or
-// services, no needs.* outputs; an `if:` on earlier steps' outputs
-// (steps.<id>.outputs.<name>, what they wrote to $GITHUB_OUTPUT) is decided
-// when the step is reached (workflow-step-outputs.ts). Everything not run as on GitHub is
+// services; an `if:` on earlier steps' outputs (steps.<id>.outputs.<name>,
+// what they wrote to $GITHUB_OUTPUT), or on a needed job's outputs mapped from
+// its steps', is decided when the step or job is reached (workflow-step-outputs.ts). Everything not run as on GitHub is
 // named in `unsupported` so the feedback can say so; no expression is blanked
 // silently.
 //
@@ -48,8 +48,8 @@ export interface WorkflowStep {
   continueOnError?: boolean;
   /** The step's `id:` (lower case), whose outputs later steps' if: may read. */
   id?: string;
-  /** An `if:` on earlier steps' outputs, decided when the step is reached (workflow-step-outputs.ts). */
-  runIf?: { text: string; condition: RuntimeCondition };
+  /** `if:` conditions on outputs (the step's own, its job's, those of the jobs its job needs), decided when the step is reached (workflow-step-outputs.ts). */
+  runIf?: Deferred[];
 }
 
 export interface WorkflowPlan {
@@ -292,10 +292,19 @@ function assume(plan: WorkflowPlan, expression: string): void {
  * run time and stays unknown).
  */
 interface KnownResults {
+  job: string;
   needs: Record<string, string>;
   steps: Record<string, string | undefined>;
   /** Ids (lower case) of the job's run: steps planned so far: their outputs can decide a later if: at run time. */
   runIds: Set<string>;
+  /** Per job planned so far: its `outputs:` that are one of its run: steps' outputs, as output keys (workflow-step-outputs.ts). */
+  jobOutputs: Map<string, Record<string, string>>;
+}
+
+/** An if: decided at run time. */
+export interface Deferred {
+  text: string;
+  condition: RuntimeCondition;
 }
 const KNOWN = new WeakMap<WorkflowPlan, KnownResults>();
 
@@ -362,16 +371,40 @@ function conditionSkips(condition: unknown, env: Record<string, string>, plan: W
   return falsy(evaluated.value) ? { reason: `its if: ${text} is false for this run`, asOnGitHub: true } : undefined;
 }
 
-/** A step's `if:` whose only unknowns are outputs of the job's earlier run: steps, to decide at run time; else undefined. */
-function outputCondition(condition: unknown, env: Record<string, string>, plan: WorkflowPlan, where: string): { text: string; condition: RuntimeCondition } | undefined {
+/** A job's `outputs:` that are exactly one of its run: steps' outputs (`${{ steps.plan.outputs.changes }}`), as output keys. */
+function mappedOutputs(outputs: unknown, jobId: string, runIds: ReadonlySet<string>): Record<string, string> {
+  const mapped: Record<string, string> = {};
+  if (!isMapping(outputs)) return mapped;
+  for (const [name, value] of Object.entries(outputs)) {
+    const ref = /^\s*\$\{\{\s*steps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)\s*\}\}\s*$/.exec(scalarText(value) ?? '');
+    const id = ref?.[1]?.toLowerCase();
+    if (ref && id !== undefined && runIds.has(id)) mapped[name.toLowerCase()] = `${jobId.toLowerCase()}/${id}.${(ref[2] ?? '').toLowerCase()}`;
+  }
+  return mapped;
+}
+
+/**
+ * The output key of an unknown name: steps.<id>.outputs.<name> of the job's
+ * earlier run: steps, needs.<job>.outputs.<name> of a needed job's mapped outputs.
+ */
+function outputKey(name: string, known: KnownResults): string | undefined {
+  const step = /^steps\.([^.]+)\.outputs\.([^.]+)$/.exec(name);
+  if (step && known.runIds.has(step[1] ?? '')) return `${known.job.toLowerCase()}/${step[1] ?? ''}.${step[2] ?? ''}`;
+  const need = /^needs\.([^.]+)\.outputs\.([^.]+)$/.exec(name);
+  const job = Object.keys(known.needs).find((id) => id.toLowerCase() === need?.[1]);
+  return need && job !== undefined ? known.jobOutputs.get(job)?.[need[2] ?? ''] : undefined;
+}
+
+/** An `if:` whose only unknowns are outputs known at run time (outputKey), to decide then; else undefined. */
+function outputCondition(condition: unknown, env: Record<string, string>, plan: WorkflowPlan, where: string): Deferred | undefined {
   const text = condition === undefined || condition === null ? undefined : scalarText(condition);
-  const runIds = KNOWN.get(plan)?.runIds;
-  if (text === undefined || runIds === undefined || runIds.size === 0) return undefined;
+  const known = KNOWN.get(plan);
+  if (text === undefined || known === undefined) return undefined;
   const bare = text.trim().replace(/^\$\{\{\s*([\s\S]*?)\s*\}\}$/, '$1').trim();
   const resolve = contexts(env, plan, true, where);
   const evaluated = tryEvaluate(bare, resolve);
   if (!evaluated.ok || evaluated.unknown.length === 0) return undefined;
-  const runtime = runtimeCondition(bare, evaluated.unknown, runIds, resolve);
+  const runtime = runtimeCondition(bare, evaluated.unknown, (name) => outputKey(name, known), resolve);
   return runtime === undefined ? undefined : { text, condition: runtime };
 }
 
@@ -424,19 +457,31 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
   const workflowDefaults = runDefaults(root);
   /** Skipped job ids, and whether GitHub would skip them too. */
   const skippedJobs = new Map<string, boolean>();
+  const jobOutputs = new Map<string, Record<string, string>>();
+  /** Per job, the run-time conditions its steps carry (its own if: and those of the jobs it needs). */
+  const jobConditions = new Map<string, Deferred[]>();
 
   for (const jobId of jobOrder(jobs)) {
     const job = jobs[jobId];
     const where = `job "${jobId}"`;
     if (!isMapping(job)) throw new Error(`workflow: ${where} must be a mapping`);
-    KNOWN.set(plan, { needs: Object.fromEntries(needsOf(job).map((need) => [need, skippedJobs.has(need) ? 'skipped' : 'success'])), steps: {}, runIds: new Set() });
+    KNOWN.set(plan, {
+      job: jobId,
+      needs: Object.fromEntries(needsOf(job).map((need) => [need, skippedJobs.has(need) ? 'skipped' : 'success'])),
+      steps: {},
+      runIds: new Set(),
+      jobOutputs,
+    });
     const blockedBy = needsOf(job).find((n) => skippedJobs.has(n));
+    const deferredJob = blockedBy === undefined && job['uses'] === undefined ? outputCondition(job['if'], workflowEnv, plan, where) : undefined;
     const skip: Skip | undefined =
       blockedBy !== undefined
         ? { reason: `it needs job "${blockedBy}", which is not run`, asOnGitHub: skippedJobs.get(blockedBy) === true }
         : job['uses'] !== undefined
           ? { reason: `it calls the reusable workflow ${String(job['uses'])}`, asOnGitHub: false }
-          : conditionSkips(job['if'], workflowEnv, plan, where);
+          : deferredJob === undefined
+            ? conditionSkips(job['if'], workflowEnv, plan, where)
+            : undefined;
     if (skip !== undefined) {
       skippedJobs.set(jobId, skip.asOnGitHub);
       noteSkip(plan, where, skip);
@@ -456,10 +501,17 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
     const jobDefaults = { ...workflowDefaults, ...runDefaults(job) };
     const steps = job['steps'];
     if (!Array.isArray(steps)) throw new Error(`workflow: ${where} has no steps: list`);
+    const inherited = [...needsOf(job).flatMap((need) => jobConditions.get(need) ?? []), ...(deferredJob === undefined ? [] : [deferredJob])];
+    if (deferredJob !== undefined) note(plan.assumptions, `${where} runs only if its if: ${deferredJob.text} holds when it is reached (read from the outputs of the jobs it needs)`);
+    jobConditions.set(jobId, inherited);
     steps.forEach((step: unknown, index) => {
       const planned = planStep(step, index, jobId, jobEnv, jobDefaults, plan);
-      if (planned) plan.steps.push(planned);
+      if (planned === undefined) return;
+      const conditions = [...inherited, ...(planned.runIf ?? [])];
+      if (conditions.length > 0) planned.runIf = conditions;
+      plan.steps.push(planned);
     });
+    jobOutputs.set(jobId, mappedOutputs(job['outputs'], jobId, KNOWN.get(plan)?.runIds ?? new Set()));
   }
   return plan;
 }
@@ -518,7 +570,7 @@ function planStep(
   const directory = scalarText(step['working-directory'] ?? jobDefaults['working-directory']);
   if (directory !== undefined && directory !== '') planned.workingDirectory = substitute(directory, env, where, plan);
   if (deferred !== undefined) {
-    planned.runIf = deferred;
+    planned.runIf = [deferred];
     note(plan.assumptions, `${where} runs only if its if: ${deferred.text} holds when it is reached (read from what earlier steps wrote to $GITHUB_OUTPUT)`);
   }
   knowStep(plan, step, planned.continueOnError || deferred !== undefined ? undefined : 'success');
@@ -628,12 +680,13 @@ export function renderWorkflowScript(plan: WorkflowPlan): string {
       '__lg_status=$?',
       `if [ "$__lg_status" -ne 0 ]; then ${failed}; fi`,
       '__lg_load "$GITHUB_ENV" "$GITHUB_PATH"',
-      ...(step.id === undefined ? [] : [`__lg_outputs_load ${shellQuote(step.id)} "$GITHUB_OUTPUT"`]),
+      ...(step.id === undefined ? [] : [`__lg_outputs_load ${shellQuote(`${step.job.toLowerCase()}/${step.id}`)} "$GITHUB_OUTPUT"`]),
     ];
     if (step.runIf === undefined) lines.push('', ...body);
     else {
-      const skipped = shellQuote(`${step.name} (its if: ${step.runIf.text} is false for this run)`);
-      lines.push('', `if ${renderRuntimeTest(step.runIf.condition)}; then`, ...body.map((line) => `  ${line}`), `else printf '::step-skipped:: %s\\n' ${skipped} >&2; fi`);
+      const why = step.runIf.length === 1 ? `its if: ${step.runIf[0]?.text ?? ''} is false for this run` : `its job's and its if: ${step.runIf.map((d) => d.text).join('; ')} do not all hold for this run`;
+      const skipped = shellQuote(`${step.name} (${why})`);
+      lines.push('', `if ${renderRuntimeTest(step.runIf.map((d) => d.condition))}; then`, ...body.map((line) => `  ${line}`), `else printf '::step-skipped:: %s\\n' ${skipped} >&2; fi`);
     }
   });
   lines.push('', 'exit 0', '');
