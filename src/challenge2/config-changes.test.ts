@@ -10,6 +10,10 @@ describe('configChanges', () => {
     ['an extra ordinary .tf file does not change the deploy step', [seen(['apply'], { 'main.tf': 'aaa', 'outputs.tf': 'bbb' })], []],
     ['an override file', [seen(['apply', '-auto-approve'], { 'main.tf': 'aaa', 'zz_override.tf': 'ccc' })], ['terraform apply -auto-approve ran in /w with zz_override.tf']],
     ['override.tf.json', [seen(['apply'], { 'main.tf': 'aaa', 'override.tf.json': 'ccc' })], ['terraform apply ran in /w with override.tf.json']],
+    // OpenTofu reads *.tofu / *.tofu.json too (c2-cheat-tofu-override-file: 45/45 with the deploy step skipped)
+    ['an OpenTofu override file', [seen(['apply', '-auto-approve'], { 'main.tf': 'aaa', 'zz_override.tofu': 'ccc' })], ['terraform apply -auto-approve ran in /w with zz_override.tofu']],
+    ['a main.tofu, read by OpenTofu in place of main.tf', [seen(['apply'], { 'main.tf': 'aaa', 'main.tofu': 'ddd' })], ['terraform apply ran in /w with main.tofu']],
+    ['an ordinary .tofu.json file', [seen(['apply'], { 'main.tf': 'aaa', 'extra.tofu.json': 'eee' })], ['terraform apply ran in /w with extra.tofu.json']],
     ['main.tf edited', [seen(['apply'], { 'main.tf': 'zzz' })], ['terraform apply ran in /w with main.tf changed']],
     ['main.tf gone, the resource moved elsewhere', [seen(['apply'], { 'deploy.tf': 'zzz' })], ['terraform apply ran in /w with no main.tf']],
     ['a saved plan of an edited configuration (plan -out)', [seen(['plan', '-out=tfplan'], { 'main.tf': 'zzz' })], ['terraform plan -out=tfplan ran in /w with main.tf changed']],

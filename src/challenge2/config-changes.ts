@@ -1,7 +1,7 @@
 // Challenge 2: which real plan -out / apply commands of the learner's run started with a configuration that is
 // not the lab's (pure: the snapshots come from the process observer, the lab's files from the harness).
 import { parseInvocationArgs } from '../analysis/terraform-args.ts';
-import { OVERRIDE_FILE, type ConfigSnapshot } from '../learner/config-snapshot.ts';
+import { OVERRIDE_FILE, TOFU_FILE, type ConfigSnapshot } from '../learner/config-snapshot.ts';
 
 export interface SeenCommand {
   args: string[];
@@ -28,7 +28,9 @@ export function configChanges(observed: SeenCommand[], lab: Record<string, strin
     if (!writesOrPlansAhead) return [];
     const atStart = seen.config.flatMap((snapshot) => {
       const main = snapshot.files['main.tf'];
-      const why = [...(main === lab['main.tf'] ? [] : [main ? 'main.tf changed' : 'no main.tf']), ...Object.keys(snapshot.files).filter((name) => OVERRIDE_FILE.test(name))];
+      // An OpenTofu file (.tofu, .tofu.json) is never the lab's: an override, or one read in place of the .tf of its name.
+      const added = Object.keys(snapshot.files).filter((name) => OVERRIDE_FILE.test(name) || TOFU_FILE.test(name));
+      const why = [...(main === lab['main.tf'] ? [] : [main ? 'main.tf changed' : 'no main.tf']), ...added];
       return why.length ? [`terraform ${seen.args.join(' ')} ran in ${snapshot.dir} with ${why.join(', ')}`] : [];
     });
     const meanwhile = seen.configChanged?.length ? [`${seen.configChanged.join(', ')} changed while terraform ${seen.args.join(' ')} ran`] : [];

@@ -9,13 +9,16 @@ const root = mkdtempSync(path.join(tmpdir(), 'config-snapshot-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('config snapshots', () => {
-  test('configFiles keeps *.tf and *.tf.json by content hash, nothing else', () => {
+  test('configFiles keeps *.tf, *.tf.json, *.tofu and *.tofu.json by content hash, nothing else', () => {
     const dir = path.join(root, 'a');
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'main.tf'), 'resource "x" "y" {}\n');
     writeFileSync(path.join(dir, 'zz_override.tf.json'), '{}');
     writeFileSync(path.join(dir, 'terraform.tfvars'), 'release = "v2"\n');
-    expect(configFiles(dir)).toEqual({ 'main.tf': sha256('resource "x" "y" {}\n'), 'zz_override.tf.json': sha256('{}') });
+    // OpenTofu's own names are configuration too (c2-cheat-tofu-override-file)
+    writeFileSync(path.join(dir, 'zz_override.tofu'), 'tofu');
+    writeFileSync(path.join(dir, 'main.tofu.json'), '[]');
+    expect(configFiles(dir)).toEqual({ 'main.tf': sha256('resource "x" "y" {}\n'), 'zz_override.tf.json': sha256('{}'), 'zz_override.tofu': sha256('tofu'), 'main.tofu.json': sha256('[]') });
     expect(configFiles(path.join(root, 'missing'))).toEqual({});
   });
 

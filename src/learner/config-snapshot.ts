@@ -12,17 +12,20 @@ import path from 'node:path';
 export interface ConfigSnapshot {
   /** The directory as the process sees it. */
   dir: string;
-  /** Every *.tf and *.tf.json file in it: name -> SHA-256 (hex) of its content. */
+  /** Every *.tf, *.tf.json, *.tofu and *.tofu.json file in it: name -> SHA-256 (hex) of its content. */
   files: Record<string, string>;
 }
 
-const CONFIG_FILE = /\.tf(\.json)?$/;
-/** Files terraform merges over the configuration (override.tf, *_override.tf, and their .tf.json forms). */
-export const OVERRIDE_FILE = /(^|_)override\.tf(\.json)?$/;
+// OpenTofu (1.8+) reads *.tofu and *.tofu.json files too, a main.tofu in place of main.tf (c2-cheat-tofu-override-file).
+const CONFIG_FILE = /\.(tf|tofu)(\.json)?$/;
+/** Files terraform merges over the configuration (override.tf, *_override.tf, their .tf.json forms, and OpenTofu's .tofu forms). */
+export const OVERRIDE_FILE = /(^|_)override\.(tf|tofu)(\.json)?$/;
+/** OpenTofu's own configuration files: none belongs to the lab, and X.tofu replaces X.tf for OpenTofu. */
+export const TOFU_FILE = /\.tofu(\.json)?$/;
 
 export const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
-/** The *.tf / *.tf.json files of `dir` (a real path: the grader's own, or one under /proc/<pid>/root). */
+/** The *.tf / *.tf.json / *.tofu / *.tofu.json files of `dir` (a real path: the grader's own, or one under /proc/<pid>/root). */
 export function configFiles(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
   let names: string[];

@@ -10,10 +10,10 @@
 // override files, and the saved plan an apply reads its configuration from.
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { OVERRIDE_FILE } from './config-snapshot.ts';
+import { OVERRIDE_FILE, TOFU_FILE } from './config-snapshot.ts';
 
 /** A configuration file whose change can change what the lab's apply runs. */
-export const WATCHED_FILE = (name: string) => name === 'main.tf' || OVERRIDE_FILE.test(name);
+export const WATCHED_FILE = (name: string) => name === 'main.tf' || OVERRIDE_FILE.test(name) || TOFU_FILE.test(name);
 
 export class ConfigWatch {
   /** "<dir>/<file>" of each watched file created, changed, renamed or removed while the process lived (first time each). */

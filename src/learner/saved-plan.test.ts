@@ -48,11 +48,12 @@ describe('the configuration inside a saved plan', () => {
       ['tfstate', '{}'],
       ['tfconfig/m-/main.tf', MAIN],
       ['tfconfig/m-/zz_override.tf', 'override', true],
+      ['tfconfig/m-/yy_override.tofu', 'tofu override'],
       ['tfconfig/m-/README.md', 'text'],
       ['tfconfig/m-child/main.tf', 'module'],
       ['tfconfig/modules.json', '{}'],
     ]);
-    expect(planConfigFiles(plan)).toEqual({ 'main.tf': sha256(MAIN), 'zz_override.tf': sha256('override') });
+    expect(planConfigFiles(plan)).toEqual({ 'main.tf': sha256(MAIN), 'zz_override.tf': sha256('override'), 'yy_override.tofu': sha256('tofu override') });
   });
 
   test('a file that is not a zip has no configuration to read', () => {

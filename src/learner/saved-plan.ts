@@ -16,7 +16,7 @@ const MAX_PLAN_BYTES = 64 * 1024 * 1024;
 const MAX_ENTRY_BYTES = 4 * 1024 * 1024;
 /** The root module's files in a plan's configuration snapshot. */
 const ROOT_MODULE = 'tfconfig/m-/';
-const CONFIG_FILE = /\.tf(\.json)?$/;
+const CONFIG_FILE = /\.(tf|tofu)(\.json)?$/;
 
 /** The root module's *.tf / *.tf.json files in a plan file (a zip): name -> SHA-256; undefined when it is not a readable zip. */
 export function planConfigFiles(zip: Buffer): Record<string, string> | undefined {
