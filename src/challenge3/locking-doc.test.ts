@@ -24,6 +24,14 @@ const HONEST: Array<[string, string]> = [
     ].join('\n'),
   ],
   [
+    'non-mutating, honest round 6',
+    'The `-lock=false` flag is acceptable with commands that are non-mutating, e.g. `terraform plan` when you are just previewing. With `terraform apply` it is dangerous, because two concurrent applies can both write the state file and the second write clobbers the first.',
+  ],
+  [
+    'leaves the state untouched, honest round 6',
+    "`-lock=false` is meant for commands that leave the state untouched, such as plan or output. Writes need the lock. Without it, two pipelines that apply at the same time will both push a state, and whichever finishes last wins, silently dropping the other run's resources.",
+  ],
+  [
     'the classic',
     'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
   ],

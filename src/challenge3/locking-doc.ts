@@ -57,8 +57,10 @@ export const LOCKING_DOC_GROUPS: readonly TermGroup[] = [
       { label: 'never ... apply|write|destroy', pattern: /\b(never|not|don't|do not)\b[^.\n]{0,60}\b(apply|applies|write|writes|writing|destroy)\b/i },
       {
         label: 'does not write/modify/change state',
-        pattern: /\b(does not|doesn't|do not|don't|never|won't|will not|cannot|can't)\s+(write|modify|change|touch|alter|save|persist|update)\b/i,
+        pattern: /\b(does not|doesn't|do not|don't|never|won't|will not|cannot|can't)\s+(write|modify|change|touch|alter|save|persist|update|mutate)\b/i,
       },
+      { label: 'non-mutating', pattern: /\bnon[\s-]?(mutating|modifying|writing)\b/i },
+      { label: 'leaves the state untouched', pattern: /\b(leaves?|leaving)\s+(the\s+)?(state|state file|it)\s+(untouched|unchanged|alone|as it is)\b/i },
       { label: 'only reads/looks at', pattern: /\b(only|just|merely|simply)\s+(reads?|reading|looks?(?:ing)? at|inspects?|shows?|displays?|compares?)\b/i },
       { label: 'changes/writes nothing', pattern: /\b(changes|writes|modifies) nothing\b|\bnothing (is|gets) (written|changed|saved|modified)\b/i },
     ],
