@@ -284,7 +284,11 @@ describe('c2.no-unlocked-writes (decided by what the backend saw)', () => {
     ['a failed write does not count', ran([putState(3000, RUN, v2, { status: 403, errorType: 'AccessDenied' })]), 'pass', /wrote no state without the lock/],
     ['writes by the harness are not the script\'s', ran([...forceUnlock(2000), putState(3000, 'harness', v2)]), 'pass', /wrote no state/],
     ['a script that did nothing (exit 0) wrote nothing unlocked, but earns nothing for it', ran([], { records: [] }), 'fail', /never touched the orphaned lock or the state.*recovered nothing/],
-    ['a script that only read the lock did something with it', ran([readLock(2000, RUN, { client: 'aws-cli' })], { records: [] }), 'pass', /wrote no state without the lock/],
+    // `aws dynamodb get-item ...; echo recovered` earned 15 of 45 (script-succeeds, no-unlocked-writes, state-intact)
+    ['a script that only looked at the lock with the AWS CLI recovered nothing', ran([readLock(2000, RUN, { client: 'aws-cli' })], { records: [] }), 'fail', /never touched the orphaned lock or the state.*a look with the AWS CLI is not a recovery/],
+    ['a force-unlock refused by terraform (a wrong ID: it read the lock, deleted nothing) tried', ran([readLock(2000, RUN)], { records: parseRecords([invocation(['force-unlock', '-force', 'wrong'], 1)]) }), 'pass', /wrote no state without the lock/],
+    ['a read claiming to be tofu, sent by curl, is a look too', ran([readLock(2000, RUN, { client: 'tofu', ...sentBy('curl', FORCE_UNLOCK) })], { records: [] }), 'fail', /never touched the orphaned lock/],
+    ['a lock put by hand (a failed one too) is something done', ran([{ ...acquire(2000, RUN, 'x', 'OperationTypeApply'), client: 'aws-cli', status: 400, errorType: 'ConditionalCheckFailedException' }], { records: [] }), 'pass', /wrote no state without the lock/],
     ['missing file', missing, 'fail', /nothing was run/],
   ])('%s', (_name, learner, status, feedback) => {
     const verdict = judgeNoUnlockedWrites(replay, learner);

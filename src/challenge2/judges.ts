@@ -199,21 +199,28 @@ function countWrites(writes: ReadonlyArray<{ target: 'state' | 'digest' }>): str
 }
 
 /**
- * Whether the learner's run did anything with the orphaned lock or the state through the backend: a read, put or
- * delete of a lock of the variant, or a write of the state or digest. "Never did X" checks (no unlocked writes,
- * state intact) judge a recovery; a script that never touched either (`exit 0`, a script stopped before it
- * began) recovered nothing and earns nothing for what it did not do (it earned 10 of 45, with exit 0 15).
+ * Whether the learner's run did anything with the orphaned lock or the state through the backend: a put or delete
+ * of a lock of the variant, a write of the state or digest, or a read of the lock by terraform/tofu (a force-unlock
+ * that terraform refused, its ID wrong, still tried). "Never did X" checks (no unlocked writes, state intact) judge
+ * a recovery; a script that never touched either (`exit 0`, a script stopped before it began) recovered nothing and
+ * earns nothing for what it did not do (it earned 10 of 45, with exit 0 15). A look at the lock with the AWS CLI or
+ * curl alone recovers nothing either: `aws dynamodb get-item ...; echo recovered` earned 15 of 45 again.
  */
 function touchedLockOrState(r: Replay2, ran: Ran): boolean {
   const mine = ran.requests.filter((q) => q.run === ran.run);
+  const byTerraform = (q: BackendRequest) => (q.client === 'terraform' || q.client === 'tofu') && possibleSenders(q)?.length !== 0;
   return (
-    mine.some((q) => r.names.locks.some((lock) => lockAction(q, lock) !== undefined)) ||
-    stateWrites(mine, stateTarget(r.names)).length > 0
+    mine.some((q) =>
+      r.names.locks.some((lock) => {
+        const action = lockAction(q, lock);
+        return action === 'put' || action === 'delete' || (action === 'read' && byTerraform(q));
+      }),
+    ) || stateWrites(mine, stateTarget(r.names)).length > 0
   );
 }
 
 const NOTHING_DONE =
-  'your script never touched the orphaned lock or the state through the backend it was given (no read, release or write): it recovered nothing, so there is nothing to judge here. ' +
+  'your script never touched the orphaned lock or the state through the backend it was given (no release, lock or write, nor terraform reading the lock; a look with the AWS CLI is not a recovery): it recovered nothing, so there is nothing to judge here. ' +
   'Read the lock, release it with "terraform force-unlock -force <ID>", then apply.';
 
 export function judgeNoUnlockedWrites(r: Replay2, learner: Learner2): Verdict {
