@@ -32,6 +32,10 @@ const HONEST: Array<[string, string]> = [
     "`-lock=false` is meant for commands that leave the state untouched, such as plan or output. Writes need the lock. Without it, two pipelines that apply at the same time will both push a state, and whichever finishes last wins, silently dropping the other run's resources.",
   ],
   [
+    'side by side, honest round 6',
+    'Locking can be switched off with -lock=false. That is tolerable for a plan you only want to look at, since a plan does not persist anything. For apply it is a bad idea: two applies could run side by side, each pushing its own state, and one of them would win while the other is forgotten.',
+  ],
+  [
     'the classic',
     'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
   ],

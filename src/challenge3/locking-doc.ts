@@ -72,7 +72,7 @@ export const LOCKING_DOC_GROUPS: readonly TermGroup[] = [
       { label: 'corrupt', pattern: /corrupt/i },
       { label: 'overwrite/clobber', pattern: /overwrit|clobber/i },
       { label: 'race', pattern: /\brace\b|race condition/i },
-      { label: 'concurrent/simultaneous/parallel/overlapping', pattern: /concurren|simultaneous|at the same time|in parallel|parallel|overlap/i },
+      { label: 'concurrent/simultaneous/parallel/overlapping', pattern: /concurren|simultaneous|at the same time|in parallel|parallel|overlap|side[\s-]by[\s-]side/i },
       { label: 'two runs at once', pattern: /\b(two|2|several|multiple|both)\b[^.\n]{0,40}\bat once\b/i },
       { label: 'lost/lose updates', pattern: /\blos[te]\b|\blosing\b/i },
       { label: 'last writer wins', pattern: /\blast[\s-]+(writer|write|one|run|apply)\s+wins\b/i },
