@@ -2,7 +2,10 @@ import { describe, expect, test } from '@jest/globals';
 import { deflateRawSync } from 'node:zlib';
 import { sha256 } from './config-snapshot.ts';
 import { parseInvocationArgs } from '../analysis/terraform-args.ts';
-import { planConfigFiles } from './saved-plan.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { planConfigFiles, snapshotSavedPlan } from './saved-plan.ts';
 
 /** A zip as terraform writes a plan (entries deflated, or stored), without CRCs (the reader does not check them). */
 function zip(entries: Array<[name: string, content: string, stored?: boolean]>): Buffer {
@@ -69,5 +72,23 @@ describe('the plan file an apply names', () => {
     [['plan', '-out=tfplan'], undefined],
   ])('%j', (args, planFile) => {
     expect(parseInvocationArgs(args, {}).planFile).toBe(planFile);
+  });
+});
+
+describe('snapshotSavedPlan: the plan file as the apply process sees it (/proc/<pid>/root)', () => {
+  test('a plan is read; one larger than the grader reads is a plan of unknown configuration (no main.tf), not no plan at all (c2-cheat-plan-file-padded)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'saved-plan-'));
+    try {
+      const plan = zip([['tfconfig/m-/main.tf', MAIN]]);
+      writeFileSync(path.join(dir, 'tfplan'), plan);
+      expect(snapshotSavedPlan(process.pid, dir, 'tfplan')).toEqual({ dir: `${dir}/tfplan (saved plan)`, files: { 'main.tf': sha256(MAIN) } });
+      expect(snapshotSavedPlan(process.pid, dir, 'tfplan', plan.length - 1)).toEqual({
+        dir: `${dir}/tfplan (saved plan of ${plan.length} bytes, more than the ${plan.length - 1} the grader reads)`,
+        files: {},
+      });
+      expect(snapshotSavedPlan(process.pid, dir, 'missing')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

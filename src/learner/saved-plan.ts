@@ -6,7 +6,7 @@
 // was applied from a pristine directory and earned 45/45. The process observer
 // reads the plan file an apply names, from outside the sandbox, and the judges
 // compare its main.tf and override files with the lab's like any directory's.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { sha256, type ConfigSnapshot } from './config-snapshot.ts';
@@ -62,15 +62,19 @@ export function planConfigFiles(zip: Buffer): Record<string, string> | undefined
  * (`base`: the directory the process resolves it from, as it sees it): one snapshot named after the file, or
  * undefined when there is no such file. A file that is not a plan zip gives a snapshot with no files (no main.tf).
  */
-export function snapshotSavedPlan(pid: number, base: string, planFile: string): ConfigSnapshot | undefined {
+export function snapshotSavedPlan(pid: number, base: string, planFile: string, maxBytes = MAX_PLAN_BYTES): ConfigSnapshot | undefined {
   const file = path.resolve(base, planFile);
   let bytes: Buffer;
   try {
+    // A plan too large to read is not the lab's: its configuration is unknown, judged as a change (no main.tf read).
+    // It was left out (no snapshot at all): an edited plan padded with a 65 MiB stored entry earned 45/45 with the
+    // deploy step skipped (c2-cheat-plan-file-padded). Its size is asked first: the grader never reads it whole.
+    const size = statSync(`/proc/${pid}/root${file}`).size;
+    if (size > maxBytes) return { dir: `${file} (saved plan of ${size} bytes, more than the ${maxBytes} the grader reads)`, files: {} };
     bytes = readFileSync(`/proc/${pid}/root${file}`);
   } catch {
     return undefined;
   }
-  if (bytes.length > MAX_PLAN_BYTES) return undefined;
   return { dir: `${file} (saved plan)`, files: planConfigFiles(bytes) ?? {} };
 }
 
