@@ -517,6 +517,31 @@ jobs:
     expect(none.stderr).toContain(`::step-skipped:: Apply (its if: needs.plan.outputs.changes == 'true' is false for this run)`);
   });
 
+  test("hashicorp/setup-terraform's wrapper: terraform sets exitcode/stdout/stderr outputs of its step (if: steps.plan.outputs.exitcode == 2), unless terraform_wrapper: false", () => {
+    const bin = join(dir, 'fake-bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'terraform'), '#!/bin/sh\necho "Plan: 1 to add"\necho "a warning" >&2\nexit 2\n', { mode: 0o755 });
+    const workflow = (wrapper: string): string => `
+jobs:
+  deploy:
+    steps:
+      - uses: hashicorp/setup-terraform@v3
+        with: { terraform_wrapper: ${wrapper} }
+      - id: plan
+        continue-on-error: true
+        run: terraform plan -detailed-exitcode
+      - if: steps.plan.outputs.exitcode == 2
+        run: 'echo "apply after: \${{ steps.plan.outputs.exitcode }}"'
+`;
+    const wrapped = run(workflow('true'), { PATH: `${bin}:${process.env['PATH'] ?? ''}` });
+    expect(wrapped.status).toBe(0);
+    expect(wrapped.stdout).toBe('Plan: 1 to add\napply after: \n');
+    expect(wrapped.stderr).toContain('a warning');
+    const plain = run(workflow('false'), { PATH: `${bin}:${process.env['PATH'] ?? ''}` });
+    expect(plain.stdout).toBe('Plan: 1 to add\n');
+    expect(plain.stderr).toContain("::step-skipped:: Run echo \"apply after: ${{ steps.plan.outputs.exitcode }}\" (its if: steps.plan.outputs.exitcode == 2 is false for this run)");
+  });
+
   test('an output passed to a function, compared with <, or of a later or unknown step is not decided at run time: the step is skipped and said', () => {
     const plan = planWorkflow(`
 jobs:

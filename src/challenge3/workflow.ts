@@ -50,6 +50,8 @@ export interface WorkflowStep {
   id?: string;
   /** `if:` conditions on outputs (the step's own, its job's, those of the jobs its job needs), decided when the step is reached (workflow-step-outputs.ts). */
   runIf?: Deferred[];
+  /** After hashicorp/setup-terraform with its wrapper on: `terraform` writes its exitcode, stdout and stderr as step outputs. */
+  terraformWrapper?: boolean;
 }
 
 export interface WorkflowPlan {
@@ -297,6 +299,8 @@ interface KnownResults {
   steps: Record<string, string | undefined>;
   /** Ids (lower case) of the job's run: steps planned so far: their outputs can decide a later if: at run time. */
   runIds: Set<string>;
+  /** hashicorp/setup-terraform ran earlier in the job with its wrapper on (the default). */
+  terraformWrapper: boolean;
   /** Per job planned so far: its `outputs:` that are one of its run: steps' outputs, as output keys (workflow-step-outputs.ts). */
   jobOutputs: Map<string, Record<string, string>>;
 }
@@ -470,6 +474,7 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
       needs: Object.fromEntries(needsOf(job).map((need) => [need, skippedJobs.has(need) ? 'skipped' : 'success'])),
       steps: {},
       runIds: new Set(),
+      terraformWrapper: false,
       jobOutputs,
     });
     const blockedBy = needsOf(job).find((n) => skippedJobs.has(n));
@@ -536,6 +541,12 @@ function planStep(
     const action = uses.split('@')[0]?.split('/').slice(0, 2).join('/').toLowerCase() ?? '';
     if (SATISFIED_ACTIONS.has(action)) note(plan.satisfied, `${where}: ${uses} is treated as already done`);
     else note(plan.unsupported, `${where}: uses: ${uses} is not run`);
+    const wrapper = isMapping(step['with']) ? scalarText(step['with']['terraform_wrapper']) : undefined;
+    const known = KNOWN.get(plan);
+    if (action === 'hashicorp/setup-terraform' && known !== undefined && wrapper !== 'false') {
+      known.terraformWrapper = true;
+      note(plan.satisfied, `${where}: its terraform wrapper is on: terraform in later steps sets their outputs exitcode, stdout and stderr`);
+    }
     knowStep(plan, step, SATISFIED_ACTIONS.has(action) ? 'success' : undefined);
     return undefined;
   }
@@ -569,6 +580,7 @@ function planStep(
   }
   const directory = scalarText(step['working-directory'] ?? jobDefaults['working-directory']);
   if (directory !== undefined && directory !== '') planned.workingDirectory = substitute(directory, env, where, plan);
+  if (KNOWN.get(plan)?.terraformWrapper === true) planned.terraformWrapper = true;
   if (deferred !== undefined) {
     planned.runIf = [deferred];
     note(plan.assumptions, `${where} runs only if its if: ${deferred.text} holds when it is reached (read from what earlier steps wrote to $GITHUB_OUTPUT)`);
@@ -649,6 +661,30 @@ const LOAD_FILES = [
   '}',
 ];
 
+/**
+ * Bash: what hashicorp/setup-terraform's wrapper does, for the steps after it:
+ * a `terraform` first on PATH that runs the real one, passes its output on, and
+ * appends exitcode, stdout and stderr to $GITHUB_OUTPUT; it exits with terraform's code.
+ */
+const TERRAFORM_WRAPPER = [
+  '__lg_real_terraform=$(command -v terraform)',
+  'mkdir -p "$__lg_tmp/tfwrap"',
+  `cat > "$__lg_tmp/tfwrap/terraform" <<'__LG_WRAPPER__'`,
+  '#!/usr/bin/env bash',
+  'out=$(mktemp) err=$(mktemp)',
+  '"$__lg_real_terraform" "$@" 2>"$err" | tee "$out"',
+  'code=${PIPESTATUS[0]}',
+  'cat "$err" >&2',
+  'if [ -n "${GITHUB_OUTPUT:-}" ]; then',
+  '  { printf \'stdout<<__LG_EOF__\\n\'; cat "$out"; printf \'\\n__LG_EOF__\\nstderr<<__LG_EOF__\\n\'; cat "$err"; printf \'\\n__LG_EOF__\\nexitcode=%s\\n\' "$code"; } >> "$GITHUB_OUTPUT"',
+  'fi',
+  'rm -f "$out" "$err"',
+  'exit "$code"',
+  '__LG_WRAPPER__',
+  'chmod +x "$__lg_tmp/tfwrap/terraform"',
+  'export __lg_real_terraform',
+];
+
 /** Renders the plan as one bash script; it exits with the first failing step's code (a continue-on-error step's failure is said and passed over). */
 export function renderWorkflowScript(plan: WorkflowPlan): string {
   const lines = [
@@ -662,6 +698,7 @@ export function renderWorkflowScript(plan: WorkflowPlan): string {
     'export CI GITHUB_ACTIONS GITHUB_WORKSPACE GITHUB_ENV GITHUB_OUTPUT GITHUB_PATH GITHUB_STEP_SUMMARY',
     ...LOAD_FILES,
     ...OUTPUT_FUNCTIONS,
+    ...(plan.steps.some((step) => step.terraformWrapper === true) ? TERRAFORM_WRAPPER : []),
   ];
   plan.steps.forEach((step, index) => {
     const label = shellQuote(step.name);
@@ -676,7 +713,7 @@ export function renderWorkflowScript(plan: WorkflowPlan): string {
       `printf '::step:: %s\\n' ${label} >&2`,
       `GITHUB_ENV=$__lg_tmp/env.${index} GITHUB_PATH=$__lg_tmp/path.${index} GITHUB_OUTPUT=$__lg_tmp/output.${index}`,
       ': > "$GITHUB_ENV"; : > "$GITHUB_PATH"; : > "$GITHUB_OUTPUT"',
-      `(${cd}exec env ${[...vars, step.shell, '-c', shellQuote(step.run)].join(' ')})`,
+      `(${step.terraformWrapper === true ? 'PATH="$__lg_tmp/tfwrap:$PATH"; ' : ''}${cd}exec env ${[...vars, step.shell, '-c', shellQuote(step.run)].join(' ')})`,
       '__lg_status=$?',
       `if [ "$__lg_status" -ne 0 ]; then ${failed}; fi`,
       '__lg_load "$GITHUB_ENV" "$GITHUB_PATH"',
