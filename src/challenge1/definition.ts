@@ -5,6 +5,7 @@ import { learnerChallenge1, replayChallenge1, type Replay1Run } from './scenario
 
 export const challenge1: ChallengeDefinition<Replay1Run, Learner1> = {
   challenge: 1,
+  typicalSeconds: 2.7,
   replay: replayChallenge1,
   replayJudges: { 'c1.replay.contention': judgeReplayContention },
   learner: learnerChallenge1,

@@ -13,6 +13,7 @@ import { learnerChallenge2, replayChallenge2, type Replay2Run } from './scenario
 
 export const challenge2: ChallengeDefinition<Replay2Run, Learner2> = {
   challenge: 2,
+  typicalSeconds: 2.7,
   replay: replayChallenge2,
   replayJudges: { 'c2.replay.orphaned-lock': judgeReplayOrphanedLock },
   learner: learnerChallenge2,

@@ -12,6 +12,7 @@ import { learnerChallenge3, replayChallenge3, type Replay3Run } from './scenario
 
 export const challenge3: ChallengeDefinition<Replay3Run, Learner3> = {
   challenge: 3,
+  typicalSeconds: 6.3,
   replay: replayChallenge3,
   replayJudges: {},
   learner: learnerChallenge3,

@@ -9,7 +9,6 @@ import { stopGradingWhenStdinCloses } from './stop-grading.ts';
 import { loadRubric, parseChallenges } from '../grading/checks.ts';
 import { gradeSubmission } from '../grading/grade.ts';
 import type { GradeResult } from '../grading/types.ts';
-import { writeJunitReport } from '../report/junit.ts';
 import { writeJsonFile } from '../util/json-file.ts';
 
 function positiveNumber(flag: string, value: string | undefined): number | undefined {
@@ -51,7 +50,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     scriptTimeoutMs: scriptTimeout === undefined ? undefined : scriptTimeout * 1000,
     rubric,
     reveal: values.reveal,
-    sequential: workers === 1,
+    ...(workers === undefined ? {} : { challengesAtOnce: workers }),
     noSandbox: values['no-sandbox'],
     progress: !values.quiet && process.stderr.isTTY === true,
     keep: values.keep,
@@ -61,7 +60,8 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   if (keptDir) console.error(`lockgrader: kept the grading's folder (workspaces, learner copies, records): ${keptDir}`);
   if (values.json) await writeJsonFile(values.json, result);
   if (values.report) await (await import('../report/html.ts')).writeHtmlReport(result, values.report);
-  if (values.junit) await writeJunitReport(result, values.junit);
+  // Loaded only when asked: the JUnit package is a 1.5 MB bundle the grading itself never needs.
+  if (values.junit) await (await import('../report/junit.ts')).writeJunitReport(result, values.junit);
   if (values.gradescope) {
     const { toGradescope } = await import('../report/gradescope.ts');
     await writeJsonFile(values.gradescope, toGradescope(result));

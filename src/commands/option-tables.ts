@@ -64,7 +64,7 @@ export const COMMANDS = {
       reveal: { type: 'boolean', default: false, help: 'hidden values in the feedback (authors)' },
       quiet: { type: 'boolean', default: false, help: 'no summary, no progress lines' },
       keep: { type: 'boolean', default: false, help: "keep the grading's folder and print its path" },
-      workers: { type: 'string', value: 'N', help: '1: grade the challenges one after another' },
+      workers: { type: 'string', value: 'N', help: 'challenges graded at once (default 2: the longest beside the others; 1: one after another; 3: all at once)' },
       'no-sandbox': NO_SANDBOX,
       'progress-json': { type: 'boolean', default: false, help: 'challenge started/finished as JSON lines on stdout (queue workers)' },
       'stdin-lifeline': { type: 'boolean', default: false, help: 'stop as on SIGTERM when standard input closes (a worker\'s child)' },

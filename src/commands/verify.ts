@@ -6,7 +6,6 @@ import { COMMANDS, parseArgsOptions } from './option-tables.ts';
 import { parseCommandArgs } from './parse-command-args.ts';
 import { repoPath } from '../paths.ts';
 import { verifyFixtures, type FixtureOutcome } from '../grading/verify.ts';
-import { writeVerifyJunit } from '../report/verify-junit.ts';
 import { writeJsonFile } from '../util/json-file.ts';
 
 function formatFixture(outcome: FixtureOutcome): string {
@@ -46,7 +45,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     for (const problem of outcome.problems) console.log(`verify: ${outcome.fixture}: ${problem}`);
   }
   if (values.json) await writeJsonFile(values.json, outcomes);
-  if (values.junit) await writeVerifyJunit(outcomes, values.junit);
+  if (values.junit) await (await import('../report/verify-junit.ts')).writeVerifyJunit(outcomes, values.junit);
   if (outcomes.length === 0) {
     console.error(`verify: no fixtures under ${root}`);
     return 2;

@@ -13,6 +13,11 @@ export type LearnerJudge<R, L> = (replay: R, learner: L) => Verdict;
 
 export interface ChallengeDefinition<R, L> {
   challenge: ChallengeNumber;
+  /**
+   * How long grading it takes on the reference, alone, in process (seconds, measured by the bench): when fewer
+   * challenges run at once than are asked, the longest starts first and the others follow it in the other lanes.
+   */
+  typicalSeconds: number;
   /** Runs the lab's scenario and returns its evidence; throwing is a harness fault. */
   replay(lab: Lab): Promise<R>;
   /** Keyed by contract id (the `replay` checks of this challenge). */
