@@ -36,6 +36,18 @@ const HONEST: Array<[string, string]> = [
     'Locking can be switched off with -lock=false. That is tolerable for a plan you only want to look at, since a plan does not persist anything. For apply it is a bad idea: two applies could run side by side, each pushing its own state, and one of them would win while the other is forgotten.',
   ],
   [
+    'a numbered list of sentences: "in the meantime", "throw away", honest round 6',
+    "1. `-lock=false` skips the DynamoDB lock entirely.\n2. That is fine for `terraform plan`, which only reads the state.\n3. It is never fine for `terraform apply`: a second apply running in the meantime would upload its own state and throw away the first one's changes.",
+  ],
+  [
+    'formal: uploads interleave, honest round 6',
+    'Summary: the lock serialises writers. Disabling it with -lock=false is defensible only for read-only operations. Should two writers proceed without it, their state uploads interleave and the resulting state no longer reflects reality.',
+  ],
+  [
+    'readers and writers (a mutex), honest round 6',
+    'Think of the lock as a mutex around the state file. `-lock=false` removes the mutex. Readers (plan, show) can live without it. Writers (apply, destroy, import) cannot: two writers without a mutex produce a torn, corrupted state.',
+  ],
+  [
     'the classic',
     'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
   ],
