@@ -4,11 +4,13 @@
 // `bin/lockgrader` child process, sampled from /proc every 20 ms (peak RSS of
 // the whole tree). Prints, per issue 13's targets (PASS/MISS, never asserted):
 //   - each challenge graded alone (--challenges N), median wall of --runs;
-//   - full gradings (all three, challenges in parallel): median wall, the
-//     ratio to the slowest single challenge, peak RSS of the tree, agreement
-//     of every check between runs;
+//   - full gradings (all three, two challenges at once as `grade` does by
+//     default): median wall, the ratio to the slowest single challenge, peak
+//     RSS and PSS of the tree and what made them up, agreement of every check
+//     between runs; one more with --workers 3 (all at once), for comparison;
 //   - grade-many at concurrency 4 on 8 copies of the reference: gradings per
-//     minute, every check agreeing with the full gradings.
+//     minute, the machine's CPU busy meanwhile (is the wall CPU-bound?), every
+//     check agreeing with the full gradings.
 // The last line is the whole report as one JSON line (also --json FILE).
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,8 +48,11 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run += 1) {
       const graded = await grade(work, `full-${run}`, []);
       full.push(graded);
-      console.log(`  full grading ${run + 1}          ${seconds(graded.wallMs)}  score ${graded.result?.score}/${graded.result?.max_score}  peak RSS ${graded.peakRssMb.toFixed(0)} MB / PSS ${graded.peakPssMb.toFixed(0)} MB, ${graded.peakProcesses} processes (${graded.peak})`);
+      console.log(`  full grading ${run + 1}          ${seconds(graded.wallMs)}  score ${graded.result?.score}/${graded.result?.max_score}  peak RSS ${graded.peakRssMb.toFixed(0)} MB / PSS ${graded.peakPssMb.toFixed(0)} MB, ${graded.peakProcesses} processes (RSS: ${graded.peak}; PSS: ${graded.peakPss})`);
     }
+    // For comparison, not a target: all three challenges at once (the default grades two at once).
+    const allAtOnce = await grade(work, 'full-workers-3', ['--workers', '3']);
+    console.log(`  full grading, --workers 3  ${seconds(allAtOnce.wallMs)}  score ${allAtOnce.result?.score}/${allAtOnce.result?.max_score}  peak RSS ${allAtOnce.peakRssMb.toFixed(0)} MB / PSS ${allAtOnce.peakPssMb.toFixed(0)} MB (PSS: ${allAtOnce.peakPss})`);
     const fullWallMs = median(full.map((run) => run.wallMs));
     const slowestSingleMs = Math.max(...Object.values(singles));
     const peakRssMb = Math.max(...full.map((run) => run.peakRssMb));
@@ -73,11 +78,11 @@ async function main(): Promise<void> {
       }
     });
     const perMinute = (copies.length * 60_000) / many.wallMs;
-    console.log(`  grade-many c=4, 8 copies   ${seconds(many.wallMs)}  ${perMinute.toFixed(1)} gradings/min, peak RSS ${many.peakRssMb.toFixed(0)} MB / PSS ${many.peakPssMb.toFixed(0)} MB; every check agrees with the full gradings: ${manyAgree ? 'yes' : 'NO'}`);
+    console.log(`  grade-many c=4, 8 copies   ${seconds(many.wallMs)}  ${perMinute.toFixed(1)} gradings/min, peak RSS ${many.peakRssMb.toFixed(0)} MB / PSS ${many.peakPssMb.toFixed(0)} MB, machine CPU busy ${(many.machineBusy * 100).toFixed(0)} %; every check agrees with the full gradings: ${manyAgree ? 'yes' : 'NO'}`);
 
     const list = targets({ fullWallMs, slowestSingleMs, peakRssMb, peakPssMb, perMinute, agree: manyAgree && fullAgree });
     printTargets(list);
-    const report = { runs, singles_ms: singles, full_wall_ms: Math.round(fullWallMs), peak_rss_mb: Math.round(peakRssMb), peak_pss_mb: Math.round(peakPssMb), per_minute: Number(perMinute.toFixed(1)), many_peak_rss_mb: Math.round(many.peakRssMb), agree: manyAgree && fullAgree, targets: list };
+    const report = { runs, singles_ms: singles, full_wall_ms: Math.round(fullWallMs), peak_rss_mb: Math.round(peakRssMb), peak_pss_mb: Math.round(peakPssMb), per_minute: Number(perMinute.toFixed(1)), many_peak_rss_mb: Math.round(many.peakRssMb), many_machine_busy: Number(many.machineBusy.toFixed(2)), workers3_wall_ms: Math.round(allAtOnce.wallMs), workers3_peak_pss_mb: Math.round(allAtOnce.peakPssMb), agree: manyAgree && fullAgree, targets: list };
     if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(JSON.stringify(report));
   } finally {

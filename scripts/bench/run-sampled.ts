@@ -1,6 +1,7 @@
 // One bin/lockgrader child, as a user runs it, with its whole process tree
 // sampled from /proc (sampler.ts) until it exits.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { lockgraderCommand } from '../../src/cli-command.ts';
 import { printPeak } from './print.ts';
 import { TreeSampler } from './sampler.ts';
@@ -13,6 +14,10 @@ export interface SampledRun {
   peakProcesses: number;
   /** What made up the peak, by process name. */
   peak: string;
+  /** What made up the PSS peak, by process name. */
+  peakPss: string;
+  /** The whole machine's CPU busy while it ran, as a share of all cores (from /proc/stat). */
+  machineBusy: number;
   stdout: string;
 }
 
@@ -26,6 +31,7 @@ export function runSampled(args: string[], options: { showStderr?: boolean } = {
       return;
     }
     const sampler = new TreeSampler(child.pid);
+    const before = cpuTicks();
     let stdout = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr?.resume();
@@ -38,8 +44,22 @@ export function runSampled(args: string[], options: { showStderr?: boolean } = {
         peakPssMb: sampler.peakPssKb / 1024,
         peakProcesses: sampler.peakProcesses,
         peak: printPeak(sampler.peakByName),
+        peakPss: printPeak(sampler.peakPssByName),
+        machineBusy: busyShare(before, cpuTicks()),
         stdout,
       });
     });
   });
+}
+
+/** The machine's total and idle CPU ticks (/proc/stat's first line; idle includes iowait). */
+function cpuTicks(): { total: number; idle: number } {
+  const fields = (readFileSync('/proc/stat', 'latin1').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  return { total, idle: (fields[3] ?? 0) + (fields[4] ?? 0) };
+}
+
+function busyShare(before: { total: number; idle: number }, after: { total: number; idle: number }): number {
+  const total = after.total - before.total;
+  return total > 0 ? 1 - (after.idle - before.idle) / total : 0;
 }

@@ -32,6 +32,8 @@ export class TreeSampler {
   peakProcesses = 0;
   /** At the peak: RSS and count by process name. */
   peakByName = new Map<string, { kb: number; count: number }>();
+  /** At the PSS peak: PSS and count by process name (the terraform binary's pages shared, counted once). */
+  peakPssByName = new Map<string, { kb: number; count: number }>();
   private readonly timer: NodeJS.Timeout;
   private readonly rootPid: number;
 
@@ -49,16 +51,23 @@ export class TreeSampler {
     let pss = 0;
     let count = 0;
     const byName = new Map<string, { kb: number; count: number }>();
+    const pssByName = new Map<string, { kb: number; count: number }>();
     for (const { pid, comm } of [root, ...descendantsOf(this.rootPid, table)]) {
       const kb = readRssKb(pid);
+      const pssKb = readPssKb(pid);
       rss += kb;
-      pss += readPssKb(pid);
+      pss += pssKb;
       count += 1;
       const named = byName.get(comm) ?? { kb: 0, count: 0 };
       byName.set(comm, { kb: named.kb + kb, count: named.count + 1 });
+      const pssNamed = pssByName.get(comm) ?? { kb: 0, count: 0 };
+      pssByName.set(comm, { kb: pssNamed.kb + pssKb, count: pssNamed.count + 1 });
     }
     this.peakProcesses = Math.max(this.peakProcesses, count);
-    this.peakPssKb = Math.max(this.peakPssKb, pss);
+    if (pss > this.peakPssKb) {
+      this.peakPssKb = pss;
+      this.peakPssByName = pssByName;
+    }
     if (rss > this.peakRssKb) {
       this.peakRssKb = rss;
       this.peakByName = byName;
