@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findUnlockedWrites } from '../analysis/script-scan.ts';
+import { findForceUnlock, findUnlockedWrites } from '../analysis/script-scan.ts';
 import { HARNESS_SECRETS, planWorkflow, renderWorkflowScript, shellCommand, workflowScanText } from './workflow.ts';
 
 const BASH_PIPEFAIL = 'bash --noprofile --norc -eo pipefail';
@@ -679,5 +679,30 @@ jobs:
       ['unset TF_CLI_ARGS_apply', 'terraform plan -out=p', `export TF_CLI_ARGS_apply='-lock=false -var '\\''x=y'\\'''`, 'terraform apply p', 'unset TF_CLI_ARGS_apply', 'terraform apply -auto-approve'].join('\n'),
     );
     expect(findUnlockedWrites(workflowScanText(plan)).map((c) => c.text)).toEqual(['terraform apply p']);
+  });
+
+  test('steps not run here (if: false for a push, a skipped job, an unsupported shell) are read as written, after the others (c3-cheat-workflow-pr-lock-false)', () => {
+    const plan = planWorkflow(`
+on: [push, pull_request, workflow_dispatch]
+jobs:
+  a:
+    steps:
+      - run: terraform apply -lock-timeout=60s -auto-approve
+      - if: github.event_name == 'pull_request'
+        run: terraform apply -lock=false -auto-approve
+      - shell: pwsh
+        run: terraform taint -lock=false x
+  unlock:
+    if: github.event_name == 'workflow_dispatch'
+    steps:
+      - uses: actions/checkout@v4
+      - run: terraform force-unlock -force "\${{ inputs.id }}"
+`);
+    expect(plan.steps.map((step) => step.run)).toEqual(['terraform apply -lock-timeout=60s -auto-approve']);
+    expect(workflowScanText(plan)).toBe(
+      ['terraform apply -lock-timeout=60s -auto-approve', 'terraform apply -lock=false -auto-approve', 'terraform taint -lock=false x', 'terraform force-unlock -force "${{ inputs.id }}"'].join('\n'),
+    );
+    expect(findUnlockedWrites(workflowScanText(plan)).map((c) => c.text)).toEqual(['terraform apply -lock=false -auto-approve', 'terraform taint -lock=false x']);
+    expect(findForceUnlock(workflowScanText(plan)).map((c) => c.line)).toEqual([4]);
   });
 });

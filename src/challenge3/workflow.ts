@@ -66,6 +66,12 @@ export interface WorkflowPlan {
   emptySecrets: string[];
   /** The event the run stands for (if: conditions and expressions are evaluated for it). */
   event: SimulatedEvent;
+  /**
+   * The `run:` texts of shell steps not run here (their if: false for this event, their job skipped, their shell not
+   * supported), as written: the static scans read them too, as they read a pipeline.sh's branches that did not run
+   * (c3-cheat-workflow-pr-lock-false: `apply -lock=false` in a step for pull requests only passed c3.no-unlocked-writes).
+   */
+  notRun: string[];
 }
 
 type Mapping = Record<string, unknown>;
@@ -456,7 +462,7 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
   const jobs = root['jobs'];
   if (!isMapping(jobs) || Object.keys(jobs).length === 0) throw new Error('workflow: no jobs: found');
 
-  const plan: WorkflowPlan = { steps: [], satisfied: [], assumptions: [], unsupported: [], emptySecrets: [], event: simulatedEvent(root['on']) };
+  const plan: WorkflowPlan = { steps: [], satisfied: [], assumptions: [], unsupported: [], emptySecrets: [], event: simulatedEvent(root['on']), notRun: [] };
   const workflowEnv = readEnv(root['env'], {}, 'workflow', plan);
   const workflowDefaults = runDefaults(root);
   /** Skipped job ids, and whether GitHub would skip them too. */
@@ -490,6 +496,12 @@ export function planWorkflow(yamlText: string): WorkflowPlan {
     if (skip !== undefined) {
       skippedJobs.set(jobId, skip.asOnGitHub);
       noteSkip(plan, where, skip);
+      if (Array.isArray(job['steps'])) {
+        for (const step of job['steps'] as unknown[]) {
+          const text = isMapping(step) ? scalarText(step['run']) : undefined;
+          if (text !== undefined) plan.notRun.push(text);
+        }
+      }
       continue;
     }
     if (job['container'] !== undefined) note(plan.unsupported, `${where}: container: is ignored; its steps run on this host`);
@@ -556,12 +568,14 @@ function planStep(
   if (skips !== undefined) {
     noteSkip(plan, where, skips);
     knowStep(plan, step, skips.asOnGitHub ? 'skipped' : undefined);
+    plan.notRun.push(runText);
     return undefined;
   }
   const shellName = scalarText(step['shell'] ?? jobDefaults['shell']);
   const shell = shellCommand(shellName);
   if (shell === undefined) {
     note(plan.unsupported, `${where} is skipped: shell: ${shellName} is not supported (only bash and sh, also as "bash [options] {0}")`);
+    plan.notRun.push(runText);
     return undefined;
   }
   const env = { ...jobEnv, ...readEnv(step['env'], jobEnv, where, plan) };
@@ -740,12 +754,16 @@ const TF_CLI_ARGS = /^TF_CLI_ARGS(?:_\w*)?$/;
  * way is seen as written. Without such variables it is the run: texts joined.
  */
 export function workflowScanText(plan: WorkflowPlan): string {
+  // Steps not run here are read as written, after the steps that run (a pipeline.sh's branches that did not run are read too).
+  const notRun = plan.notRun.map((text) => `\n${text}`).join('');
   const names = [...new Set(plan.steps.flatMap((step) => Object.keys(step.env).filter((name) => TF_CLI_ARGS.test(name))))];
-  if (names.length === 0) return plan.steps.map((step) => step.run).join('\n');
-  return plan.steps
-    .map((step) => {
-      const exports = names.map((name) => (step.env[name] !== undefined ? `export ${name}=${shellQuote(step.env[name])}` : `unset ${name}`));
-      return [...exports, step.run].join('\n');
-    })
-    .join('\n');
+  if (names.length === 0) return plan.steps.map((step) => step.run).join('\n') + notRun;
+  return (
+    plan.steps
+      .map((step) => {
+        const exports = names.map((name) => (step.env[name] !== undefined ? `export ${name}=${shellQuote(step.env[name])}` : `unset ${name}`));
+        return [...exports, step.run].join('\n');
+      })
+      .join('\n') + notRun
+  );
 }
