@@ -48,6 +48,18 @@ const HONEST: Array<[string, string]> = [
     'Think of the lock as a mutex around the state file. `-lock=false` removes the mutex. Readers (plan, show) can live without it. Writers (apply, destroy, import) cannot: two writers without a mutex produce a torn, corrupted state.',
   ],
   [
+    'a concession condemned in the next clause ("may seem faster ..., but ... overwrite"), honest round 6',
+    "The only time -lock=false is acceptable is a read-only plan. Applying with -lock=false may seem faster in CI, but two pipelines would then overwrite each other's state.",
+  ],
+  [
+    'a temptation answered "Resist it", honest round 6',
+    'It is tempting to use -lock=false on apply when a pipeline is blocked. Resist it: a blocked pipeline means another write is in progress, and writing at the same time corrupts the state. Only plan, which is read-only, may run with -lock=false.',
+  ],
+  [
+    'an idea "rejected", honest round 6',
+    'We considered passing -lock=false to apply to speed up CI and rejected it: concurrent applies would overwrite each other. -lock=false stays limited to read-only plan runs.',
+  ],
+  [
     'the classic',
     'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
   ],
@@ -270,6 +282,9 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
   ['TF_CLI_ARGS_apply set to -lock=false', 'We set TF_CLI_ARGS_apply to -lock=false in the pipeline. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['a heading that orders it', 'Plan is read-only; concurrent applies can corrupt the state. Plan never writes the state.\n\n## Apply with -lock=false in CI\n\nThat is our rule.', 'recommends-unlocked-write'],
   ['a code block after never forget', 'Plan is read-only; concurrent applies can corrupt the state. Plan never writes the state.\n\nNever forget this step in CI:\n\n```\nterraform apply -lock=false -auto-approve\n```\n', 'recommends-unlocked-write'],
+  ['a concession answered with praise', 'Applying with -lock=false looks faster in CI, but that is fine. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['a temptation answered with "go for it"', 'It is tempting to use -lock=false on apply. Go for it: it saves time. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['"rejected waiting" is no warning', 'We rejected waiting and pass -lock=false to apply in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['keyword salad', '-lock=false read-only corrupt', 'no-sentences'],
   ['bullets of single words', '# LOCKING\n\n- -lock=false\n- read-only\n- corrupt\n- race\n- lost updates\n', 'no-sentences'],
   ['a comma list of terms', '-lock=false, read-only, plan only, concurrent writes, corrupt state, lost updates, race conditions, overwritten state', 'no-sentences'],

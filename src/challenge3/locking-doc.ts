@@ -108,7 +108,7 @@ const VERBISH = new RegExp(
       "is|are|was|were|be|been|being|am|isn't|aren't|wasn't|weren't",
       "can|cannot|can't|could|couldn't|will|won't|would|wouldn't|should|shouldn't|must|mustn't|may|might",
       "do|does|did|don't|doesn't|didn't|has|have|had|hasn't|haven't",
-      'means|lets|makes|takes|keeps|prevents|protects|ensures|causes|happens|wins|waits|holds|loses|breaks|leaves|gives|tells|needs|allows|stops|blocks|acquires|releases|skips|gets|becomes|tries|fails|succeeds|retries',
+      'means|lets|makes|takes|keeps|prevents|protects|ensures|causes|happens|wins|waits|holds|loses|breaks|leaves|gives|tells|needs|allows|stops|blocks|acquires|releases|skips|gets|becomes|tries|fails|succeeds|retries|stays|remains|seems|appears|goes',
     ].join('|') +
     ')\\b',
   'i',
@@ -154,7 +154,7 @@ function withoutFalseWarnings(clause: string): string {
   return clause.replace(NOT_WAITING, ' ').replace(REASSURANCE, ' ').replace(INSISTING, ' ');
 }
 const WARNING =
-  /\b(never|not|no|nothing|don't|do not|doesn't|dont|cannot|can't|shouldn't|mustn't|won't|avoid\w*|dangerous|danger|unsafe|risk\w*|corrupt\w*|overwrit\w*|clobber\w*|lose|loses|lost|losing|race\w*|conflict\w*|instead|rather than|bad|wrong|harm\w*|breaks?|careful)\b|n't\b/i;
+  /\b(never|not|no|nothing|don't|do not|doesn't|dont|cannot|can't|shouldn't|mustn't|won't|reject(?:ed|s)?\s+(?:it|this|that|the idea)|decided against|ruled\s+(?:it\s+|this\s+|that\s+)?out|avoid\w*|dangerous|danger|unsafe|risk\w*|corrupt\w*|overwrit\w*|clobber\w*|lose|loses|lost|losing|race\w*|conflict\w*|instead|rather than|bad|wrong|harm\w*|breaks?|careful)\b|n't\b/i;
 const ONLY_READS = /\bonly\b[^.;]{0,40}\b(plan|validate|show|output|read[\s-]?only|reads?|reading)\b/i;
 /**
  * A clause that describes writes running together is describing the danger, not
@@ -173,7 +173,7 @@ const CONCURRENCY =
 const MISCONCEPTION =
   /\?\s*$|\b(asked|ask|asks|wonder\w*)\s+(whether|if)\b|\b(might|may|could|would)\s+(think|assume|believe|be tempted)\b|\btempt\w*|\b(people|some|many|teams?|newcomers)\s+(often\s+|sometimes\s+|usually\s+)?(think|assume|believe)\b/i;
 const REBUTTAL =
-  /^\W*(?:(?:a|answer)\s*:\s*)?(no|nope|never|wrong|don't|do not|absolutely not|definitely not|certainly not)\b|^\W*(it|that|this)\s+(is|was|'s)\s+(not\b(?!\s+(only|just|merely))|wrong\b|a mistake\b|a bad idea\b|dangerous\b)|^\W*(it|that|this)\s+(isn't|wasn't)\b(?!\s+(only|just|merely))|\bthe answer is (no|never)\b/i;
+  /^\W*(?:(?:a|answer)\s*:\s*)?(no|nope|never|wrong|don't|do not|absolutely not|definitely not|certainly not|resist|avoid)\b|^\W*(it|that|this)\s+(is|was|'s)\s+(not\b(?!\s+(only|just|merely))|wrong\b|a mistake\b|a bad idea\b|dangerous\b)|^\W*(it|that|this)\s+(isn't|wasn't)\b(?!\s+(only|just|merely))|\bthe answer is (no|never)\b/i;
 /**
  * A clause that condemns what came before it ("this is wrong", "that is exactly
  * how state files get corrupted"): it points back, names a danger and negates
@@ -277,6 +277,12 @@ function condemnsPrevious(clause: string | undefined): boolean {
   return clause !== undefined && POINTS_BACK.test(clause) && DANGER.test(clause) && !NEGATION.test(clause);
 }
 
+/** A concession ("may seem faster", "looks convenient", "tempting") whose next clause names a danger and negates nothing ("..., but two pipelines would then overwrite each other's state"). */
+const HEDGE = /\b(seems?|seemed|appears?|appeared|looks?|sounds?|tempting)\b/i;
+function concededThenCondemned(clause: string, next: string | undefined): boolean {
+  return HEDGE.test(clause) && next !== undefined && DANGER.test(next) && !NEGATION.test(next);
+}
+
 /**
  * Whether a sentence recommends -lock=false for a write in a clause that what
  * follows does not answer: the next clause condemning it, or, for a question or
@@ -286,7 +292,7 @@ function condemnsPrevious(clause: string | undefined): boolean {
 function sentenceRecommends(sentence: string, nextSentence: string | undefined): boolean {
   const clauses = sentence.split(CLAUSE_BREAK);
   return clauses.some((clause, i) => {
-    if (!recommendsUnlockedWrite(clause) || condemnsPrevious(clauses[i + 1])) return false;
+    if (!recommendsUnlockedWrite(clause) || condemnsPrevious(clauses[i + 1]) || concededThenCondemned(clause, clauses[i + 1])) return false;
     const answer = clauses[i + 1] ?? nextSentence?.replace(/^\W*(?:a|answer)\s*:\s*/i, '').split(CLAUSE_BREAK)[0];
     const misconception = MISCONCEPTION.test(clause) || (i === clauses.length - 1 && /\?\s*$/.test(sentence));
     return !(misconception && answer !== undefined && REBUTTAL.test(answer));
