@@ -60,6 +60,10 @@ const HONEST: Array<[string, string]> = [
     'We considered passing -lock=false to apply to speed up CI and rejected it: concurrent applies would overwrite each other. -lock=false stays limited to read-only plan runs.',
   ],
   [
+    'a verb no list has ("suggest"), honest round 6',
+    'Some guides suggest adding -lock=false to apply in CI to avoid waiting. That advice is wrong: unlocked applies can run concurrently and overwrite each other. Keep -lock=false for read-only plans.',
+  ],
+  [
     'the classic',
     'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
   ],
@@ -285,6 +289,7 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
   ['a concession answered with praise', 'Applying with -lock=false looks faster in CI, but that is fine. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['a temptation answered with "go for it"', 'It is tempting to use -lock=false on apply. Go for it: it saves time. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['"rejected waiting" is no warning', 'We rejected waiting and pass -lock=false to apply in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['grammar words without a full stop', '- -lock=false just for plan, it for the state\n- the lost data of the state and the lock\n- one true sentence: concurrent applies can corrupt the state of a team.', 'no-sentences'],
   ['keyword salad', '-lock=false read-only corrupt', 'no-sentences'],
   ['bullets of single words', '# LOCKING\n\n- -lock=false\n- read-only\n- corrupt\n- race\n- lost updates\n', 'no-sentences'],
   ['a comma list of terms', '-lock=false, read-only, plan only, concurrent writes, corrupt state, lost updates, race conditions, overwritten state', 'no-sentences'],

@@ -32,7 +32,8 @@
 //    never touch the state"), which term lists lack. Headings, list items and
 //    table rows are units of their own; code blocks are not prose. So a keyword
 //    list ("-lock=false read-only corrupt", bullets of single words, or a comma
-//    list of terms) fails.
+//    list of terms) fails. A sentence ending in . ! ? with three grammar words
+//    (the, to, of, in, for, ...) counts whatever its verb.
 
 import { findUnlockedWrites } from '../analysis/script-scan.ts';
 
@@ -123,6 +124,13 @@ const DETERMINER = /\b(the|a|an|its|their|each|every|another|this|that|these|tho
  */
 const SUBJECT_VERB =
   /\b(i|we|you|they|he|she|it)\s+(?:(?:never|always|only|just|also|still|then|often|usually|simply|merely|both|all|already|really)\s+)?(?!(?:the|a|an|and|or|of|to|in|on|for|with|at|by|from|as|is|are)\b)[a-z]{3,}\b/i;
+/**
+ * Grammar words: a sentence that ends with . ! or ? and holds three of them is
+ * prose whatever its verb ("Some guides suggest adding -lock=false to apply in
+ * CI to avoid waiting."); term lists have none, and no full stop.
+ */
+const FUNCTION_WORDS = /\b(the|a|an|to|of|in|for|and|or|with|that|this|from|by|on|at|as|if|when|because|so|than|into)\b/gi;
+const MIN_FUNCTION_WORDS = 3;
 /** Imperatives a sentence may start with ("Use -lock=false only for plan."). */
 const IMPERATIVE = /^(use|run|never|always|avoid|pass|add|set|keep|make|let|do|don't|only|remember|note|prefer|wait|apply|plan|disable|enable|give)\b/i;
 
@@ -248,7 +256,8 @@ function sentences(unit: Unit): string[] {
 function isRealSentence(sentence: string): boolean {
   const words = sentence.split(/\s+/).filter((word) => /[A-Za-z]/.test(word));
   if (words.length < MIN_WORDS) return false;
-  return VERBISH.test(sentence) || SUBJECT_VERB.test(sentence) || IMPERATIVE.test(sentence.replace(/^[^A-Za-z]+/, '')) || (TOPIC_VERB.test(sentence) && DETERMINER.test(sentence));
+  const grammar = /[.!?]$/.test(sentence) && (sentence.match(FUNCTION_WORDS) ?? []).length >= MIN_FUNCTION_WORDS;
+  return grammar || VERBISH.test(sentence) || SUBJECT_VERB.test(sentence) || IMPERATIVE.test(sentence.replace(/^[^A-Za-z]+/, '')) || (TOPIC_VERB.test(sentence) && DETERMINER.test(sentence));
 }
 
 /** A clause that opens with an order to do it ("Use -lock=false for apply while another apply is running") recommends it even when it names writes running together. */
