@@ -469,8 +469,14 @@ export function judgeNoForceUnlock(r: Replay3, learner: Learner3): Verdict {
         return fail(`the pipeline ${by} and so broke a lock held by another run (${broken.operation ?? 'unknown operation'}): a pipeline that breaks locks can corrupt a run that is still applying.`);
       }
     }
-    const byHand = ok.requests.find((q) => ofPipeline(q) && q.service === 'dynamodb' && r.names.table !== undefined && q.table === r.names.table && TABLE_TAMPERING.has(q.operation) && q.status < 300);
-    if (byHand) return fail(`the pipeline changed the lock table by hand (DynamoDB ${byHand.operation}): only terraform takes and releases locks; a pipeline that edits the table can break a lock held by a run that is still applying.`);
+    // A PartiQL write names its table inside the statement; the challenge's backend holds no other table.
+    const byHand = ok.requests.find(
+      (q) => ofPipeline(q) && q.service === 'dynamodb' && r.names.table !== undefined && ((q.table === r.names.table && TABLE_TAMPERING.has(q.operation)) || q.partiqlWrite === true) && q.status < 300,
+    );
+    if (byHand) {
+      const what = byHand.partiqlWrite ? `${byHand.operation}, a PartiQL INSERT/UPDATE/DELETE` : byHand.operation;
+      return fail(`the pipeline changed the lock table by hand (DynamoDB ${what}): only terraform takes and releases locks; a pipeline that edits the table can break a lock held by a run that is still applying.`);
+    }
     const objectByHand = ok.requests.find((q) => ofPipeline(q) && r.names.locks.some((lock) => objectTampering(q, lock)));
     if (objectByHand) {
       return fail(

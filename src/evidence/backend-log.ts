@@ -77,6 +77,11 @@ export interface BackendRequest {
   item?: Record<string, string>;
   /** DynamoDB ConditionExpression text. */
   condition?: string;
+  /**
+   * DynamoDB PartiQL (ExecuteStatement, BatchExecuteStatement, ExecuteTransaction) with an INSERT, UPDATE or DELETE:
+   * a write of a table whose item and key are inside the statement text (c3-cheat-partiql-delete-lock).
+   */
+  partiqlWrite?: true;
   /** S3 PutObject request body as utf8 when <= 1 MiB (aws-chunked framing removed). */
   body?: string;
   /** DynamoDB GetItem response body when <= 64 KiB, so a reader of the lock is visible. */

@@ -105,6 +105,11 @@ describe('describeDynamoDbRequest', () => {
       { operation: 'DeleteItem', table: 't', lockId: lock, conditional: false, item: { LockID: lock } },
     ],
     ['Scan', 'DynamoDB_20120810.Scan', { TableName: 't' }, { operation: 'Scan', table: 't', conditional: false }],
+    // PartiQL: the table and key are inside the statement; a write is flagged (c3-cheat-partiql-delete-lock)
+    ['a PartiQL DELETE', 'DynamoDB_20120810.ExecuteStatement', { Statement: ` delete FROM "t" WHERE LockID='${lock}'` }, { operation: 'ExecuteStatement', conditional: false, partiqlWrite: true }],
+    ['a PartiQL SELECT (a poll) is no write', 'DynamoDB_20120810.ExecuteStatement', { Statement: `SELECT * FROM "t" WHERE LockID='${lock}'` }, { operation: 'ExecuteStatement', conditional: false }],
+    ['a batch with one UPDATE', 'DynamoDB_20120810.BatchExecuteStatement', { Statements: [{ Statement: 'SELECT * FROM t' }, { Statement: "UPDATE t SET Info='x' WHERE LockID='k'" }] }, { operation: 'BatchExecuteStatement', conditional: false, partiqlWrite: true }],
+    ['a transaction with an INSERT', 'DynamoDB_20120810.ExecuteTransaction', { TransactStatements: [{ Statement: "INSERT INTO t VALUE {'LockID': 'k'}" }] }, { operation: 'ExecuteTransaction', conditional: false, partiqlWrite: true }],
     ['a key without LockID', 'DynamoDB_20120810.GetItem', { TableName: 't', Key: { id: { S: 'a' } } }, { operation: 'GetItem', table: 't', conditional: false, item: { id: 'a' } }],
   ])('%s', (_name, target, body, expected) => {
     expect(describeDynamoDbRequest(target, 'POST', JSON.stringify(body))).toEqual(expected);

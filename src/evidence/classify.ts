@@ -31,6 +31,16 @@ export interface DynamoDbRequestFacts {
   conditional: boolean;
   item?: Record<string, string>;
   condition?: string;
+  /** A PartiQL request (ExecuteStatement, BatchExecuteStatement, ExecuteTransaction) with an INSERT, UPDATE or DELETE. */
+  partiqlWrite?: true;
+}
+
+const PARTIQL_WRITE = /^\s*(insert|update|delete)\b/i;
+
+/** The statements of a PartiQL request body: Statement, Statements[].Statement, TransactStatements[].Statement. */
+function partiqlStatements(parsed: Record<string, unknown>): string[] {
+  const listed = [parsed.Statements, parsed.TransactStatements].flatMap((list) => (Array.isArray(list) ? list : []));
+  return [parsed.Statement, ...listed.map((entry) => (isRecord(entry) ? entry.Statement : undefined))].filter((text): text is string => typeof text === 'string');
 }
 
 type AttributeMap = Record<string, Record<string, unknown> | undefined>;
@@ -78,6 +88,7 @@ export function describeDynamoDbRequest(target: string | undefined, method: stri
     conditional: nonEmpty(parsed.ConditionExpression) || nonEmpty(parsed.Expected),
   };
   if (typeof parsed.TableName === 'string') facts.table = parsed.TableName;
+  if (partiqlStatements(parsed).some((statement) => PARTIQL_WRITE.test(statement))) facts.partiqlWrite = true;
   if (typeof parsed.ConditionExpression === 'string') facts.condition = parsed.ConditionExpression;
   const attributes = operation === 'PutItem' ? stringAttributes(parsed.Item) : stringAttributes(parsed.Key);
   if (attributes) {

@@ -249,6 +249,7 @@ function forwardExchange(req: IncomingMessage, res: ServerResponse, ctx: PortCon
       if (facts.lockId !== undefined) entry.lockId = facts.lockId;
       if (facts.item !== undefined) entry.item = facts.item;
       if (facts.condition !== undefined) entry.condition = facts.condition;
+      if (facts.partiqlWrite) entry.partiqlWrite = true;
       if (failure === undefined && responseBody !== undefined) {
         if (entry.status >= 400) {
           const type = dynamoDbErrorType(responseBody);
