@@ -1,6 +1,8 @@
 // `if:` conditions on step outputs (`if: steps.plan.outputs.exitcode == '2'`)
 // and on the outputs of needed jobs (`if: needs.plan.outputs.changes == 'true'`,
-// where the job's `outputs:` maps a name to one of its steps' outputs),
+// where the job's `outputs:` maps a name to one of its steps' outputs), and on
+// the outcome/conclusion of an earlier step known only at run time (one with
+// continue-on-error, or itself decided at run time: `if: steps.plan.outcome == 'failure'`),
 // decided when the step or job is reached, as on a runner. A step's outputs are what it
 // wrote to $GITHUB_OUTPUT, known only at run time, while the rest of a workflow
 // is evaluated before the run (workflow.ts). So a condition whose only unknowns
@@ -32,7 +34,7 @@ export interface RuntimeCondition {
 }
 
 const MAX_REFS = 3;
-const OUTPUT_REF = /\b(?:steps|needs)\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/gi;
+const OUTPUT_REF = /\b(?:steps|needs)\.([A-Za-z_][\w-]*)\.(?:outputs\.([A-Za-z_][\w-]*)|outcome\b|conclusion\b)/gi;
 /** Two unlike texts for "any other value": the result must not depend on which. */
 const OTHERS = ['lockgrader-any-other-value', 'x'];
 
@@ -96,7 +98,7 @@ export function runtimeCondition(
   for (const combo of combinations(classes, refs.length)) {
     const results = OTHERS.map((other) => {
       const wrapped: ContextResolver = (path) => {
-        if (path.length === 4 && path[2]?.toLowerCase() === 'outputs') {
+        if (path.length >= 3) {
           const key = keyOf(path.join('.').toLowerCase());
           const at = refs.findIndex((ref) => ref.key === key);
           if (at >= 0) return valueOf(combo[at] ?? '0', other);

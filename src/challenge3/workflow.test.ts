@@ -287,7 +287,7 @@ jobs:
     expect(plan.assumptions).toContain(`job "j" step "merged" is skipped: its if: github.event.pull_request.merged == true is false for this run`);
   });
 
-  test('needs.<job>.result and steps.<id>.outcome are known where the run decides them; a continue-on-error step\'s outcome is not', () => {
+  test('needs.<job>.result and steps.<id>.outcome are known where the run decides them; a continue-on-error step\'s outcome is decided at run time', () => {
     const plan = planWorkflow(`
 on: push
 jobs:
@@ -303,8 +303,11 @@ jobs:
     if: needs.plan.result == 'success'
     steps: [ { name: apply, run: terraform apply -auto-approve } ]
 `);
-    expect(plan.steps.map((s) => s.name)).toEqual(['Run terraform fmt -check', 'Run terraform validate', 'after-fmt', 'apply']);
-    expect(plan.unsupported).toEqual([`job "plan" step "status" is skipped: its if: steps.tryit.outcome == 'failure' cannot be evaluated here (steps.tryit.outcome is not known here)`]);
+    expect(plan.steps.map((s) => s.name)).toEqual(['Run terraform fmt -check', 'Run terraform validate', 'after-fmt', 'status', 'apply']);
+    expect(plan.unsupported).toEqual([]);
+    expect(plan.assumptions).toContain(
+      `job "plan" step "status" runs only if its if: steps.tryit.outcome == 'failure' holds when it is reached (read from how earlier steps ended and what they wrote to $GITHUB_OUTPUT)`,
+    );
   });
 
   test('continue-on-error: true, or an expression that is true, lets the step fail; false or unknown does not', () => {
@@ -472,7 +475,7 @@ jobs:
     expect(plan.steps.map((step) => step.name)).toEqual(['Plan', 'Apply', 'Nothing to do', 'Unset output']);
     expect(plan.unsupported).toEqual([]);
     expect(plan.assumptions).toContain(
-      `job "deploy" step "Apply" runs only if its if: steps.plan.outputs.exitcode == '2' holds when it is reached (read from what earlier steps wrote to $GITHUB_OUTPUT)`,
+      `job "deploy" step "Apply" runs only if its if: steps.plan.outputs.exitcode == '2' holds when it is reached (read from how earlier steps ended and what they wrote to $GITHUB_OUTPUT)`,
     );
     const changes = run(workflow('2'));
     expect(changes).toMatchObject({ status: 0, stdout: 'applied\nmissing-is-falsy\n' });
@@ -540,6 +543,21 @@ jobs:
     const plain = run(workflow('false'), { PATH: `${bin}:${process.env['PATH'] ?? ''}` });
     expect(plain.stdout).toBe('Plan: 1 to add\n');
     expect(plain.stderr).toContain("::step-skipped:: Run echo \"apply after: ${{ steps.plan.outputs.exitcode }}\" (its if: steps.plan.outputs.exitcode == 2 is false for this run)");
+  });
+
+  test("a continue-on-error step's outcome/conclusion decide a later if: when it is reached (GitHub's starter: Plan Status exits 1 on a failed plan)", () => {
+    const workflow = (code: number): string => `
+jobs:
+  j:
+    steps:
+      - { id: plan, continue-on-error: true, run: "echo planned; exit ${code}" }
+      - { id: status, if: "steps.plan.outcome == 'failure'", run: "echo plan-failed; exit 1" }
+      - { if: "steps.plan.conclusion == 'success' && steps.status.outcome == 'skipped'", run: echo apply }
+`;
+    expect(run(workflow(0))).toMatchObject({ status: 0, stdout: 'planned\napply\n' });
+    const failed = run(workflow(3));
+    expect(failed).toMatchObject({ status: 1, stdout: 'planned\nplan-failed\n' });
+    expect(failed.stderr).toContain('continue-on-error: the run goes on');
   });
 
   test('an output passed to a function, compared with <, or of a later or unknown step is not decided at run time: the step is skipped and said', () => {

@@ -398,6 +398,8 @@ function mappedOutputs(outputs: unknown, jobId: string, runIds: ReadonlySet<stri
  * earlier run: steps, needs.<job>.outputs.<name> of a needed job's mapped outputs.
  */
 function outputKey(name: string, known: KnownResults): string | undefined {
+  const result = /^steps\.([^.]+)\.(outcome|conclusion)$/.exec(name);
+  if (result && known.runIds.has(result[1] ?? '')) return `${known.job.toLowerCase()}/${result[1] ?? ''}.@${result[2] ?? ''}`;
   const step = /^steps\.([^.]+)\.outputs\.([^.]+)$/.exec(name);
   if (step && known.runIds.has(step[1] ?? '')) return `${known.job.toLowerCase()}/${step[1] ?? ''}.${step[2] ?? ''}`;
   const need = /^needs\.([^.]+)\.outputs\.([^.]+)$/.exec(name);
@@ -597,7 +599,7 @@ function planStep(
   if (KNOWN.get(plan)?.terraformWrapper === true) planned.terraformWrapper = true;
   if (deferred !== undefined) {
     planned.runIf = [deferred];
-    note(plan.assumptions, `${where} runs only if its if: ${deferred.text} holds when it is reached (read from what earlier steps wrote to $GITHUB_OUTPUT)`);
+    note(plan.assumptions, `${where} runs only if its if: ${deferred.text} holds when it is reached (read from how earlier steps ended and what they wrote to $GITHUB_OUTPUT)`);
   }
   knowStep(plan, step, planned.continueOnError || deferred !== undefined ? undefined : 'success');
   const id = scalarText(step['id']);
@@ -699,6 +701,11 @@ const TERRAFORM_WRAPPER = [
   'export __lg_real_terraform',
 ];
 
+/** The bash array element holding a step's outcome or conclusion (for if: conditions decided at run time). */
+function resultKeys(step: WorkflowStep, kind: 'outcome' | 'conclusion'): string {
+  return `__lg_outputs[${shellQuote(`${step.job.toLowerCase()}/${step.id ?? ''}.@${kind}`)}]`;
+}
+
 /** Renders the plan as one bash script; it exits with the first failing step's code (a continue-on-error step's failure is said and passed over). */
 export function renderWorkflowScript(plan: WorkflowPlan): string {
   const lines = [
@@ -732,12 +739,15 @@ export function renderWorkflowScript(plan: WorkflowPlan): string {
       `if [ "$__lg_status" -ne 0 ]; then ${failed}; fi`,
       '__lg_load "$GITHUB_ENV" "$GITHUB_PATH"',
       ...(step.id === undefined ? [] : [`__lg_outputs_load ${shellQuote(`${step.job.toLowerCase()}/${step.id}`)} "$GITHUB_OUTPUT"`]),
+      ...(step.id === undefined ? [] : [`${resultKeys(step, 'outcome')}=$([ "$__lg_status" -eq 0 ] && echo success || echo failure)`]),
+      ...(step.id === undefined ? [] : [`${resultKeys(step, 'conclusion')}=${step.continueOnError ? 'success' : `\${__lg_outputs[${shellQuote(`${step.job.toLowerCase()}/${step.id}.@outcome`)}]}`}`]),
     ];
     if (step.runIf === undefined) lines.push('', ...body);
     else {
       const why = step.runIf.length === 1 ? `its if: ${step.runIf[0]?.text ?? ''} is false for this run` : `its job's and its if: ${step.runIf.map((d) => d.text).join('; ')} do not all hold for this run`;
       const skipped = shellQuote(`${step.name} (${why})`);
-      lines.push('', `if ${renderRuntimeTest(step.runIf.map((d) => d.condition))}; then`, ...body.map((line) => `  ${line}`), `else printf '::step-skipped:: %s\\n' ${skipped} >&2; fi`);
+      const skippedResults = step.id === undefined ? '' : `; ${resultKeys(step, 'outcome')}=skipped; ${resultKeys(step, 'conclusion')}=skipped`;
+      lines.push('', `if ${renderRuntimeTest(step.runIf.map((d) => d.condition))}; then`, ...body.map((line) => `  ${line}`), `else printf '::step-skipped:: %s\\n' ${skipped} >&2${skippedResults}; fi`);
     }
   });
   lines.push('', 'exit 0', '');
