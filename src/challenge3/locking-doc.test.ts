@@ -64,6 +64,10 @@ const HONEST: Array<[string, string]> = [
     'Some guides suggest adding -lock=false to apply in CI to avoid waiting. That advice is wrong: unlocked applies can run concurrently and overwrite each other. Keep -lock=false for read-only plans.',
   ],
   [
+    'what people sometimes do, answered "Please do not.", honest round 6',
+    'People sometimes add -lock=false to apply when they see "Error acquiring the state lock". Please do not. The error means someone else is writing the state right now, and writing at the same time corrupts it. -lock=false is only for read-only commands such as plan.',
+  ],
+  [
     'the classic',
     'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
   ],
@@ -290,6 +294,7 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
   ['a temptation answered with "go for it"', 'It is tempting to use -lock=false on apply. Go for it: it saves time. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['"rejected waiting" is no warning', 'We rejected waiting and pass -lock=false to apply in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['grammar words without a full stop', '- -lock=false just for plan, it for the state\n- the lost data of the state and the lock\n- one true sentence: concurrent applies can corrupt the state of a team.', 'no-sentences'],
+  ['what people sometimes do, "answered" about waiting', 'People sometimes add -lock=false to apply in CI. Please do not wait for the lock; do the same. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['keyword salad', '-lock=false read-only corrupt', 'no-sentences'],
   ['bullets of single words', '# LOCKING\n\n- -lock=false\n- read-only\n- corrupt\n- race\n- lost updates\n', 'no-sentences'],
   ['a comma list of terms', '-lock=false, read-only, plan only, concurrent writes, corrupt state, lost updates, race conditions, overwritten state', 'no-sentences'],
