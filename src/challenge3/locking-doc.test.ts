@@ -68,6 +68,18 @@ const HONEST: Array<[string, string]> = [
     'People sometimes add -lock=false to apply when they see "Error acquiring the state lock". Please do not. The error means someone else is writing the state right now, and writing at the same time corrupts it. -lock=false is only for read-only commands such as plan.',
   ],
   [
+    'a temptation answered "That is exactly the wrong move", honest round 6',
+    'A stuck lock is tempting to bypass with terraform apply -lock=false. That is exactly the wrong move: if the lock is not actually stuck, you now have two writers and a corrupted state. Use -lock=false only for read-only commands such as plan.',
+  ],
+  [
+    'allowed for plan, forbidden for apply in one clause, honest round 6',
+    "Our rule of thumb: reads may skip the lock, writes may not. So `terraform plan -lock=false` is allowed (plan is read-only), `terraform apply -lock=false` is forbidden, because concurrent applies overwrite each other's state.",
+  ],
+  [
+    'a saving "not worth it", honest round 6',
+    'Running apply with -lock=false saves a few minutes of waiting, but it is not worth it: concurrent applies overwrite each other and corrupt the state. -lock=false is only acceptable for read-only commands like plan.',
+  ],
+  [
     'the classic',
     'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
   ],
@@ -295,6 +307,8 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
   ['"rejected waiting" is no warning', 'We rejected waiting and pass -lock=false to apply in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['grammar words without a full stop', '- -lock=false just for plan, it for the state\n- the lost data of the state and the lock\n- one true sentence: concurrent applies can corrupt the state of a team.', 'no-sentences'],
   ['what people sometimes do, "answered" about waiting', 'People sometimes add -lock=false to apply in CI. Please do not wait for the lock; do the same. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['"worth it" said of the flag', 'Running apply with -lock=false saves a few minutes, and it is worth it in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['"That is exactly the right move"', 'A stuck lock is tempting to bypass with terraform apply -lock=false. That is exactly the right move in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['keyword salad', '-lock=false read-only corrupt', 'no-sentences'],
   ['bullets of single words', '# LOCKING\n\n- -lock=false\n- read-only\n- corrupt\n- race\n- lost updates\n', 'no-sentences'],
   ['a comma list of terms', '-lock=false, read-only, plan only, concurrent writes, corrupt state, lost updates, race conditions, overwritten state', 'no-sentences'],

@@ -162,7 +162,7 @@ function withoutFalseWarnings(clause: string): string {
   return clause.replace(NOT_WAITING, ' ').replace(REASSURANCE, ' ').replace(INSISTING, ' ');
 }
 const WARNING =
-  /\b(never|not|no|nothing|don't|do not|doesn't|dont|cannot|can't|shouldn't|mustn't|won't|reject(?:ed|s)?\s+(?:it|this|that|the idea)|decided against|ruled\s+(?:it\s+|this\s+|that\s+)?out|avoid\w*|dangerous|danger|unsafe|risk\w*|corrupt\w*|overwrit\w*|clobber\w*|lose|loses|lost|losing|race\w*|conflict\w*|instead|rather than|bad|wrong|harm\w*|breaks?|careful)\b|n't\b/i;
+  /\b(never|not|no|nothing|don't|do not|doesn't|dont|cannot|can't|shouldn't|mustn't|won't|reject(?:ed|s)?\s+(?:it|this|that|the idea)|decided against|ruled\s+(?:it\s+|this\s+|that\s+)?out|avoid\w*|dangerous|danger|unsafe|risk\w*|corrupt\w*|overwrit\w*|clobber\w*|lose|loses|lost|losing|race\w*|conflict\w*|instead|rather than|bad|wrong|harm\w*|breaks?|careful|forbidden|prohibited|banned|disallowed)\b|n't\b/i;
 const ONLY_READS = /\bonly\b[^.;]{0,40}\b(plan|validate|show|output|read[\s-]?only|reads?|reading)\b/i;
 /**
  * A clause that describes writes running together is describing the danger, not
@@ -181,7 +181,7 @@ const CONCURRENCY =
 const MISCONCEPTION =
   /\?\s*$|\b(asked|ask|asks|wonder\w*)\s+(whether|if)\b|\b(might|may|could|would)\s+(think|assume|believe|be tempted)\b|\btempt\w*|\b(people|some|many|teams?|newcomers)\s+(often\s+|sometimes\s+|usually\s+)?(think|assume|believe)\b|\b(people|some people|many people|newcomers|colleagues|developers|users)\s+(often|sometimes|usually|occasionally)\s+(add|pass|use|run|try|reach for)\b/i;
 const REBUTTAL =
-  /^\W*(?:(?:a|answer)\s*:\s*)?(?:please\s+)?(no|nope|never|wrong|don't|do not|absolutely not|definitely not|certainly not|resist|avoid)\b|^\W*(it|that|this)\s+(is|was|'s)\s+(not\b(?!\s+(only|just|merely))|wrong\b|a mistake\b|a bad idea\b|dangerous\b)|^\W*(it|that|this)\s+(isn't|wasn't)\b(?!\s+(only|just|merely))|\bthe answer is (no|never)\b/i;
+  /^\W*(?:(?:a|answer)\s*:\s*)?(?:please\s+)?(no|nope|never|wrong|don't|do not|absolutely not|definitely not|certainly not|resist|avoid)\b|^\W*(it|that|this)\s+(is|was|'s)\s+(?:(?:exactly|simply|just|really|precisely)\s+)?(not\b(?!\s+(only|just|merely))|(?:the\s+)?wrong\b|a mistake\b|a bad idea\b|dangerous\b)|^\W*(it|that|this)\s+(isn't|wasn't)\b(?!\s+(only|just|merely))|\bthe answer is (no|never)\b/i;
 /**
  * A clause that condemns what came before it ("this is wrong", "that is exactly
  * how state files get corrupted"): it points back, names a danger and negates
@@ -282,7 +282,9 @@ function quote(text: string): string {
 }
 
 /** Whether a clause points back at the one before it and condemns it. */
+const NOT_WORTH = /^\s*(?:and\s+)?(?:this|that|it)\s+(?:(?:is|'s)\s+(?:not|never)|isn't)\s+worth\b/i;
 function condemnsPrevious(clause: string | undefined): boolean {
+  if (clause !== undefined && NOT_WORTH.test(clause)) return true;
   return clause !== undefined && POINTS_BACK.test(clause) && DANGER.test(clause) && !NEGATION.test(clause);
 }
 
