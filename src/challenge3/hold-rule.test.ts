@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { BackendRequest } from '../evidence/backend-log.ts';
 import type { StoreNames } from '../evidence/store-names.ts';
-import { POLLING_WINDOW_MS, looksAtLock, pollingAt } from './hold-rule.ts';
+import { POLLING_WINDOW_MS, looksAtLock, pollingAt, sentByTerraform } from './hold-rule.ts';
 
 const dynamodb: StoreNames = { variant: 'dynamodb', bucket: 'b', key: 'lab/terraform.tfstate', table: 'locks', lockId: 'b/lab/terraform.tfstate', digestId: 'b/lab/terraform.tfstate-md5', locks: [{ kind: 'item', lockId: 'b/lab/terraform.tfstate' }] };
 const lockfile: StoreNames = { variant: 'lockfile', bucket: 'b', key: 'lab/terraform.tfstate', lockId: 'b/lab/terraform.tfstate', locks: [{ kind: 'object', bucket: 'b', key: 'lab/terraform.tfstate.tflock' }] };
@@ -38,5 +38,19 @@ describe('pollingAt: may the holder let go at its bound?', () => {
     ['only state reads lately: no', [request({ operation: 'GetObject', service: 's3', bucket: 'b', key: 'lab/terraform.tfstate', at: 7_000 })], false],
   ])('%s', (_name, requests, expected) => {
     expect(pollingAt(requests, dynamodb, 'c3:contention', 8_000)).toBe(expected);
+  });
+});
+
+describe('sentByTerraform: whose refusals and reads stand for terraform\'s retry', () => {
+  const refusedPut = (fields: Partial<BackendRequest>) => request({ operation: 'PutItem', table: 'locks', lockId: 'b/lab/terraform.tfstate', conditional: true, status: 400, errorType: 'ConditionalCheckFailedException', ...fields });
+  const real = { terraformAlive: [{ pid: 41, args: ['apply'], tf_cli_args: {} }] };
+  test.each<[string, BackendRequest, boolean]>([
+    ['tofu, traced to the real binary', refusedPut({ client: 'tofu', ...real, sender: { terraform: true, pid: 41, detail: 'tofu (pid 41)' } }), true],
+    ['terraform, not watched (no sandbox)', refusedPut({ client: 'terraform' }), true],
+    ['the AWS CLI playing its part (c3-cheat-fake-refusals)', refusedPut({ client: 'aws-cli', ...real }), false],
+    ['curl claiming to be OpenTofu, traced to curl', refusedPut({ client: 'tofu', ...real, sender: { terraform: false, pid: 57, detail: 'curl (pid 57)' } }), false],
+    ['claiming to be terraform with no terraform alive in the run', refusedPut({ client: 'terraform', terraformAlive: [] }), false],
+  ])('%s → %s', (_name, q, expected) => {
+    expect(sentByTerraform(q)).toBe(expected);
   });
 });

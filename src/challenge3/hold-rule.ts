@@ -7,6 +7,7 @@
 // Pure: the scenario (scenario.ts) feeds it the backend log.
 import type { BackendRequest } from '../evidence/backend-log.ts';
 import { lockAction } from '../evidence/lock-target.ts';
+import { possibleSenders } from '../evidence/request-senders.ts';
 import type { StoreNames } from '../evidence/store-names.ts';
 
 /** A poller looks at the lock at least this often (the honest poll fixture: every 2 s, plus the AWS CLI's start). */
@@ -27,4 +28,17 @@ export function looksAtLock(request: BackendRequest, names: StoreNames, run: str
 /** At the bound: whether `run` is looking at the lock, a request of its looking at it started within POLLING_WINDOW_MS before `now`. */
 export function pollingAt(requests: readonly BackendRequest[], names: StoreNames, run: string, now: number): boolean {
   return requests.some((request) => request.at >= now - POLLING_WINDOW_MS && looksAtLock(request, names, run));
+}
+
+/**
+ * Whether terraform/tofu sent a request: its client kind, and where the run is watched a real terraform process that
+ * can have sent it (its traced sender). Only terraform's refused attempts and reads count towards the release rule:
+ * the AWS CLI playing terraform's part (two refused conditional put-items and a get-item, then an apply with no
+ * -lock-timeout a moment later) made the holder let go at once and passed c3.waits-through-contention
+ * (c3-cheat-fake-refusals, 25/35).
+ */
+export function sentByTerraform(request: BackendRequest): boolean {
+  if (request.client !== 'terraform' && request.client !== 'tofu') return false;
+  const senders = possibleSenders(request);
+  return senders === undefined || senders.length > 0;
 }

@@ -24,7 +24,7 @@ import { LockWriteGate } from '../evidence/relay-gate.ts';
 import { isRefusal, lockAction } from '../evidence/lock-target.ts';
 import { primaryLock, storeNames } from '../evidence/store-names.ts';
 import type { Learner3, PipelineRun, PipelineSource, Replay3 } from './evidence.ts';
-import { looksAtLock, pollingAt } from './hold-rule.ts';
+import { looksAtLock, pollingAt, sentByTerraform } from './hold-rule.ts';
 import { planWorkflow, renderWorkflowScript, workflowScanText } from './workflow.ts';
 
 /**
@@ -124,11 +124,13 @@ async function holdPeriod(lab: Lab, run: string, startedAt: number, finished: Pr
   // A lock attempt is a put of the lock terraform takes first (the item, or the .tflock object); after a refusal
   // terraform reads the holder's Lock Info (GetItem, or GetObject of the .tflock).
   const lock = primaryLock(storeNames(lab.store));
+  // terraform's own attempts and reads: a refusal or read the AWS CLI or curl made does not stand for terraform's retry.
   const ofRun = (q: BackendRequest) => (q.run === run ? lockAction(q, lock) : undefined);
+  const ofRunTerraform = (q: BackendRequest) => (sentByTerraform(q) ? ofRun(q) : undefined);
   let refusals = 0;
   const inBackoff = lab.log.waitFor(
     (q) => {
-      const action = ofRun(q);
+      const action = ofRunTerraform(q);
       if (action === 'put' && isRefusal(q)) refusals += 1;
       return action === 'read' && refusals >= REFUSALS_BEFORE_RELEASE;
     },
