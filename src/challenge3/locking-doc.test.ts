@@ -80,6 +80,10 @@ const HONEST: Array<[string, string]> = [
     'Running apply with -lock=false saves a few minutes of waiting, but it is not worth it: concurrent applies overwrite each other and corrupt the state. -lock=false is only acceptable for read-only commands like plan.',
   ],
   [
+    'a question answered "Technically yes, but you should not", honest round 6',
+    'Can you use -lock=false with apply? Technically yes, but you should not: a concurrent apply would overwrite your state. Reserve it for read-only commands such as plan.',
+  ],
+  [
     'the classic',
     'Use -lock=false only for read-only commands such as plan. If two applies run at the same time without the lock, one overwrites the other and the state can be corrupted.',
   ],
@@ -309,6 +313,7 @@ const FAILING: Array<[string, string, LockingDocRule]> = [
   ['what people sometimes do, "answered" about waiting', 'People sometimes add -lock=false to apply in CI. Please do not wait for the lock; do the same. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['"worth it" said of the flag', 'Running apply with -lock=false saves a few minutes, and it is worth it in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['"That is exactly the right move"', 'A stuck lock is tempting to bypass with terraform apply -lock=false. That is exactly the right move in CI. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
+  ['"yes, but you should not wait"', 'Can you use -lock=false with apply? Yes, but you should not wait for the lock first. Plan is read-only; concurrent applies can corrupt the state.', 'recommends-unlocked-write'],
   ['keyword salad', '-lock=false read-only corrupt', 'no-sentences'],
   ['bullets of single words', '# LOCKING\n\n- -lock=false\n- read-only\n- corrupt\n- race\n- lost updates\n', 'no-sentences'],
   ['a comma list of terms', '-lock=false, read-only, plan only, concurrent writes, corrupt state, lost updates, race conditions, overwritten state', 'no-sentences'],

@@ -182,6 +182,9 @@ const MISCONCEPTION =
   /\?\s*$|\b(asked|ask|asks|wonder\w*)\s+(whether|if)\b|\b(might|may|could|would)\s+(think|assume|believe|be tempted)\b|\btempt\w*|\b(people|some|many|teams?|newcomers)\s+(often\s+|sometimes\s+|usually\s+)?(think|assume|believe)\b|\b(people|some people|many people|newcomers|colleagues|developers|users)\s+(often|sometimes|usually|occasionally)\s+(add|pass|use|run|try|reach for)\b/i;
 const REBUTTAL =
   /^\W*(?:(?:a|answer)\s*:\s*)?(?:please\s+)?(no|nope|never|wrong|don't|do not|absolutely not|definitely not|certainly not|resist|avoid)\b|^\W*(it|that|this)\s+(is|was|'s)\s+(?:(?:exactly|simply|just|really|precisely)\s+)?(not\b(?!\s+(only|just|merely))|(?:the\s+)?wrong\b|a mistake\b|a bad idea\b|dangerous\b)|^\W*(it|that|this)\s+(isn't|wasn't)\b(?!\s+(only|just|merely))|\bthe answer is (no|never)\b/i;
+/** An answer that grants it is possible and then says not to ("Technically yes, but you should not: ..."). */
+const YES_BUT_NO =
+  /^\W*(?:(?:a|answer)\s*:\s*)?(?:(?:technically|in theory|strictly speaking),?\s+)?(?:yes|it can|you can)\b[^.]*?\bbut\s+(?:you\s+|we\s+|one\s+)?(?:should not|shouldn't|should never|must not|mustn't|don't|do not|never)\b/i;
 /**
  * A clause that condemns what came before it ("this is wrong", "that is exactly
  * how state files get corrupted"): it points back, names a danger and negates
@@ -306,6 +309,8 @@ function sentenceRecommends(sentence: string, nextSentence: string | undefined):
     if (!recommendsUnlockedWrite(clause) || condemnsPrevious(clauses[i + 1]) || concededThenCondemned(clause, clauses[i + 1])) return false;
     const answer = clauses[i + 1] ?? nextSentence?.replace(/^\W*(?:a|answer)\s*:\s*/i, '').split(CLAUSE_BREAK)[0];
     const misconception = MISCONCEPTION.test(clause) || (i === clauses.length - 1 && /\?\s*$/.test(sentence));
+    const wholeAnswer = i === clauses.length - 1 ? nextSentence?.replace(NOT_WAITING, ' ') : undefined;
+    if (misconception && wholeAnswer !== undefined && YES_BUT_NO.test(wholeAnswer)) return false;
     return !(misconception && answer !== undefined && REBUTTAL.test(answer.replace(NOT_WAITING, ' ')));
   });
 }
