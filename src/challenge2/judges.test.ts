@@ -282,6 +282,13 @@ describe('c2.no-unlocked-writes (decided by what the backend saw)', () => {
     ['the state written by hand with the AWS CLI', ran([putState(3000, RUN, v2, { client: 'aws-cli' })]), 'fail', /PutObject of the state from aws-cli/],
     ['a digest put by hand', ran([putDigest(3000, RUN, { client: 'aws-cli' })]), 'fail', /PutItem of the digest item from aws-cli/],
     ['a failed write does not count', ran([putState(3000, RUN, v2, { status: 403, errorType: 'AccessDenied' })]), 'pass', /wrote no state without the lock/],
+    [
+      'a write naming the bucket in its Host header, refused by the relay (c3-cheat-host-header-bucket)',
+      ran([...forceUnlock(2000), { at: 3000, run: RUN, operation: 'PutObject', service: 's3', bucket: 'lab', key: 'terraform.tfstate', status: 502, errorType: 'RelayError', hostRefused: 'b', client: 'other' }]),
+      'fail',
+      /sent an S3 PutObject naming Host "b" instead of the endpoint/,
+    ],
+    ['a read refused for its Host is no write', ran([...forceUnlock(2000), { at: 3000, run: RUN, operation: 'GetObject', service: 's3', status: 502, hostRefused: 'b', client: 'other' }]), 'pass', /wrote no state without the lock/],
     ['writes by the harness are not the script\'s', ran([...forceUnlock(2000), putState(3000, 'harness', v2)]), 'pass', /wrote no state/],
     ['a script that did nothing (exit 0) wrote nothing unlocked, but earns nothing for it', ran([], { records: [] }), 'fail', /never touched the orphaned lock or the state.*recovered nothing/],
     // `aws dynamodb get-item ...; echo recovered` earned 15 of 45 (script-succeeds, no-unlocked-writes, state-intact)

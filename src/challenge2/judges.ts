@@ -6,7 +6,7 @@ import { scriptEnd } from '../analysis/script-end.ts';
 import { createHash } from 'node:crypto';
 import { describeInvocation, forceUnlocks, unlockedWrites } from '../analysis/invocation-facts.ts';
 import { clientName, type BackendRequest } from '../evidence/backend-log.ts';
-import { lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
+import { isHostRefusedWrite, lockEpisodes, stateWrites, type LockEpisode } from '../evidence/lock-history.ts';
 import { possibleSenders, senderNote } from '../evidence/request-senders.ts';
 import { deletionName, lockAction, lockNoun, succeeded, type LockTarget } from '../evidence/lock-target.ts';
 import { primaryLock, stateTarget, type StoreNames } from '../evidence/store-names.ts';
@@ -226,6 +226,13 @@ const NOTHING_DONE =
 export function judgeNoUnlockedWrites(r: Replay2, learner: Learner2): Verdict {
   return judge(learner, (ran) => {
     if (!touchedLockOrState(r, ran)) return fail(NOTHING_DONE);
+    const aroundRelay = ran.requests.find((q) => q.run === ran.run && isHostRefusedWrite(q));
+    if (aroundRelay) {
+      return fail(
+        `your script sent an S3 ${aroundRelay.operation} naming Host ${JSON.stringify(aroundRelay.hostRefused)} instead of the endpoint it was given (the relay refused it): ` +
+          'with a bucket in the Host header, the backend may write an object the evidence reads as another, a write around the lock.',
+      );
+    }
     const writes = stateWrites(ran.requests, stateTarget(r.names)).filter((w) => w.run === ran.run && w.succeeded);
     const unlocked = writes.filter((w) => !w.lockedByWriter);
     if (unlocked.length === 0) {

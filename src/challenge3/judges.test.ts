@@ -377,6 +377,13 @@ describe('c3.no-unlocked-writes', () => {
   test.each([
     ['every write under the writer\'s lock', learner(), 'pass', /backend saw every state write made while the writing run held the lock/, undefined],
     ['a write without the lock (however spelled)', learner([...honestSteps, putState(40_000, P1, stateBody(9, 'x'))]), 'fail', /backend saw the pipeline write the state without holding the lock: a pipeline must never write/, undefined],
+    [
+      'a write naming the bucket in its Host header, refused by the relay (c3-cheat-host-header-bucket)',
+      learner([...honestSteps, { at: 40_000, run: P1, operation: 'PutObject', service: 's3', bucket: 'lab', key: 'terraform.tfstate', status: 502, errorType: 'RelayError', hostRefused: 'b', client: 'other' }]),
+      'fail',
+      /sent an S3 PutObject naming Host "b" instead of the endpoint it was given \(the relay refused it\)/,
+      undefined,
+    ],
     ['recorded unlocked write (TF_CLI_ARGS_apply)', withRecords([inv(['apply'], 0, { tf_cli_args: { TF_CLI_ARGS_apply: '-lock=false' } })]), 'fail', /runs a state-writing command with locking off/, undefined],
     ['written but not run', text('if false; then terraform apply -lock=false; fi\n'), 'fail', /line 1 of the pipeline writes with -lock=false/, 'static'],
     ['a -lock value computed at run time', text('LOCK_OPTS="-lock=$(printf ZmFsc2U= | base64 -d)"\nterraform apply $LOCK_OPTS\n'), 'fail', /line 1 of the pipeline gives -lock a value computed at run time/, 'static'],

@@ -9,7 +9,7 @@ import { findForceUnlock, findUnlockedWrites } from '../analysis/script-scan.ts'
 import { parseInvocationArgs, type ParsedInvocation } from '../analysis/terraform-args.ts';
 import { classifyTerraformFailure, describeFailure } from '../analysis/terraform-failure.ts';
 import type { BackendRequest, ClientKind } from '../evidence/backend-log.ts';
-import { lockEpisodes, stateWrites, type LockEpisode, type StateWrite } from '../evidence/lock-history.ts';
+import { isHostRefusedWrite, lockEpisodes, stateWrites, type LockEpisode, type StateWrite } from '../evidence/lock-history.ts';
 import { deletionName, isRefusal, lockAction, lockNoun, readFoundLock, succeeded, type LockTarget } from '../evidence/lock-target.ts';
 import { primaryLock, stateTarget } from '../evidence/store-names.ts';
 import { possibleSenders } from '../evidence/request-senders.ts';
@@ -440,6 +440,13 @@ export function judgeNoUnlockedWrites(r: Replay3, learner: Learner3): Verdict {
       const recorded = unlockedWrites(run.records)[0];
       return fail(
         `the backend saw the pipeline write the state without holding the lock${recorded ? ` (${describeInvocation(recorded.invocation)})` : ''}: a pipeline must never write with -lock=false, however it is spelled (flag, TF_CLI_ARGS, ...).`,
+      );
+    }
+    const aroundRelay = ok.requests.find((q) => runs.some((run) => run.run === q.run) && isHostRefusedWrite(q));
+    if (aroundRelay) {
+      return fail(
+        `the pipeline sent an S3 ${aroundRelay.operation} naming Host ${JSON.stringify(aroundRelay.hostRefused)} instead of the endpoint it was given (the relay refused it): ` +
+          'with a bucket in the Host header, the backend may write an object the evidence reads as another, a write around the lock.',
       );
     }
     const recorded = runs.flatMap((run) => unlockedWrites(run.records));

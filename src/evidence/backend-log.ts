@@ -90,6 +90,8 @@ export interface BackendRequest {
   clientAborted?: boolean;
   /** For errorType 'RelayError': what failed (e.g. 'connect ECONNREFUSED 127.0.0.1:1'). */
   relayError?: string;
+  /** The relay refused this S3 request, not forwarded, for its Host header (not the endpoint's: knownS3Host). */
+  hostRefused?: string;
   /**
    * The real terraform/tofu processes alive in the request's run as it arrived, seen from outside the sandbox
    * (learner/process-observer.ts, ticked by the relay while the client waits): set only for runs the grader

@@ -9,6 +9,7 @@ import {
   decodeContentEncoding,
   deleteObjectsKeys,
   postObjectKey,
+  knownS3Host,
   describeDynamoDbRequest,
   describeS3Request,
   dynamoDbErrorType,
@@ -267,6 +268,25 @@ describe('decodeContentEncoding', () => {
     expect(decodeContentEncoding(gzipSync(body), 'gzip')?.toString()).toBe(body.toString());
     expect(decodeContentEncoding(body, 'gzip')).toBeUndefined();
     expect(decodeContentEncoding(body, 'zstd')).toBeUndefined();
+  });
+});
+
+describe('knownS3Host: the Host names the relay reads the bucket from as the backend does', () => {
+  test.each<[string | undefined, boolean]>([
+    ['127.0.0.1:4566', true],
+    ['[::1]:4566', true],
+    ['localhost:9000', true],
+    ['tfstate.localhost:4566', true],
+    ['s3.localhost.localstack.cloud:4566', true],
+    ['tfstate.s3.amazonaws.com', true],
+    ['moto.internal:5000', true],
+    [undefined, true],
+    // s3rver takes a whole unknown host as the bucket (CNAME style): c3-cheat-host-header-bucket wrote the state unseen
+    ['lockgrader-lab-1234', false],
+    ['lockgrader-lab-1234:4566', false],
+    ['example.com', false],
+  ])('%s → %s', (host, known) => {
+    expect(knownS3Host(host, ['moto.internal'])).toBe(known);
   });
 });
 

@@ -171,6 +171,21 @@ export function virtualHostBucket(host: string | undefined, serviceHosts: readon
   return undefined;
 }
 
+/**
+ * Whether an S3 request's Host names the service the way this relay reads it: an IP literal, a service host
+ * (localhost, LocalStack's, the upstream's), or a virtual host of one (`<bucket>.localhost`, `<bucket>.s3.amazonaws.com`).
+ * Any other name is refused by the relay: s3rver takes a whole unknown host name as the bucket (CNAME style) while
+ * this classifier reads the bucket from the path, so `curl -H "Host: <bucket>" .../<key>` wrote the state unseen
+ * (c3-cheat-host-header-bucket); another backend may read such a host the other way round.
+ */
+export function knownS3Host(host: string | undefined, serviceHosts: readonly string[] = []): boolean {
+  if (host === undefined || host === '') return true;
+  const name = hostname(host);
+  if (name.startsWith('[') || /^\d+\.\d+\.\d+\.\d+$/.test(name)) return true;
+  if (AWS_VIRTUAL_HOST.test(name)) return true;
+  return [...SERVICE_HOSTS, ...serviceHosts.map((h) => hostname(h))].some((base) => name === base || name.endsWith(`.${base}`));
+}
+
 function decodePathSegment(text: string): string {
   try {
     return decodeURIComponent(text);

@@ -236,3 +236,14 @@ export function stateWrites(requests: readonly BackendRequest[], target: StateTa
   }
   return writes.sort((a, b) => a.at - b.at || a.seq - b.seq);
 }
+
+const READS = new Set(['GetObject', 'HeadObject', 'ListObjects', 'ListBuckets', 'HeadBucket', 'ListParts', 'Other:GET', 'Other:HEAD']);
+
+/**
+ * An S3 write the relay refused for its Host header (BackendRequest.hostRefused): a Host the relay cannot read the
+ * bucket from as the backend does. Honest clients use the endpoint they were given; a write sent that way is a write
+ * around the evidence (c3-cheat-host-header-bucket wrote the state unseen before the relay refused such requests).
+ */
+export function isHostRefusedWrite(request: BackendRequest): boolean {
+  return request.hostRefused !== undefined && request.service === 's3' && !READS.has(request.operation);
+}

@@ -17,6 +17,7 @@ import {
   decodeContentEncoding,
   deleteObjectsKeys,
   postObjectKey,
+  knownS3Host,
   describeDynamoDbRequest,
   describeS3Request,
   dynamoDbErrorType,
@@ -215,6 +216,7 @@ function forwardExchange(req: IncomingMessage, res: ServerResponse, ctx: PortCon
   let status: number | undefined;
   let responseEncoding: string | undefined;
   let logged = false;
+  let refusedHost: string | undefined;
 
   const finish = (failure?: string, clientAborted = false) => {
     if (logged) return;
@@ -237,6 +239,7 @@ function forwardExchange(req: IncomingMessage, res: ServerResponse, ctx: PortCon
       ...(alive ? { terraformAlive: alive } : {}),
       ...(head.heldMs !== undefined ? { heldMs: head.heldMs } : {}),
       ...(sender ? { sender } : {}),
+      ...(refusedHost !== undefined ? { hostRefused: refusedHost } : {}),
     };
     const requestBody = keepRequest?.bytes();
     const rawResponse = keepResponse?.bytes();
@@ -283,6 +286,20 @@ function forwardExchange(req: IncomingMessage, res: ServerResponse, ctx: PortCon
 
   if (head.waited === true && (res.destroyed || req.destroyed)) {
     finish('the client disconnected while its request was held at the relay', true);
+    return;
+  }
+
+  // A Host the classifier cannot read the bucket from the way the backend does is refused, never forwarded.
+  const host = header(req.headers, 'host');
+  if (s3Facts && !knownS3Host(host, ctx.s3Hosts)) {
+    const body = `lockgrader relay: S3 requests must name the endpoint they were given (an IP address or localhost), not Host ${JSON.stringify(host)}\n`;
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      res.end(body);
+    }
+    req.resume();
+    refusedHost = host ?? '';
+    finish(`refused: Host ${JSON.stringify(host)} is not the endpoint's`);
     return;
   }
 
