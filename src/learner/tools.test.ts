@@ -54,8 +54,8 @@ describe('AWS CLI resolution', () => {
     const cacheEnv: NodeJS.ProcessEnv = { ...env, LOCKGRADER_CACHE_DIR: path.join(dir, 'cache2') };
     const program = await fakeCli(path.join(dir, 'changing'), 'echo "aws-cli/2.1.0 Python/3.9"');
     expect((await resolveAwsCliV2({ ...cacheEnv, LOCKGRADER_AWS_CLI: program }))?.version).toBe('2.1.0');
-    const cache = JSON.parse(await readFile(path.join(dir, 'cache2', 'aws-cli-versions.json'), 'utf8')) as Record<string, { versionLine: string }>;
-    expect(cache[program]?.versionLine).toBe('aws-cli/2.1.0 Python/3.9');
+    const cache = JSON.parse(await readFile(path.join(dir, 'cache2', 'probe-answers.json'), 'utf8')) as Record<string, { answer: { line: string } }>;
+    expect(cache[`aws --version ${program}`]?.answer.line).toBe('aws-cli/2.1.0 Python/3.9');
     // Rewritten in place as an upgrade to a v1 would (findAwsClis caches per
     // process and PATH, so a new PATH value asks again).
     await fakeCli(path.join(dir, 'changing'), 'echo "aws-cli/1.44.0 Python/3.11 botocore/1.42.0"');

@@ -1,7 +1,8 @@
-import { mkdir, readFile, realpath, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import { readFile, realpath, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { cacheDir } from '../terraform/locate.ts';
+import { probeCacheFile } from '../terraform/locate.ts';
+import { cachedProbe } from '../util/probe-cache.ts';
 import { findOnPath, isExecutable } from '../util/find-on-path.ts';
 import { writeAwsFront, writeAwsHomeFiles, writeAwsMissingStub } from './aws-front.ts';
 
@@ -90,47 +91,19 @@ async function findAwsClisUncached(env: NodeJS.ProcessEnv): Promise<AwsCliCandid
 // (Jest gives each its own modules), so answers are kept in the cache folder,
 // keyed by the program's path, inode, size and change time.
 async function probeAwsCli(program: string, env: NodeJS.ProcessEnv): Promise<AwsCliCandidate> {
-  const identity = await stat(program).then((s) => `${s.ino}:${s.size}:${s.ctimeMs}`).catch(() => undefined);
-  const cached = identity ? (await readVersionCache(env))[program] : undefined;
-  let versionLine: string;
-  if (identity && cached?.identity === identity) versionLine = cached.versionLine;
-  else {
-    const run = await execa(program, ['--version'], { reject: false, timeout: 30_000, env, stdin: 'ignore' });
-    const output = `${run.stdout}\n${run.stderr}`.trim();
-    versionLine = output.split('\n')[0]?.trim() || (run.failed ? (run.shortMessage ?? '') : '');
-    if (identity && run.exitCode === 0 && versionLine.startsWith('aws-cli/')) await writeVersionCache(env, program, { identity, versionLine });
-  }
+  const versionLine = await cachedProbe(
+    probeCacheFile(env),
+    'aws --version',
+    program,
+    async () => {
+      const run = await execa(program, ['--version'], { reject: false, timeout: 30_000, env, stdin: 'ignore' });
+      const output = `${run.stdout}\n${run.stderr}`.trim();
+      return { line: output.split('\n')[0]?.trim() || (run.failed ? (run.shortMessage ?? '') : ''), ok: run.exitCode === 0 };
+    },
+    (answer) => answer.ok && answer.line.startsWith('aws-cli/'),
+  ).then((answer) => answer.line);
   const match = /^aws-cli\/((\d+)\.\d+\.\d+\S*)/.exec(versionLine);
   return { path: program, version: match?.[1], major: match ? Number(match[2]) : undefined, versionLine };
-}
-
-type VersionCache = Record<string, { identity: string; versionLine: string }>;
-
-function versionCacheFile(env: NodeJS.ProcessEnv): string {
-  return path.join(cacheDir(env), 'aws-cli-versions.json');
-}
-
-async function readVersionCache(env: NodeJS.ProcessEnv): Promise<VersionCache> {
-  try {
-    const data = JSON.parse(await readFile(versionCacheFile(env), 'utf8')) as unknown;
-    return data && typeof data === 'object' ? (data as VersionCache) : {};
-  } catch {
-    return {};
-  }
-}
-
-// Best effort (a read-only or missing cache folder only costs the next probe).
-async function writeVersionCache(env: NodeJS.ProcessEnv, program: string, entry: VersionCache[string]): Promise<void> {
-  const file = versionCacheFile(env);
-  try {
-    const data = { ...(await readVersionCache(env)), [program]: entry };
-    await mkdir(path.dirname(file), { recursive: true });
-    const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-    await writeFile(temporary, `${JSON.stringify(data, null, 2)}\n`);
-    await rename(temporary, file);
-  } catch {
-    // not cached
-  }
 }
 
 // The AWS CLI learner scripts get: the first v2 of findAwsClis (`--version`

@@ -2,6 +2,7 @@ import { readdir, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { cachedProbe } from '../util/probe-cache.ts';
 import { LockgraderError } from '../errors.ts';
 import { findOnPath, isExecutable } from '../util/find-on-path.ts';
 
@@ -36,7 +37,11 @@ export function cachedTofuPath(env: NodeJS.ProcessEnv = process.env): string {
 
 // Reads flavour and version from `version -json` (both tools print
 // {"terraform_version": "..."}; OpenTofu says so in the platform text).
-export async function describeBinary(binaryPath: string): Promise<{ flavour: TerraformFlavour; version: string }> {
+export async function describeBinary(binaryPath: string, env: NodeJS.ProcessEnv = process.env): Promise<{ flavour: TerraformFlavour; version: string }> {
+  return cachedProbe(probeCacheFile(env), 'terraform version', binaryPath, () => probeBinary(binaryPath), () => true);
+}
+
+async function probeBinary(binaryPath: string): Promise<{ flavour: TerraformFlavour; version: string }> {
   const result = await execa(binaryPath, ['version', '-json'], {
     reject: false,
     timeout: 30_000,
@@ -53,6 +58,11 @@ export async function describeBinary(binaryPath: string): Promise<{ flavour: Ter
   const plain = await execa(binaryPath, ['version'], { reject: false, timeout: 30_000, env: { CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' } });
   const flavour: TerraformFlavour = /OpenTofu/i.test(plain.stdout) ? 'tofu' : 'terraform';
   return { flavour, version };
+}
+
+/** The file of probe answers kept between runs (util/probe-cache.ts): versions of terraform binaries and AWS CLIs. */
+export function probeCacheFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheDir(env), 'probe-answers.json');
 }
 
 // Finds the terraform binary, in this order: a path given on the command line
