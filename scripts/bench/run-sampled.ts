@@ -22,7 +22,7 @@ export interface SampledRun {
 }
 
 /** Runs `lockgrader ARGS`; stderr goes to this process's stderr when `showStderr`, else is drained. */
-export function runSampled(args: string[], options: { showStderr?: boolean } = {}): Promise<SampledRun> {
+export function runSampled(args: string[], options: { showStderr?: boolean; sampleMs?: number } = {}): Promise<SampledRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(...lockgraderCommand(args), { stdio: ['ignore', 'pipe', options.showStderr ? 'inherit' : 'pipe'] });
@@ -30,7 +30,7 @@ export function runSampled(args: string[], options: { showStderr?: boolean } = {
       child.once('error', reject);
       return;
     }
-    const sampler = new TreeSampler(child.pid);
+    const sampler = new TreeSampler(child.pid, options.sampleMs);
     const before = cpuTicks();
     let stdout = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

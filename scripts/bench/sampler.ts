@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { descendantsOf, readProcTable } from '../../src/util/proc-tree.ts';
 
-const SAMPLE_MS = 20;
+/** How often a single grading is sampled; reading every process's smaps_rollup costs CPU, so grade-many is sampled less often. */
+export const SAMPLE_MS = 20;
 
 /** Proportional set size: shared pages (the terraform binary, libraries) divided among the processes sharing them. */
 function readPssKb(pid: number): number {
@@ -37,10 +38,10 @@ export class TreeSampler {
   private readonly timer: NodeJS.Timeout;
   private readonly rootPid: number;
 
-  constructor(rootPid: number) {
+  constructor(rootPid: number, intervalMs = SAMPLE_MS) {
     this.rootPid = rootPid;
     this.sample();
-    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+    this.timer = setInterval(() => this.sample(), intervalMs);
   }
 
   private sample(): void {
