@@ -21,7 +21,7 @@
 // (seccomp.ts, sandbox.ts).
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import type { RunSockets } from './sandbox-sockets.ts';
+import { querySsUnix, type RunSockets } from './sandbox-sockets.ts';
 
 /**
  * The process that sent a connection's requests, as traced here (the backend log keeps it as its TracedSender:
@@ -148,7 +148,7 @@ export async function identifySender(inbound: Socket, context: SenderContext): P
   if (netPid === undefined) return unknown('the sandbox was gone');
   let peer: number | undefined;
   try {
-    peer = await run.peers.peerOf(own, netPid);
+    peer = (await querySsUnix(netPid)).get(own);
   } catch (error) {
     // The grader's own tools failed (no ss or nsenter here): nothing is known of the sender, which is not the learner's doing.
     void error;

@@ -1,11 +1,11 @@
 // What the sender trace (connection-sender.ts) asks of one learner run, many
 // times per run: its processes, a process inside its sandbox's network
-// namespace, and the unix socket peers the kernel knows there. Answered once
-// per connection this cost ~0.6 s of the grader's CPU per grading (two walks
-// of all of /proc and an `nsenter ss` child per connection); here the run's
-// processes come from its control group, the namespace's process is kept
-// while it lives, and one `ss` snapshot answers every connection it already
-// shows.
+// namespace, and the unix socket peers the kernel knows there. Found anew for
+// each connection this took two walks of all of /proc per connection; here the
+// run's processes come from its control group and the namespace's process is
+// kept while it lives. The peers need an `nsenter ss` per connection: sharing
+// one snapshot between connections was measured and saved none (terraform's
+// connections arrive one after another, each after the last snapshot).
 import { execFile } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { descendantsOf } from '../util/proc-tree.ts';
@@ -32,50 +32,6 @@ export function querySsUnix(pid: number): Promise<Map<number, number>> {
   });
 }
 
-interface Snapshot {
-  startedAt: number;
-  peers: Promise<Map<number, number>>;
-}
-
-/**
- * Unix peers from `ss` snapshots, shared. A unix stream socket's peer never changes once connected and a live
- * socket's inode is unique, so a snapshot that shows a socket answers for it. A socket a snapshot does not show
- * (it was accepted after the snapshot began) gets a new snapshot, begun after the question was asked, which
- * every question asked meanwhile shares.
- */
-export class UnixPeerSnapshots {
-  private latest: Snapshot | undefined;
-  private readonly query: (netPid: number) => Promise<Map<number, number>>;
-  private readonly now: () => number;
-  /** How many snapshots were taken (for tests and the bench). */
-  taken = 0;
-
-  constructor(query: (netPid: number) => Promise<Map<number, number>> = querySsUnix, now: () => number = () => performance.now()) {
-    this.query = query;
-    this.now = now;
-  }
-
-  /** The peer inode of `inode` in the namespace of `netPid`; undefined when the kernel shows no such socket. Rejects when ss cannot run. */
-  async peerOf(inode: number, netPid: number): Promise<number | undefined> {
-    const askedAt = this.now();
-    const seen = this.latest;
-    if (seen) {
-      const peers = await seen.peers.catch(() => undefined);
-      if (peers?.has(inode)) return peers.get(inode);
-    }
-    // The newest snapshot may have begun while we waited; one begun after the question includes the socket.
-    const current = this.latest !== undefined && this.latest.startedAt >= askedAt ? this.latest : this.take(netPid);
-    return (await current.peers).get(inode);
-  }
-
-  private take(netPid: number): Snapshot {
-    this.taken += 1;
-    const snapshot = { startedAt: this.now(), peers: this.query(netPid) };
-    this.latest = snapshot;
-    return snapshot;
-  }
-}
-
 function safeReadlink(file: string): string {
   try {
     return readlinkSync(file);
@@ -86,7 +42,6 @@ function safeReadlink(file: string): string {
 
 /** One learner run as the sender trace sees it. */
 export class RunSockets {
-  readonly peers: UnixPeerSnapshots;
   private readonly rootPid: () => number | undefined;
   private readonly groupPids: (() => number[] | undefined) | undefined;
   private netPid: { pid: number; ns: string } | undefined;
@@ -95,10 +50,9 @@ export class RunSockets {
    * `groupPids`: the run's control group's members (every process of the run, also those that left its tree);
    * without one the run is the root's descendants.
    */
-  constructor(rootPid: () => number | undefined, groupPids?: () => number[] | undefined, peers = new UnixPeerSnapshots()) {
+  constructor(rootPid: () => number | undefined, groupPids?: () => number[] | undefined) {
     this.rootPid = rootPid;
     this.groupPids = groupPids;
-    this.peers = peers;
   }
 
   root(): number | undefined {

@@ -33,6 +33,16 @@ describe('the seccomp program', () => {
   });
 });
 
+/** A bash script in a sandbox with nothing hidden or writable: its exit code and standard output. */
+async function inPlainSandbox(script: string): Promise<{ code: number | null; stdout: string }> {
+  const args = bubblewrapArgs({ hidden: [], readable: [], writable: [] }, '/', ['/bin/bash', '-c', script]);
+  const child = spawn('bwrap', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout };
+}
+
 // The filter in a real sandbox: the refused calls fail with EPERM. Called with a first argument of 16
 // (PTRACE_ATTACH of pid 0, pid 16, fd 16), each fails otherwise with another error (ESRCH, EINVAL, EBADF).
 const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((candidate) => existsSync(candidate));
@@ -82,11 +92,7 @@ for path in ("/proc/%s/mem" % sys.argv[1], "/proc/self/oom_score_adj"):
         open(path, "r+b"); print("opened")
     except OSError as error:
         print(error.errno)' "$p"; kill "$p"`;
-      const args = bubblewrapArgs({ hidden: [], readable: [], writable: [] }, '/', ['/bin/bash', '-c', script]);
-      const child = spawn('bwrap', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      const { code, stdout } = await inPlainSandbox(script);
       // 30: EROFS
       expect({ code, stdout }).toEqual({ code: 0, stdout: '30\n30\n' });
     });
@@ -97,11 +103,7 @@ mount -o remount,bind,rw / 2>/dev/null && echo remounted-root
 mount -o remount,rw /proc 2>/dev/null && echo remounted-proc
 mount -t tmpfs none /mnt 2>/dev/null && echo mounted
 exit 0`;
-      const args = bubblewrapArgs({ hidden: [], readable: [], writable: [] }, '/', ['/bin/bash', '-c', script]);
-      const child = spawn('bwrap', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      const { code, stdout } = await inPlainSandbox(script);
       expect({ code, stdout }).toEqual({ code: 0, stdout: 'CapEff:\t0000000000000000\n' });
     });
   });
