@@ -16,6 +16,7 @@ import { TerraformObserver, type ObservedTerraform, type ObserverTap } from './p
 import { forwarderArgv, startPortForwards, type ForwardTracing } from './port-forward.ts';
 import { identifySender } from './connection-sender.ts';
 import { RunSockets } from './sandbox-sockets.ts';
+import { gradingTempRoots } from './temp-roots.ts';
 import type { ConnectionSenders } from './connection-senders.ts';
 import { findOnPath } from '../util/find-on-path.ts';
 import { statSync } from 'node:fs';
@@ -93,7 +94,7 @@ export async function runLearnerInSandbox(context: GradingContext, file: Submiss
   const { limits } = context;
   const mounts: SandboxMounts | undefined = sandboxed
     ? {
-        hidden: [REPO_ROOT, context.runDir, ...context.sandbox.hidden],
+        hidden: [REPO_ROOT, ...gradingTempRoots(context.runDir), context.runDir, ...context.sandbox.hidden],
         readable: [context.submission, prepared.path, file.path, context.terraform.path, environment.binDir, ...environment.toolPaths, ...(options.readable ?? [])],
         // Nothing the script writes reaches the host's disk: records come back through the launcher's pipe.
         writable: [],

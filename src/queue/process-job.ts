@@ -14,6 +14,7 @@ import { parseJobData, type JobPayload } from './job-payload.ts';
 import { queueOutcome, type ChildEnd } from './queue-outcome.ts';
 import type { S3ArchiveReader } from './s3-source.ts';
 import { sweepDeadWorkerFolders, type WorkerFolder } from './worker-folder.ts';
+import { SANDBOX_HIDE_VARIABLE } from '../paths.ts';
 
 /** Why the worker aborts a job's signal (worker.cancelJob / cancelAllJobs reasons). */
 export const STOP_REASONS = { shutdown: 'shutdown', lockLost: 'lock-lost' } as const;
@@ -98,7 +99,8 @@ export function gradingProcessor(options: ProcessorOptions) {
         resultsFile,
         challenges: payload.challenges,
         scriptTimeoutSeconds: payload.scriptTimeoutSeconds,
-        env: { ...options.env, TMPDIR: dir },
+        // The job folder is inside the worker's folder, inside the worker's TMPDIR: the sandbox hides all of it (other jobs too).
+        env: { ...options.env, TMPDIR: dir, [SANDBOX_HIDE_VARIABLE]: path.dirname(path.dirname(dir)) },
         signal: gradeSignal,
         onProgress: (progress) => {
           if (progress.event === 'challenge-finished') done += 1;
